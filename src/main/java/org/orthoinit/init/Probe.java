@@ -1,0 +1,70 @@
+package org.orthoinit.init;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.orthoinit.model.AlexNet;
+import org.orthoinit.model.Architecture;
+import org.orthoinit.model.ModelSession;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+
+/**
+ * Measures a model's representations on a batch as it stands: the orthogonality gap of every
+ * block's output and the gram ratio of the final features (training-mode pass, as the seed's
+ * printouts: batch norms use batch statistics; no dropout acts before the classifier).
+ */
+public final class Probe {
+
+  /** A block's gap. */
+  public record BlockGap(String layer, double gap) {}
+
+  /** The measurements of one batch. */
+  public record Measurement(double gramRatio, double gap, List<BlockGap> blocks) {}
+
+  private final ModelSession session;
+  private final Placeholder<TFloat32> images;
+  private final List<String> names = new ArrayList<>();
+  private final List<Operand<TFloat64>> gaps = new ArrayList<>();
+  private final Orthogonality.Nodes features;
+
+  /** Adds the probe's ops to the session's graph under {@code scopeName}. */
+  public Probe(ModelSession session, String scopeName) {
+    this.session = session;
+    AlexNet model = session.model();
+    Ops tf = model.tf().withSubScope(scopeName);
+    images = tf.withName("images").placeholder(TFloat32.class, Placeholder.shape(
+        Shape.of(-1, Architecture.IMAGE_SIZE, Architecture.IMAGE_SIZE,
+            Architecture.IMAGE_CHANNELS)));
+    AlexNet.Features f = model.features(tf, images, AlexNet.Mode.TRAIN, AlexNet::standardConv);
+    for (AlexNet.Block b : f.blocks()) {
+      names.add(b.conv().name());
+      gaps.add(Orthogonality.build(tf, b.output()).gap());
+    }
+    features = Orthogonality.build(tf, f.features());
+  }
+
+  /** Measures {@code n} images (NHWC in [0, 1]). */
+  public Measurement measure(float[] imagesNhwc, int n) {
+    Session.Runner runner = session.session().runner();
+    gaps.forEach(runner::fetch);
+    runner.fetch(features.gramRatio()).fetch(features.gap());
+    try (TFloat32 x = TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE,
+            Architecture.IMAGE_SIZE, Architecture.IMAGE_CHANNELS),
+            DataBuffers.of(imagesNhwc, true, false));
+        Result r = runner.feed(images, x).run()) {
+      List<BlockGap> blocks = new ArrayList<>();
+      for (int i = 0; i < names.size(); i++) {
+        blocks.add(new BlockGap(names.get(i), ((TFloat64) r.get(i)).getDouble()));
+      }
+      return new Measurement(((TFloat64) r.get(names.size())).getDouble(),
+          ((TFloat64) r.get(names.size() + 1)).getDouble(), blocks);
+    }
+  }
+}

@@ -1,0 +1,293 @@
+package org.orthoinit.model;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Assign;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.random.RandomUniform;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * The seed's AlexNet as a TensorFlow graph. Parameters are Variables named by their PyTorch
+ * state_dict names ({@code features.9.weight}); the layers of a forward pass live in a name scope
+ * per pass ({@code train/features.9/...}, {@code eval/...}) so both passes share the variables.
+ *
+ * <p>Layouts: images NHWC [N, 32, 32, 3] in [0, 1]; conv kernels HWIO; linear weights [in, out].
+ */
+public final class AlexNet {
+
+  /** Training: batch statistics and dropout. Evaluation: running statistics, no dropout. */
+  public enum Mode {
+    TRAIN, EVAL
+  }
+
+  /** PyTorch BatchNorm2d defaults. */
+  public static final float BN_EPSILON = 1e-5f;
+  public static final float BN_MOMENTUM = 0.1f;
+
+  /**
+   * Computes a convolution's output; the SVD initializer substitutes its own kernels through this.
+   * {@code bias} is null for the bias-free level-2 layers.
+   */
+  @FunctionalInterface
+  public interface ConvHook {
+    Operand<TFloat32> apply(Ops tf, Layer.Conv layer, Operand<TFloat32> x,
+        Operand<TFloat32> kernel, Operand<TFloat32> bias);
+  }
+
+  /** A convolution and the representation that leaves its block (after its ReLU, batch norm, pool). */
+  public record Block(Layer.Conv conv, Operand<TFloat32> output) {}
+
+  /**
+   * One pass through the features.
+   *
+   * @param features [N, 1024], flattened in PyTorch's NCHW order
+   * @param blocks every convolution's block output, in order
+   * @param updates running-statistics updates (TRAIN mode with batch norm only)
+   */
+  public record Features(Operand<TFloat32> features, List<Block> blocks, List<Op> updates) {}
+
+  /** A full pass: features and logits [N, classes]. */
+  public record Forward(Features features, Operand<TFloat32> logits) {}
+
+  private final Ops tf;
+  private final Architecture architecture;
+  private final long seed;
+  private final Map<String, Variable<TFloat32>> variables = new LinkedHashMap<>();
+  private final Map<String, Placeholder<TFloat32>> assignValues = new LinkedHashMap<>();
+  private final Map<String, Assign<TFloat32>> assigns = new LinkedHashMap<>();
+  private final Placeholder<TFloat32> images;
+  private int randomOps;
+
+  private AlexNet(Graph graph, ModelConfig config, long seed) {
+    this.tf = Ops.create(graph);
+    this.architecture = Architecture.of(config);
+    this.seed = seed;
+    for (Parameter p : architecture.parameters()) {
+      addVariable(p.name(), Shape.of(p.shape()));
+    }
+    for (Layer.BatchNorm bn : architecture.batchNorms()) {
+      addVariable(bn.runningMean(), Shape.of(bn.channels()));
+      addVariable(bn.runningVar(), Shape.of(bn.channels()));
+    }
+    images = tf.withName("images").placeholder(TFloat32.class, Placeholder.shape(
+        Shape.of(-1, Architecture.IMAGE_SIZE, Architecture.IMAGE_SIZE,
+            Architecture.IMAGE_CHANNELS)));
+  }
+
+  /**
+   * Declares the model's variables and the images placeholder in {@code graph}; forward passes are
+   * added with {@link #forward}.
+   *
+   * @param seed seeds the dropout masks
+   */
+  public static AlexNet declare(Graph graph, ModelConfig config, long seed) {
+    return new AlexNet(graph, config, seed);
+  }
+
+  public Ops tf() {
+    return tf;
+  }
+
+  public Architecture architecture() {
+    return architecture;
+  }
+
+  public ModelConfig config() {
+    return architecture.config();
+  }
+
+  /** Images, NHWC [N, 32, 32, 3] in [0, 1]. */
+  public Placeholder<TFloat32> images() {
+    return images;
+  }
+
+  /** Every variable by PyTorch name: parameters first, then running statistics. */
+  public Map<String, Variable<TFloat32>> variables() {
+    return Collections.unmodifiableMap(variables);
+  }
+
+  /** The trainable parameters, in PyTorch's order. */
+  public List<Variable<TFloat32>> trainable() {
+    return architecture.parameters().stream().map(p -> variables.get(p.name())).toList();
+  }
+
+  /** Placeholder that {@link #assignOp} copies into the variable {@code name}. */
+  public Placeholder<TFloat32> assignValue(String name) {
+    return require(assignValues, name);
+  }
+
+  public Assign<TFloat32> assignOp(String name) {
+    return require(assigns, name);
+  }
+
+  /** A full forward pass (features and classifier) of {@code x} in a scope named after the mode. */
+  public Forward forward(Operand<TFloat32> x, Mode mode) {
+    Ops scope = tf.withSubScope(mode.name().toLowerCase());
+    Features f = features(scope, x, mode, AlexNet::standardConv);
+    return new Forward(f, classifier(scope, f.features(), mode));
+  }
+
+  /**
+   * Walks the feature layers in order from {@code x} [N, 32, 32, 3], computing each convolution
+   * through {@code hook}.
+   */
+  public Features features(Ops scope, Operand<TFloat32> x, Mode mode, ConvHook hook) {
+    List<Block> blocks = new ArrayList<>();
+    List<Op> updates = new ArrayList<>();
+    Layer.Conv open = null; // the conv whose block is being built
+    for (Layer layer : architecture.features()) {
+      Ops s = scope.withSubScope(layer.name());
+      if (layer instanceof Layer.Conv c) {
+        if (open != null) {
+          blocks.add(new Block(open, x));
+        }
+        open = c;
+        x = conv(s, c, x, hook);
+      } else if (layer instanceof Layer.MaxPool) {
+        x = maxPool(s, x);
+      } else if (layer instanceof Layer.Relu) {
+        x = s.nn.relu(x);
+      } else if (layer instanceof Layer.BatchNorm bn) {
+        x = batchNorm(s, bn, x, mode, updates);
+      } else {
+        throw new IllegalStateException("unexpected layer in features: " + layer);
+      }
+    }
+    blocks.add(new Block(open, x));
+    // [N, 2, 2, 256] NHWC -> [N, 256, 2, 2] -> [N, 1024]: PyTorch's view(N, -1) on NCHW
+    Ops s = scope.withSubScope("flatten");
+    Operand<TFloat32> nchw = s.linalg.transpose(x, s.constant(new int[] {0, 3, 1, 2}));
+    Operand<TFloat32> flat = s.reshape(nchw, s.constant(new int[] {-1, Architecture.FEATURES}));
+    return new Features(flat, blocks, updates);
+  }
+
+  /** The classifier on features [N, 1024]; returns logits [N, classes]. */
+  public Operand<TFloat32> classifier(Ops scope, Operand<TFloat32> x, Mode mode) {
+    for (Layer layer : architecture.classifier()) {
+      Ops s = scope.withSubScope(layer.name());
+      if (layer instanceof Layer.Dropout) {
+        if (mode == Mode.TRAIN && config().dropout() > 0f) {
+          x = dropout(s, x, config().dropout());
+        }
+      } else if (layer instanceof Layer.Linear l) {
+        x = s.nn.biasAdd(s.linalg.matMul(x, variables.get(l.weight())),
+            variables.get(l.biasName()));
+      } else if (layer instanceof Layer.Relu) {
+        x = s.nn.relu(x);
+      } else {
+        throw new IllegalStateException("unexpected layer in classifier: " + layer);
+      }
+    }
+    return x;
+  }
+
+  /** The convolution with the model's own kernel and bias. */
+  public static Operand<TFloat32> standardConv(Ops tf, Layer.Conv layer, Operand<TFloat32> x,
+      Operand<TFloat32> kernel, Operand<TFloat32> bias) {
+    return convolve(tf, layer, x, kernel, bias);
+  }
+
+  /**
+   * conv(x, kernel) + bias with PyTorch's symmetric padding. At stride 1 and k = 3, TF's SAME pads
+   * 1 on each side, as PyTorch's padding=1; at stride 2, SAME would pad 0 before and 1 after, so
+   * the stride-2 layer pads explicitly and convolves VALID.
+   */
+  public static Operand<TFloat32> convolve(Ops tf, Layer.Conv layer, Operand<TFloat32> x,
+      Operand<TFloat32> kernel, Operand<TFloat32> bias) {
+    Operand<TFloat32> y;
+    if (layer.stride() == 1 && layer.padding() == layer.kernel() / 2) {
+      y = tf.nn.conv2d(x, kernel, List.of(1L, 1L, 1L, 1L), "SAME");
+    } else {
+      int p = layer.padding();
+      Operand<TFloat32> padded = tf.pad(x,
+          tf.constant(new int[][] {{0, 0}, {p, p}, {p, p}, {0, 0}}), tf.constant(0f));
+      long st = layer.stride();
+      y = tf.nn.conv2d(padded, kernel, List.of(1L, st, st, 1L), "VALID");
+    }
+    return bias == null ? y : tf.nn.biasAdd(y, bias);
+  }
+
+  private Operand<TFloat32> conv(Ops s, Layer.Conv c, Operand<TFloat32> x, ConvHook hook) {
+    return hook.apply(s, c, x, variables.get(c.weight()),
+        c.bias() ? variables.get(c.biasName()) : null);
+  }
+
+  private static Operand<TFloat32> maxPool(Ops s, Operand<TFloat32> x) {
+    return s.nn.maxPool(x, s.constant(new int[] {1, 2, 2, 1}), s.constant(new int[] {1, 2, 2, 1}),
+        "VALID");
+  }
+
+  /**
+   * PyTorch's BatchNorm2d from plain ops (TF's fused kernel has no usable gradient from Java). TRAIN
+   * normalizes with the batch mean and biased variance and moves the running statistics towards the
+   * batch mean and the unbiased variance; EVAL uses the running statistics.
+   */
+  private Operand<TFloat32> batchNorm(Ops s, Layer.BatchNorm bn, Operand<TFloat32> x, Mode mode,
+      List<Op> updates) {
+    Operand<TFloat32> gamma = variables.get(bn.weight());
+    Operand<TFloat32> beta = variables.get(bn.biasName());
+    Variable<TFloat32> runningMean = variables.get(bn.runningMean());
+    Variable<TFloat32> runningVar = variables.get(bn.runningVar());
+    Operand<TFloat32> mean;
+    Operand<TFloat32> var;
+    if (mode == Mode.TRAIN) {
+      Operand<TInt32> axes = s.constant(new int[] {0, 1, 2}); // all but channels, NHWC
+      mean = s.math.mean(x, axes);
+      var = s.math.mean(s.math.squaredDifference(x, mean), axes);
+      // values per channel, N*H*W, for the unbiased running variance
+      Operand<TFloat32> count = s.math.div(s.dtypes.cast(s.size(x), TFloat32.class),
+          s.constant((float) bn.channels()));
+      Operand<TFloat32> unbiased = s.math.mul(var, s.math.div(count,
+          s.math.sub(count, s.constant(1f))));
+      Operand<TFloat32> keep = s.constant(1f - BN_MOMENTUM);
+      Operand<TFloat32> moment = s.constant(BN_MOMENTUM);
+      updates.add(s.assign(runningMean, s.math.add(s.math.mul(keep, runningMean),
+          s.math.mul(moment, s.stopGradient(mean)))));
+      updates.add(s.assign(runningVar, s.math.add(s.math.mul(keep, runningVar),
+          s.math.mul(moment, s.stopGradient(unbiased)))));
+    } else {
+      mean = runningMean;
+      var = runningVar;
+    }
+    Operand<TFloat32> scale = s.math.mul(gamma, s.math.rsqrt(s.math.add(var,
+        s.constant(BN_EPSILON))));
+    return s.math.add(s.math.mul(s.math.sub(x, mean), scale), beta);
+  }
+
+  /** PyTorch's dropout: zero with probability p, scale the kept values by 1 / (1 - p). */
+  private Operand<TFloat32> dropout(Ops s, Operand<TFloat32> x, float p) {
+    Operand<TFloat32> u = s.random.randomUniform(s.shape(x), TFloat32.class,
+        RandomUniform.seed(seed), RandomUniform.seed2((long) ++randomOps));
+    Operand<TFloat32> keep = s.dtypes.cast(s.math.greaterEqual(u, s.constant(p)), TFloat32.class);
+    return s.math.mul(x, s.math.mul(keep, s.constant(1f / (1f - p))));
+  }
+
+  private void addVariable(String name, Shape shape) {
+    Variable<TFloat32> v = tf.withName(name).variable(shape, TFloat32.class);
+    Ops scope = tf.withSubScope(name);
+    Placeholder<TFloat32> value = scope.withName("value")
+        .placeholder(TFloat32.class, Placeholder.shape(shape));
+    variables.put(name, v);
+    assignValues.put(name, value);
+    assigns.put(name, scope.withName("assign").assign(v, value));
+  }
+
+  private static <V> V require(Map<String, V> map, String name) {
+    V v = map.get(name);
+    if (v == null) {
+      throw new IllegalArgumentException("no variable named " + name);
+    }
+    return v;
+  }
+}

@@ -1,0 +1,65 @@
+package org.orthoinit.model;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** A layer table of an architecture: what PyTorch's print(model) and a parameter count show. */
+public final class Summary {
+
+  /**
+   * One row.
+   *
+   * @param outputShape per image, PyTorch's CHW order ("256x4x4"), or the feature count
+   */
+  public record Row(String name, String type, String outputShape, long parameters) {}
+
+  private Summary() {}
+
+  /** Rows for every layer of features and classifier, in order. */
+  public static List<Row> rows(Architecture architecture) {
+    List<Row> rows = new ArrayList<>();
+    int size = Architecture.IMAGE_SIZE;
+    int channels = Architecture.IMAGE_CHANNELS;
+    for (Layer layer : architecture.features()) {
+      long params = 0;
+      String type;
+      if (layer instanceof Layer.Conv c) {
+        size = (size + 2 * c.padding() - c.kernel()) / c.stride() + 1;
+        channels = c.out();
+        params = (long) c.out() * c.in() * c.kernel() * c.kernel() + (c.bias() ? c.out() : 0);
+        type = String.format("Conv2d(%d, %d, k=%d, s=%d, p=%d%s)", c.in(), c.out(), c.kernel(),
+            c.stride(), c.padding(), c.bias() ? "" : ", bias=False");
+      } else if (layer instanceof Layer.MaxPool) {
+        size /= 2;
+        type = "MaxPool2d(2)";
+      } else if (layer instanceof Layer.BatchNorm b) {
+        params = 2L * b.channels();
+        type = "BatchNorm2d(" + b.channels() + ")";
+      } else {
+        type = "ReLU";
+      }
+      rows.add(new Row(layer.name(), type, channels + "x" + size + "x" + size, params));
+    }
+    int features = channels * size * size;
+    for (Layer layer : architecture.classifier()) {
+      long params = 0;
+      String type;
+      if (layer instanceof Layer.Linear l) {
+        features = l.out();
+        params = (long) l.in() * l.out() + l.out();
+        type = "Linear(" + l.in() + ", " + l.out() + ")";
+      } else if (layer instanceof Layer.Dropout) {
+        type = "Dropout(" + architecture.config().dropout() + ")";
+      } else {
+        type = "ReLU";
+      }
+      rows.add(new Row(layer.name(), type, Integer.toString(features), params));
+    }
+    return rows;
+  }
+
+  /** Trainable parameters in all. */
+  public static long totalParameters(Architecture architecture) {
+    return architecture.parameters().stream().mapToLong(Parameter::size).sum();
+  }
+}

@@ -1,0 +1,192 @@
+package org.orthoinit.train;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.model.AlexNet;
+import org.orthoinit.model.Architecture;
+import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Prediction;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.framework.optimizers.GradientDescent;
+import org.tensorflow.framework.optimizers.Optimizer;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Gradients;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * Plain SGD on the model's training pass (dropout, batch statistics) with mean softmax
+ * cross-entropy. Labels are fed as class indices and one-hot encoded in the graph, since
+ * SparseSoftmaxCrossEntropyWithLogits has no gradient from Java.
+ */
+public final class Trainer {
+
+  /** Images in one NHWC CIFAR-10 image. */
+  private static final int PIXELS =
+      Architecture.IMAGE_SIZE * Architecture.IMAGE_SIZE * Architecture.IMAGE_CHANNELS;
+
+  /** What {@link #train} produced. */
+  public record Outcome(List<EpochResult> epochs, boolean diverged) {}
+
+  private final ModelSession session;
+  private final TrainConfig config;
+  private final Placeholder<TInt32> labels;
+  private final Operand<TFloat32> loss;
+  private final Op step;
+
+  /** Adds the loss and the SGD step to the session's graph. */
+  public Trainer(ModelSession session, TrainConfig config) {
+    this.session = session;
+    this.config = config;
+    AlexNet model = session.model();
+    Ops tf = model.tf().withSubScope("train");
+    labels = tf.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+    AlexNet.Forward forward = model.forward(model.images(), AlexNet.Mode.TRAIN);
+    Ops t = tf.withSubScope("loss");
+    Operand<TFloat32> onehot = t.oneHot(labels, t.constant(model.config().classes()),
+        t.constant(1f), t.constant(0f));
+    loss = t.math.mean(t.nn.softmaxCrossEntropyWithLogits(forward.logits(), onehot).loss(),
+        t.constant(0));
+    // gradients of the trainable parameters only: running statistics do not reach the loss
+    List<Variable<TFloat32>> params = model.trainable();
+    Gradients grads = tf.withSubScope("gradients").gradients(loss, params);
+    List<Optimizer.GradAndVar<?>> pairs = new ArrayList<>();
+    for (int i = 0; i < params.size(); i++) {
+      Output<TFloat32> g = grads.<TFloat32>dy(i);
+      pairs.add(new Optimizer.GradAndVar<>(g, params.get(i).asOutput()));
+    }
+    Op apply = new GradientDescent(session.graph(), config.learningRate())
+        .applyGradients(pairs, "sgd");
+    List<Op> targets = new ArrayList<>(forward.features().updates());
+    targets.add(apply);
+    step = tf.withControlDependencies(targets).noOp();
+  }
+
+  public TrainConfig config() {
+    return config;
+  }
+
+  /**
+   * One SGD step on {@code n} images (NHWC in [0, 1]) and their labels.
+   *
+   * @return the batch's mean loss before the step
+   */
+  public double step(float[] imagesNhwc, int[] batchLabels, int n) {
+    return run(imagesNhwc, batchLabels, n, true);
+  }
+
+  /** The training pass's mean loss on a batch, without a step (dropout as configured). */
+  public double loss(float[] imagesNhwc, int[] batchLabels, int n) {
+    return run(imagesNhwc, batchLabels, n, false);
+  }
+
+  private double run(float[] imagesNhwc, int[] batchLabels, int n, boolean train) {
+    try (TFloat32 x = TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE,
+            Architecture.IMAGE_SIZE, Architecture.IMAGE_CHANNELS),
+            DataBuffers.of(imagesNhwc, true, false).narrow((long) n * PIXELS));
+        TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(batchLabels, true, false)
+            .narrow(n))) {
+      Session.Runner runner = session.session().runner()
+          .feed(session.model().images(), x).feed(labels, y).fetch(loss);
+      if (train) {
+        runner.addTarget(step);
+      }
+      try (Result r = runner.run()) {
+        return ((TFloat32) r.get(0)).getFloat();
+      }
+    }
+  }
+
+  /**
+   * Trains for the configured epochs on {@code data}. Stops at the first non-finite batch loss and
+   * reports the run as diverged; that epoch's loss is NaN.
+   */
+  public Outcome train(Cifar10Data data, TrainListener listener) {
+    List<EpochResult> epochs = new ArrayList<>();
+    for (int epoch = 1; epoch <= config.epochs(); epoch++) {
+      EpochResult r = epoch(data, epoch, listener);
+      epochs.add(r);
+      listener.epochDone(r);
+      if (!Double.isFinite(r.loss())) {
+        return new Outcome(epochs, true);
+      }
+    }
+    return new Outcome(epochs, false);
+  }
+
+  /** One epoch: a seeded shuffle, then every batch, the last one partial. */
+  public EpochResult epoch(Cifar10Data data, int epoch, TrainListener listener) {
+    long start = System.nanoTime();
+    int[] order = shuffle(data.size(), config.seed(), epoch);
+    int b = config.batchSize();
+    int batches = (data.size() + b - 1) / b;
+    float[] images = new float[b * PIXELS];
+    int[] batchLabels = new int[b];
+    double sum = 0;
+    listener.epochStarted(epoch, batches);
+    for (int i = 0; i < batches; i++) {
+      // batch -> step -> accumulate the loss weighted by the batch's size -> report -> NaN check
+      int n = Math.min(b, data.size() - i * b);
+      for (int j = 0; j < n; j++) {
+        int index = order[i * b + j];
+        data.copyImageNhwc(index, images, j * PIXELS);
+        batchLabels[j] = data.label(index);
+      }
+      double batchLoss = step(images, batchLabels, n);
+      sum += batchLoss * n;
+      listener.stepDone(epoch, i + 1, batchLoss);
+      if (!Double.isFinite(batchLoss)) {
+        return new EpochResult(epoch, Double.NaN, (System.nanoTime() - start) / 1e9);
+      }
+    }
+    return new EpochResult(epoch, sum / data.size(), (System.nanoTime() - start) / 1e9);
+  }
+
+  /** The epoch's order of the samples: a Fisher-Yates shuffle seeded by (seed, epoch). */
+  static int[] shuffle(int size, long seed, int epoch) {
+    int[] order = new int[size];
+    for (int i = 0; i < size; i++) {
+      order[i] = i;
+    }
+    Random random = new Random(seed * 1_000_003L + epoch);
+    for (int i = size - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    return order;
+  }
+
+  /** Top-1 accuracy of the evaluation pass on {@code data}. */
+  public double accuracy(Cifar10Data data) {
+    int correct = 0;
+    int chunk = ModelSession.PREDICT_CHUNK;
+    float[] images = new float[chunk * PIXELS];
+    for (int start = 0; start < data.size(); start += chunk) {
+      int n = Math.min(chunk, data.size() - start);
+      float[] batch = n == chunk ? images : new float[n * PIXELS];
+      for (int j = 0; j < n; j++) {
+        data.copyImageNhwc(start + j, batch, j * PIXELS);
+      }
+      Prediction p = session.predict(batch, n);
+      int[] predicted = p.argmax();
+      for (int j = 0; j < n; j++) {
+        if (predicted[j] == data.label(start + j)) {
+          correct++;
+        }
+      }
+    }
+    return data.size() == 0 ? Double.NaN : (double) correct / data.size();
+  }
+}

@@ -1,0 +1,130 @@
+package org.orthoinit.init;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import org.orthoinit.TestImages;
+import org.orthoinit.model.AlexNet;
+import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.ModelSession;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+class SvdInitializerTest {
+
+  private static final int N = 64; // 64 images x 16 positions = 1024 rows >= 256 channels
+
+  /** Frobenius norm of every rewritten conv's output (bias included) on the batch. */
+  private static List<Double> squareOutputNorms(ModelSession s, float[] x, int n) {
+    Ops tf = s.model().tf().withSubScope("test_norms");
+    List<Operand<TFloat32>> norms = new ArrayList<>();
+    var images = tf.placeholder(TFloat32.class);
+    s.model().features(tf, images, AlexNet.Mode.TRAIN, (scope, layer, in, k, b) -> {
+      Operand<TFloat32> y = AlexNet.convolve(scope, layer, in, k, b);
+      if (layer.square()) {
+        norms.add(scope.math.sqrt(scope.reduceSum(scope.math.square(y),
+            scope.constant(new int[] {0, 1, 2, 3}))));
+      }
+      return y;
+    });
+    Session.Runner r = s.session().runner();
+    norms.forEach(r::fetch);
+    List<Double> out = new ArrayList<>();
+    try (TFloat32 t = TFloat32.tensorOf(Shape.of(n, 32, 32, 3), DataBuffers.of(x, true, false));
+        Result res = r.feed(images, t).run()) {
+      for (int i = 0; i < norms.size(); i++) {
+        out.add((double) ((TFloat32) res.get(i)).getFloat());
+      }
+    }
+    return out;
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {0, 3, 8})
+  void everyRewrittenLayerHasUnitOutputAndTheFeaturesGetMoreOrthogonal(int layers)
+      throws InitException {
+    float[] x = TestImages.uniform(N, layers);
+    try (ModelSession s = ModelSession.open(ModelConfig.of(layers), 1, 0)) {
+      Xavier.initialize(s, 11);
+      SvdInitializer.Report r = new SvdInitializer(s, SvdInitializer.Decomposition.GRAM_EIGH)
+          .initialize(x, N);
+      List<Double> norms = squareOutputNorms(s, x, N);
+      assertEquals(2 + layers, norms.size());
+      for (int i = 0; i < norms.size(); i++) {
+        assertEquals(1.0, norms.get(i), 1e-4, "rewritten layer " + i);
+      }
+      assertEquals(2 + layers, r.outputNorms().size());
+      assertTrue(r.gramRatioAfter() < r.gramRatioBefore() - 0.2,
+          r.gramRatioBefore() + " -> " + r.gramRatioAfter());
+      SvdInitializer.BlockGap last = r.gaps().get(r.gaps().size() - 1);
+      assertTrue(last.after() < last.before(), last.toString());
+      // the report's before/after agree with an independent probe after the init
+      Probe.Measurement m = new Probe(s, "probe").measure(x, N);
+      assertEquals(r.gramRatioAfter(), m.gramRatio(), 1e-4);
+    }
+  }
+
+  /** The model's features of the batch after the init with {@code decomposition}. */
+  private static float[] featuresAfter(SvdInitializer.Decomposition decomposition, float[] x)
+      throws InitException {
+    try (ModelSession s = ModelSession.open(ModelConfig.of(1), 1, 0)) {
+      Xavier.initialize(s, 3);
+      new SvdInitializer(s, decomposition).initialize(x, N);
+      return s.predict(x, N).features();
+    }
+  }
+
+  @Test
+  void bothDecompositionsGiveTheSameModel() throws InitException {
+    float[] x = TestImages.uniform(N, 5);
+    float[] a = featuresAfter(SvdInitializer.Decomposition.SVD, x);
+    float[] b = featuresAfter(SvdInitializer.Decomposition.GRAM_EIGH, x);
+    double maxAbs = 0;
+    double maxErr = 0;
+    for (int i = 0; i < a.length; i++) {
+      maxAbs = Math.max(maxAbs, Math.abs(a[i]));
+      maxErr = Math.max(maxErr, Math.abs(a[i] - b[i]));
+    }
+    assertTrue(maxErr / maxAbs < 1e-3, "relative difference " + maxErr / maxAbs);
+  }
+
+  @Test
+  void aBatchTooSmallForTheChannelsIsRefusedUpFront() {
+    try (ModelSession s = ModelSession.open(ModelConfig.of(1), 1, 0)) {
+      Xavier.initialize(s, 3);
+      var init = new SvdInitializer(s, SvdInitializer.Decomposition.GRAM_EIGH);
+      InitException e = assertThrows(InitException.class,
+          () -> init.initialize(TestImages.uniform(10, 1), 10));
+      // features.6 is the first square conv: 192 channels at 4x4
+      assertEquals("features.6: 10 images give 160 x 1728 patch rows (16 per image at 4x4), "
+          + "fewer than its 192 output channels; use at least 12 images", e.getMessage());
+    }
+  }
+
+  @Test
+  void aZeroRepresentationStopsTheInitAndAssignsNothing() {
+    try (ModelSession s = ModelSession.open(ModelConfig.of(1), 1, 0)) {
+      Xavier.initialize(s, 3);
+      float[] before = s.read(List.of("features.6.weight")).get("features.6.weight");
+      var init = new SvdInitializer(s, SvdInitializer.Decomposition.GRAM_EIGH);
+      // black images and zero biases: every representation is exactly zero
+      InitException e = assertThrows(InitException.class,
+          () -> init.initialize(new float[N * TestImages.PIXELS], N));
+      assertTrue(e.getMessage().startsWith("features.6: "), e.getMessage());
+      assertTrue(e.getMessage().endsWith("nothing was assigned"), e.getMessage());
+      assertArrayEquals(before, s.read(List.of("features.6.weight")).get("features.6.weight"));
+    }
+  }
+}
