@@ -1,0 +1,51 @@
+package org.orthoinit;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The PyTorch parity fixtures (shared/fixtures/pytorch). The folder comes from the system
+ * property {@code orthoinit.fixtures}; tests that need it skip with a visible message when it is
+ * missing, unless {@code orthoinit.fixtures.required=true} (set by CI), where they fail.
+ */
+public final class Fixtures {
+
+  public static final String PROPERTY = "orthoinit.fixtures";
+  public static final String REQUIRED = "orthoinit.fixtures.required";
+
+  private Fixtures() {}
+
+  /** The fixture folder, or the test is skipped (failed in CI) with the path in the message. */
+  public static Path dir() {
+    String p = System.getProperty(PROPERTY);
+    Path dir = p == null ? null : Path.of(p);
+    boolean present = dir != null && Files.isRegularFile(dir.resolve("alexnet_L0.onnx"));
+    String message = "PyTorch fixtures not found at " + dir + " (set -D" + PROPERTY + "=DIR)";
+    if (!present) {
+      if (Boolean.getBoolean(REQUIRED)) {
+        Assertions.fail(message);
+      }
+      System.err.println("SKIPPED: " + message);
+      Assumptions.abort(message);
+    }
+    return dir;
+  }
+
+  public static Path file(String name) {
+    return dir().resolve(name);
+  }
+
+  /** max |a - b| / max |b|: the relative error. */
+  public static double relativeError(float[] actual, float[] expected) {
+    Assertions.assertEquals(expected.length, actual.length, "lengths");
+    double err = 0;
+    double scale = 0;
+    for (int i = 0; i < expected.length; i++) {
+      err = Math.max(err, Math.abs(actual[i] - expected[i]));
+      scale = Math.max(scale, Math.abs(expected[i]));
+    }
+    return err / scale;
+  }
+}
