@@ -1,0 +1,96 @@
+package org.orthoinit.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.orthoinit.experiment.ResultStore;
+import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.interop.ImageArrays;
+import org.orthoinit.interop.TorchImport;
+import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Prediction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** The paper's initializer applied to a PyTorch model's own weights. */
+@Command(name = "init", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Apply the paper's SVD initializer to a model exported from PyTorch (ONNX), on a "
+        + "batch of images you give, and evaluate the result.")
+final class InitCommand implements Callable<Integer> {
+
+  /** The only method; a flag so that others can join it. */
+  enum Method {
+    svd
+  }
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--weights", required = true, paramLabel = "IN.onnx",
+      description = "The seed's AlexNet exported by torch.onnx.export.")
+  Path weights;
+
+  @Option(names = "--method", defaultValue = "svd", paramLabel = "svd",
+      description = "Initializer (default: ${DEFAULT-VALUE}).")
+  Method method;
+
+  @Option(names = "--batch", required = true, paramLabel = "B.npy",
+      description = "float32 images the initializer walks the layers with (the seed uses 256 "
+          + "training images); at least out_channels / 16 of them.")
+  Path batch;
+
+  @Option(names = "--layout", defaultValue = "nchw", paramLabel = "nchw|nhwc",
+      description = "Axis order of the .npy images (default: ${DEFAULT-VALUE}).")
+  ImageArrays.Layout layout;
+
+  @Option(names = "--decomposition", defaultValue = "GRAM_EIGH", paramLabel = "svd|gram_eigh",
+      description = "How P's singular structure is computed (default: ${DEFAULT-VALUE}).")
+  SvdInitializer.Decomposition decomposition;
+
+  @Option(names = "--predict", paramLabel = "X.npy",
+      description = "Images to evaluate the initialized model on.")
+  Path predict;
+
+  @Option(names = "--out", paramLabel = "Y.npy", description = "Logits of --predict.")
+  Path out;
+
+  @Option(names = "--features-out", paramLabel = "F.npy", description = "Features of --predict.")
+  Path featuresOut;
+
+  @Option(names = "--report", paramLabel = "R.json",
+      description = "The initializer's report: gram ratios, per-block gaps, time.")
+  Path report;
+
+  @Override
+  public Integer call() throws Exception {
+    if (predict != null && out == null) {
+      throw new IllegalArgumentException("--predict needs --out for the logits");
+    }
+    if (predict == null && (out != null || featuresOut != null)) {
+      throw new IllegalArgumentException("--out and --features-out need --predict");
+    }
+    TorchImport.Imported model = TorchImport.read(weights);
+    ImageArrays.Batch images = ImageArrays.read(batch, layout);
+    ImageArrays.Batch evaluate = predict == null ? null : ImageArrays.read(predict, layout);
+    SvdInitializer.Report r;
+    Prediction p = null;
+    try (ModelSession session = ModelSession.open(model.config(), 0, 0)) {
+      session.assign(model.weights());
+      spec.commandLine().getErr().printf("init: %s on %d images%n", method, images.n());
+      r = new SvdInitializer(session, decomposition).initialize(images.nhwc(), images.n());
+      if (evaluate != null) {
+        p = session.predict(evaluate.nhwc(), evaluate.n());
+      }
+    }
+    spec.commandLine().getOut().printf("gram ratio %.4f -> %.4f, %d layers rewritten in %.1f s%n",
+        r.gramRatioBefore(), r.gramRatioAfter(), r.outputNorms().size(), r.seconds());
+    if (report != null) {
+      ResultStore.write(report, r);
+    }
+    if (p != null) {
+      PredictCommand.write(spec, p, out, featuresOut);
+    }
+    return 0;
+  }
+}

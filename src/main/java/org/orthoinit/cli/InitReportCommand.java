@@ -1,0 +1,101 @@
+package org.orthoinit.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.orthoinit.data.Cifar10;
+import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.experiment.InitMethod;
+import org.orthoinit.experiment.InitReport;
+import org.orthoinit.experiment.ResultStore;
+import org.orthoinit.init.Probe;
+import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.model.ModelConfig;
+import org.orthoinit.plot.InitReportChart;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** The orthogonality of every block after each init, as JSON, a figure and a table. */
+@Command(name = "init-report", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Initialize the model each way and measure, block by block, how orthogonal its "
+        + "representations of a batch of training images are (the paper's gap V, Eq. 2).")
+final class InitReportCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Mixin
+  DataOptions data;
+
+  @Mixin
+  ModelOptions model;
+
+  @Option(names = "--init", split = ",", defaultValue = "xavier,svd", paramLabel = "INIT",
+      converter = InitConverter.class,
+      description = "Inits to compare, comma-separated (default: ${DEFAULT-VALUE}).")
+  List<InitMethod> inits;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--init-batch", defaultValue = "256", paramLabel = "N",
+      description = "Images in the batch (default: ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+      description = "TensorFlow threads; 0 = all cores (default).")
+  int threads;
+
+  @Option(names = "--out", paramLabel = "DIR", defaultValue = "results/init-report",
+      description = "Output folder (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    ModelConfig config = model.config();
+    if (batch < 1) {
+      throw new IllegalArgumentException("--init-batch must be >= 1, got " + batch);
+    }
+    Checks.writableFolder(out, "--out");
+    Cifar10Data train = Cifar10.load(data.dir(), Cifar10.Split.TRAIN);
+    SvdInitializer.checkBatch(org.orthoinit.model.Architecture.of(config),
+        Math.min(batch, train.size()));
+    spec.commandLine().getErr().println("init-report: " + inits.size() + " init(s), "
+        + config.numLayers() + " extra layers, " + batch + " images");
+    InitReport report = InitReport.run(config, inits, seed, batch, train, threads,
+        SvdInitializer.DECOMPOSITION_DEFAULT);
+    String base = "init_L" + config.numLayers() + "_level" + config.level()
+        + (config.batchNorm() ? "_bn" : "") + "_s" + seed;
+    Path json = out.resolve(base + ".json");
+    ResultStore.write(json, report);
+    List<Path> figures = InitReportChart.save(report, out.resolve(base));
+    PrintWriter o = spec.commandLine().getOut();
+    o.print(table(report));
+    o.println("wrote " + json + " and " + figures.get(0).getFileName() + " (.svg, .pdf)");
+    return 0;
+  }
+
+  static String table(InitReport report) {
+    StringBuilder s = new StringBuilder(String.format("%-14s", "block"));
+    report.curves().forEach(c -> s.append(String.format(" %12s", c.init())));
+    s.append('\n');
+    int blocks = report.curves().get(0).gaps().size();
+    for (int i = 0; i < blocks; i++) {
+      s.append(String.format("%-14s", report.curves().get(0).gaps().get(i).layer()));
+      for (InitReport.Curve c : report.curves()) {
+        Probe.BlockGap g = c.gaps().get(i);
+        s.append(String.format(" %12.4f", g.gap()));
+      }
+      s.append('\n');
+    }
+    s.append(String.format("%-14s", "gram ratio"));
+    report.curves().forEach(c -> s.append(String.format(" %12.4f", c.gramRatio())));
+    s.append('\n').append(String.format("%-14s", "init seconds"));
+    report.curves().forEach(c -> s.append(String.format(" %12.1f", c.seconds())));
+    return s.append('\n').toString();
+  }
+}

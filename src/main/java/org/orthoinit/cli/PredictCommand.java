@@ -1,0 +1,69 @@
+package org.orthoinit.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.orthoinit.interop.ImageArrays;
+import org.orthoinit.interop.Npy;
+import org.orthoinit.interop.TorchImport;
+import org.orthoinit.model.Architecture;
+import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Prediction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** Logits and features of a batch under a PyTorch-exported model. */
+@Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Run a model exported from PyTorch (ONNX) on a batch of images (.npy) and write "
+        + "its logits and penultimate features (.npy, float32).")
+final class PredictCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--weights", required = true, paramLabel = "FILE.onnx",
+      description = "The seed's AlexNet exported by torch.onnx.export; its architecture is read "
+          + "from the file.")
+  Path weights;
+
+  @Option(names = "--images", required = true, paramLabel = "X.npy",
+      description = "float32 images in [0, 1].")
+  Path images;
+
+  @Option(names = "--layout", defaultValue = "nchw", paramLabel = "nchw|nhwc",
+      description = "Axis order of --images (default: ${DEFAULT-VALUE}, PyTorch's).")
+  ImageArrays.Layout layout;
+
+  @Option(names = "--out", required = true, paramLabel = "Y.npy",
+      description = "Logits, float32 [N, classes].")
+  Path out;
+
+  @Option(names = "--features-out", paramLabel = "F.npy",
+      description = "Features entering the classifier, float32 [N, 1024], PyTorch's flatten order.")
+  Path featuresOut;
+
+  @Override
+  public Integer call() throws Exception {
+    TorchImport.Imported model = TorchImport.read(weights);
+    ImageArrays.Batch batch = ImageArrays.read(images, layout);
+    Prediction p;
+    try (ModelSession session = ModelSession.open(model.config(), 0, 0)) {
+      session.assign(model.weights());
+      p = session.predict(batch.nhwc(), batch.n());
+    }
+    write(spec, p, out, featuresOut);
+    return 0;
+  }
+
+  /** Writes logits (and features) and says so on stdout. */
+  static void write(CommandSpec spec, Prediction p, Path logits, Path features) throws Exception {
+    Npy.writeFloats(logits, p.logits(), p.n(), p.classes());
+    String s = "wrote logits [" + p.n() + ", " + p.classes() + "] to " + logits;
+    if (features != null) {
+      Npy.writeFloats(features, p.features(), p.n(), Architecture.FEATURES);
+      s += " and features [" + p.n() + ", " + Architecture.FEATURES + "] to " + features;
+    }
+    spec.commandLine().getOut().println(s);
+  }
+}

@@ -1,0 +1,113 @@
+package org.orthoinit.cli;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.orthoinit.data.Cifar10;
+import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.experiment.InitMethod;
+import org.orthoinit.experiment.ResultStore;
+import org.orthoinit.experiment.RunResult;
+import org.orthoinit.experiment.RunSpec;
+import org.orthoinit.experiment.TrainingRun;
+import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.interop.TorchImport;
+import org.orthoinit.model.ModelConfig;
+import org.orthoinit.train.TrainConfig;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** One training run, written as one JSON file. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Train one model on CIFAR-10 as the seed does (SGD, batch 30, lr 0.001) and "
+        + "write its run JSON: config, loss per epoch, test accuracy, environment.")
+final class TrainCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Mixin
+  DataOptions data;
+
+  @Mixin
+  ModelOptions model;
+
+  @Option(names = "--init", paramLabel = "xavier|svd", defaultValue = "xavier",
+      converter = InitConverter.class,
+      description = "Initialization (default: ${DEFAULT-VALUE}); svd runs the paper's initializer "
+          + "after Xavier.")
+  InitMethod init;
+
+  @Option(names = "--epochs", defaultValue = "20", paramLabel = "N",
+      description = "Epochs (default: ${DEFAULT-VALUE}).")
+  int epochs;
+
+  @Option(names = "--lr", defaultValue = "0.001", paramLabel = "RATE",
+      description = "SGD learning rate (default: ${DEFAULT-VALUE}).")
+  float lr;
+
+  @Option(names = "--batch-size", defaultValue = "30", paramLabel = "N",
+      description = "Images per SGD step (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--seed", defaultValue = "0", paramLabel = "N",
+      description = "Seeds weights, shuffles, dropout and the init batch (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--train-limit", defaultValue = "0", paramLabel = "N",
+      description = "Train on the first N training images only; 0 = all (default).")
+  int trainLimit;
+
+  @Option(names = "--init-batch", defaultValue = "256", paramLabel = "N",
+      description = "Images for the SVD initializer (default: ${DEFAULT-VALUE}).")
+  int initBatch;
+
+  @Option(names = "--weights", paramLabel = "FILE.onnx",
+      description = "Start from a PyTorch model exported to ONNX (the seed's AlexNet) instead of "
+          + "Xavier; its architecture replaces --layers/--level/--batch-norm.")
+  Path weights;
+
+  @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+      description = "TensorFlow threads; 0 = all cores (default).")
+  int threads;
+
+  @Option(names = "--no-test", description = "Skip the test-set accuracy.")
+  boolean noTest;
+
+  @Option(names = "--out", paramLabel = "FILE.json",
+      description = "Run JSON (default: results/train/L<layers>_<init>_s<seed>.json).")
+  Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    ModelConfig config = model.config();
+    Map<String, float[]> start = null;
+    if (weights != null) {
+      TorchImport.Imported imported = TorchImport.read(weights);
+      config = imported.config().withDropout(config.dropout());
+      start = imported.weights();
+    }
+    RunSpec run = new RunSpec(config, new TrainConfig(epochs, lr, batchSize, seed), init,
+        trainLimit, initBatch, SvdInitializer.DECOMPOSITION_DEFAULT, threads);
+    String name = "L" + config.numLayers() + "_" + init.id() + "_s" + seed;
+    Path file = out != null ? out : Path.of("results", "train", name + ".json");
+    Checks.writableFolder(file.toAbsolutePath().getParent(), "--out");
+
+    Cifar10Data train = Cifar10.load(data.dir(), Cifar10.Split.TRAIN);
+    if (trainLimit > 0) {
+      train = train.first(Math.min(trainLimit, train.size()));
+    }
+    Cifar10Data test = noTest ? null : Cifar10.load(data.dir(), Cifar10.Split.TEST);
+    RunResult result;
+    try (Progress.Training progress = new Progress.Training(name, spec.commandLine().getErr())) {
+      result = TrainingRun.execute(name, run, data.dir().toString(), train, test, start, progress);
+    }
+    ResultStore.write(file, result);
+    spec.commandLine().getOut().println(Report.oneLine(result) + " -> " + file);
+    return result.diverged() ? Errors.FAILED : 0;
+  }
+}

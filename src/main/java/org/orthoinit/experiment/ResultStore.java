@@ -1,0 +1,41 @@
+package org.orthoinit.experiment;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/** Reads and writes result JSON; every write is atomic (a temp file, then a rename). */
+public final class ResultStore {
+
+  /** Shared, configured once: pretty output, records supported natively by Jackson. */
+  public static final ObjectMapper JSON = new ObjectMapper()
+      .enable(SerializationFeature.INDENT_OUTPUT);
+
+  private ResultStore() {}
+
+  /** Writes {@code value} as JSON to {@code file} atomically: readers see the old or the new file. */
+  public static void write(Path file, Object value) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+    try {
+      JSON.writeValue(tmp.toFile(), value);
+      try {
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** Reads a run result. */
+  public static RunResult readRun(Path file) throws IOException {
+    return JSON.readValue(file.toFile(), RunResult.class);
+  }
+}

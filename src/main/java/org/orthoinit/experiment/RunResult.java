@@ -1,0 +1,28 @@
+package org.orthoinit.experiment;
+
+import java.util.List;
+import org.orthoinit.init.SvdInitializer;
+
+/**
+ * The record of one run, as written to JSON.
+ *
+ * @param status "ok", or "diverged" when a loss became NaN or infinite (its epoch's loss is null)
+ * @param epochs per-epoch mean training loss and wall time
+ * @param testAccuracy top-1 accuracy on the test set after training; null when not evaluated
+ * @param init the SVD initializer's report; null for Xavier
+ * @param initSeconds wall time of the initialization (Xavier and, if asked, the SVD init)
+ */
+public record RunResult(String name, RunSpec spec, String data, String status, List<Epoch> epochs,
+    Double testAccuracy, Double initSeconds, SvdInitializer.Report init, Environment environment,
+    String started, String finished) {
+
+  public static final String OK = "ok";
+  public static final String DIVERGED = "diverged";
+
+  /** One epoch; {@code loss} is null if the epoch diverged. */
+  public record Epoch(int epoch, Double loss, double seconds) {}
+
+  public boolean diverged() {
+    return DIVERGED.equals(status);
+  }
+}

@@ -1,0 +1,29 @@
+package org.orthoinit.experiment;
+
+import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.model.ModelConfig;
+import org.orthoinit.train.TrainConfig;
+
+/**
+ * Everything that decides one training run. Written into its result, so a result says how it was
+ * made.
+ *
+ * @param trainLimit use only the first this many training images; 0 = all
+ * @param initBatch images given to the SVD initializer
+ * @param threads TensorFlow intra-op threads; 0 = all cores
+ */
+public record RunSpec(ModelConfig model, TrainConfig train, InitMethod init, int trainLimit,
+    int initBatch, SvdInitializer.Decomposition decomposition, int threads) {
+
+  public RunSpec {
+    if (trainLimit < 0) {
+      throw new IllegalArgumentException("train limit must be >= 0, got " + trainLimit);
+    }
+    if (initBatch < 1) {
+      throw new IllegalArgumentException("init batch must be >= 1, got " + initBatch);
+    }
+    if (threads < 0) {
+      throw new IllegalArgumentException("threads must be >= 0, got " + threads);
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package org.orthoinit.experiment;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.init.InitException;
+import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.Xavier;
+import org.orthoinit.model.Architecture;
+import org.orthoinit.model.ModelSession;
+import org.orthoinit.train.EpochResult;
+import org.orthoinit.train.TrainListener;
+import org.orthoinit.train.Trainer;
+
+/** One run: build the model, initialize it, train it, test it. */
+public final class TrainingRun {
+
+  private static final int PIXELS =
+      Architecture.IMAGE_SIZE * Architecture.IMAGE_SIZE * Architecture.IMAGE_CHANNELS;
+
+  /** What a run reports while it works, besides training progress. */
+  public interface Listener extends TrainListener {
+    Listener NONE = new Listener() {};
+
+    /** A stage begins ("initializing", "testing"). */
+    default void stage(String what) {}
+  }
+
+  private TrainingRun() {}
+
+  /**
+   * Runs {@code spec} on {@code train} (already limited) and evaluates on {@code test} (null to
+   * skip).
+   *
+   * @param weights initial weights in TensorFlow's layout (e.g. imported from ONNX); null = Xavier
+   */
+  public static RunResult execute(String name, RunSpec spec, String dataLabel, Cifar10Data train,
+      Cifar10Data test, Map<String, float[]> weights, Listener listener) throws InitException {
+    String started = Instant.now().toString();
+    try (ModelSession session = ModelSession.open(spec.model(), spec.train().seed(),
+        spec.threads())) {
+      long t0 = System.nanoTime();
+      listener.stage("initializing (" + spec.init().id() + ")");
+      if (weights != null) {
+        session.assign(weights);
+      } else {
+        Xavier.initialize(session, spec.train().seed());
+      }
+      SvdInitializer.Report report = null;
+      if (spec.init() == InitMethod.SVD) {
+        report = svd(session, spec, train);
+      }
+      double initSeconds = (System.nanoTime() - t0) / 1e9;
+
+      Trainer trainer = new Trainer(session, spec.train());
+      Trainer.Outcome outcome = trainer.train(train, listener);
+      List<RunResult.Epoch> epochs = new ArrayList<>();
+      for (EpochResult e : outcome.epochs()) {
+        epochs.add(new RunResult.Epoch(e.epoch(), Double.isFinite(e.loss()) ? e.loss() : null,
+            e.seconds()));
+      }
+      Double accuracy = null;
+      if (test != null && !outcome.diverged()) {
+        listener.stage("testing on " + test.size() + " images");
+        accuracy = trainer.accuracy(test);
+      }
+      return new RunResult(name, spec, dataLabel,
+          outcome.diverged() ? RunResult.DIVERGED : RunResult.OK, epochs, accuracy, initSeconds,
+          report, Environment.current(spec.threads()), started, Instant.now().toString());
+    }
+  }
+
+  /** The SVD initializer on a seeded random batch of training images, as the seed's loader. */
+  static SvdInitializer.Report svd(ModelSession session, RunSpec spec, Cifar10Data train)
+      throws InitException {
+    int n = Math.min(spec.initBatch(), train.size());
+    float[] batch = initBatch(train, n, spec.train().seed());
+    return new SvdInitializer(session, spec.decomposition()).initialize(batch, n);
+  }
+
+  /** {@code n} distinct training images drawn with a seeded shuffle, NHWC. */
+  public static float[] initBatch(Cifar10Data data, int n, long seed) {
+    int[] order = new int[data.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Random random = new Random(seed ^ 0x5EED_1A17L);
+    float[] out = new float[n * PIXELS];
+    for (int i = 0; i < n; i++) {
+      int j = i + random.nextInt(order.length - i); // partial Fisher-Yates
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+      data.copyImageNhwc(order[i], out, i * PIXELS);
+    }
+    return out;
+  }
+}

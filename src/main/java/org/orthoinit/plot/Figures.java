@@ -1,0 +1,117 @@
+package org.orthoinit.plot;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.VectorGraphicsEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.XYStyler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** Shared look and writing of figures: PNG, SVG and PDF, each written atomically. */
+public final class Figures {
+
+  /** The seed's colours: Xavier blue squares, orthogonal (SVD) red circles. */
+  public static final Color XAVIER = new Color(31, 90, 200);
+  public static final Color SVD = new Color(210, 40, 40);
+  public static final int WIDTH = 800;
+  public static final int HEIGHT = 560;
+  /** PNG resolution. */
+  public static final int DPI = 150;
+
+  private Figures() {}
+
+  static {
+    System.setProperty("java.awt.headless", "true");
+  }
+
+  /** A white chart with a legend inside and grid lines, ready for series. */
+  public static XYChart chart(String title, String x, String y) {
+    XYChart chart = new XYChart(WIDTH, HEIGHT);
+    chart.setTitle(title);
+    chart.setXAxisTitle(x);
+    chart.setYAxisTitle(y);
+    XYStyler s = chart.getStyler();
+    s.setChartBackgroundColor(Color.WHITE);
+    s.setPlotBackgroundColor(Color.WHITE);
+    s.setLegendPosition(Styler.LegendPosition.InsideNE);
+    s.setLegendBorderColor(Color.LIGHT_GRAY);
+    s.setPlotGridLinesColor(new Color(225, 225, 225));
+    s.setAntiAlias(true);
+    return chart;
+  }
+
+  /** Colour and marker of an init's curves. */
+  public static Color colour(String init) {
+    return switch (init) {
+      case "xavier" -> XAVIER;
+      case "svd" -> SVD;
+      default -> new Color(40, 150, 60);
+    };
+  }
+
+  public static org.knowm.xchart.style.markers.Marker marker(String init) {
+    return switch (init) {
+      case "xavier" -> SeriesMarkers.SQUARE;
+      case "svd" -> SeriesMarkers.CIRCLE;
+      default -> SeriesMarkers.TRIANGLE_UP;
+    };
+  }
+
+  /** The legend label of an init, as the seed's ("orthogonal" for the SVD init). */
+  public static String label(String init) {
+    return switch (init) {
+      case "svd" -> "orthogonal (SVD init)";
+      default -> init;
+    };
+  }
+
+  static BasicStroke line(float width) {
+    return new BasicStroke(width, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND);
+  }
+
+  /**
+   * Writes {@code base}.png, .svg and .pdf; returns the files written.
+   *
+   * @param base path without extension
+   */
+  public static List<Path> save(XYChart chart, Path base) throws IOException {
+    Path dir = base.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    String name = base.getFileName().toString();
+    List<Path> written = new ArrayList<>();
+    written.add(atomically(dir, name + ".png", tmp -> BitmapEncoder.saveBitmapWithDPI(chart,
+        tmp.toString(), BitmapEncoder.BitmapFormat.PNG, DPI)));
+    written.add(atomically(dir, name + ".svg", tmp -> VectorGraphicsEncoder.saveVectorGraphic(
+        chart, tmp.toString(), VectorGraphicsEncoder.VectorGraphicsFormat.SVG)));
+    written.add(atomically(dir, name + ".pdf", tmp -> VectorGraphicsEncoder.saveVectorGraphic(
+        chart, tmp.toString(), VectorGraphicsEncoder.VectorGraphicsFormat.PDF)));
+    return written;
+  }
+
+  private interface Writer {
+    void write(Path tmpWithoutExtension) throws IOException;
+  }
+
+  /** XChart appends the extension itself: write to tmp-name + ext, then rename. */
+  private static Path atomically(Path dir, String file, Writer writer) throws IOException {
+    String ext = file.substring(file.lastIndexOf('.'));
+    Path tmpBase = dir.resolve("." + file + ".tmp");
+    Path tmp = dir.resolve(tmpBase.getFileName() + ext);
+    Path target = dir.resolve(file);
+    try {
+      writer.write(tmpBase);
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    return target;
+  }
+}

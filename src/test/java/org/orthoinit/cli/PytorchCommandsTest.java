@@ -1,0 +1,84 @@
+package org.orthoinit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.orthoinit.Fixtures;
+import org.orthoinit.experiment.ResultStore;
+import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.interop.Npy;
+
+/** predict and init on the PyTorch fixtures, through the command line. */
+class PytorchCommandsTest {
+
+  @TempDir
+  Path tmp;
+
+  private static float[] npy(Path file) throws Exception {
+    return Npy.read(file).toFloats();
+  }
+
+  @Test
+  void predictReproducesPyTorchsLogitsAndFeatures() throws Exception {
+    Path out = tmp.resolve("logits.npy");
+    Path features = tmp.resolve("features.npy");
+    Cli r = Cli.run("predict", "--weights", Fixtures.file("alexnet_L0.onnx").toString(),
+        "--images", Fixtures.file("alexnet_L0_images8.npy").toString(), "--out", out.toString(),
+        "--features-out", features.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Fixtures.relativeError(npy(out), npy(Fixtures.file("alexnet_L0_logits8.npy")))
+        < 1e-4);
+    assertTrue(Fixtures.relativeError(npy(features),
+        npy(Fixtures.file("alexnet_L0_features8.npy"))) < 1e-4);
+  }
+
+  @Test
+  void initAppliesTheSvdInitializerToAPyTorchModel() throws Exception {
+    Path out = tmp.resolve("logits.npy");
+    Path features = tmp.resolve("features.npy");
+    Path report = tmp.resolve("report.json");
+    Cli r = Cli.run("init", "--weights", Fixtures.file("alexnet_L0.onnx").toString(),
+        "--method", "svd", "--batch", Fixtures.file("alexnet_L0_init256.npy").toString(),
+        "--predict", Fixtures.file("alexnet_L0_images8.npy").toString(),
+        "--out", out.toString(), "--features-out", features.toString(),
+        "--report", report.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().startsWith("gram ratio 0.963"), r.out());
+    assertTrue(Fixtures.relativeError(npy(out),
+        npy(Fixtures.file("alexnet_L0_svdinit_logits8.npy"))) < 1e-3);
+    assertTrue(Fixtures.relativeError(npy(features),
+        npy(Fixtures.file("alexnet_L0_svdinit_features8.npy"))) < 1e-3);
+    SvdInitializer.Report rep = ResultStore.JSON.readValue(report.toFile(),
+        SvdInitializer.Report.class);
+    assertEquals(0.55095, rep.gramRatioAfter(), 1e-3);
+    assertEquals(2, rep.outputNorms().size());
+  }
+
+  @Test
+  void aFileThatIsNotTheSeedsModelIsRefused() throws Exception {
+    Path bogus = Files.write(tmp.resolve("bogus.onnx"), new byte[] {1, 2, 3, 4, 5});
+    Path out = tmp.resolve("y.npy");
+    Cli r = Cli.run("predict", "--weights", bogus.toString(), "--images",
+        Fixtures.file("alexnet_L0_images8.npy").toString(), "--out", out.toString());
+    assertEquals(1, r.code());
+    assertTrue(r.err().strip().startsWith("predict: " + bogus), r.err());
+    assertFalse(Files.exists(out));
+  }
+
+  @Test
+  void imagesOfTheWrongShapeAreRefused() throws Exception {
+    Path out = tmp.resolve("y.npy");
+    Cli r = Cli.run("predict", "--weights", Fixtures.file("alexnet_L0.onnx").toString(),
+        "--images", Fixtures.file("alexnet_L0_images8.npy").toString(), "--layout", "nhwc",
+        "--out", out.toString());
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("alexnet_L0_images8.npy: shape [8, 3, 32, 32], expected"),
+        r.err());
+    assertFalse(Files.exists(out));
+  }
+}

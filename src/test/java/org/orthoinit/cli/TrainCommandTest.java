@@ -1,0 +1,85 @@
+package org.orthoinit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.orthoinit.TestImages;
+import org.orthoinit.experiment.ResultStore;
+import org.orthoinit.experiment.RunResult;
+
+class TrainCommandTest {
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void aShortRunWritesItsJsonWithConfigLossesAccuracyAndEnvironment() throws Exception {
+    Path data = TestImages.writeDataset(tmp.resolve("cifar"), 90, 20);
+    Path out = tmp.resolve("run.json");
+    Cli r = Cli.run("train", "--data", data.toString(), "--layers", "0", "--epochs", "2",
+        "--seed", "3", "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().startsWith("L0_xavier_s3: ok, loss "), r.out());
+    RunResult result = ResultStore.readRun(out);
+    assertEquals("ok", result.status());
+    assertEquals(2, result.epochs().size());
+    assertEquals(2, result.epochs().get(1).epoch());
+    assertTrue(result.epochs().get(0).loss() > 0);
+    assertEquals(30, result.spec().train().batchSize());
+    assertEquals(0.001f, result.spec().train().learningRate());
+    assertNotNull(result.testAccuracy());
+    assertNull(result.init());
+    assertEquals("cpu", result.environment().device());
+    assertTrue(result.environment().tensorflow().startsWith("2."), result.environment().tensorflow());
+  }
+
+  @Test
+  void svdInitRecordsItsGramRatiosAndTime() throws Exception {
+    Path data = TestImages.writeDataset(tmp.resolve("cifar"), 60, 10);
+    Path out = tmp.resolve("svd.json");
+    Cli r = Cli.run("train", "--data", data.toString(), "--layers", "1", "--epochs", "1",
+        "--init", "svd", "--no-test", "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    RunResult result = ResultStore.readRun(out);
+    assertEquals("svd", result.spec().init().id());
+    assertEquals(60, result.init().batch()); // min(256, training images)
+    assertTrue(result.init().gramRatioAfter() < result.init().gramRatioBefore());
+    assertTrue(result.initSeconds() > 0);
+    assertNull(result.testAccuracy());
+  }
+
+  @Test
+  void aDivergingRunIsMarkedAndExitsNonZero() throws Exception {
+    Path data = TestImages.writeDataset(tmp.resolve("cifar"), 60, 10);
+    Path out = tmp.resolve("nan.json");
+    Cli r = Cli.run("train", "--data", data.toString(), "--layers", "0", "--epochs", "2",
+        "--lr", "1e6", "--out", out.toString());
+    assertEquals(1, r.code(), r.err());
+    RunResult result = ResultStore.readRun(out);
+    assertEquals("diverged", result.status());
+    assertNull(result.epochs().get(result.epochs().size() - 1).loss());
+    assertTrue(Files.readString(out).contains("\"loss\" : null"));
+  }
+
+  @Test
+  void badFlagsAreUsageErrorsNamingTheValue() {
+    Cli r = Cli.run("train", "--layers", "-3");
+    assertEquals(2, r.code());
+    assertTrue(r.err().startsWith("train: layers must be in 0..1000, got -3"), r.err());
+    Cli epochs = Cli.run("train", "--epochs", "0");
+    assertEquals(2, epochs.code());
+    assertTrue(epochs.err().startsWith("train: epochs must be >= 1, got 0"), epochs.err());
+    Cli word = Cli.run("train", "--lr", "fast");
+    assertEquals(2, word.code());
+    assertTrue(word.err().contains("--lr"), word.err());
+    Cli init = Cli.run("train", "--init", "lsuv");
+    assertEquals(2, init.code());
+    assertTrue(init.err().contains("unknown init 'lsuv'"), init.err());
+  }
+}
