@@ -3,6 +3,7 @@ package org.orthoinit.cli;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import org.orthoinit.data.DataException;
+import org.orthoinit.experiment.ExperimentException;
 import org.orthoinit.init.InitException;
 import org.orthoinit.interop.InteropException;
 import picocli.CommandLine;
@@ -24,11 +25,10 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     String name = cmd.getCommandName();
     if (e instanceof IllegalArgumentException) {
       cmd.getErr().println(name + ": " + e.getMessage());
-      cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help'.");
       return USAGE;
     }
     if (e instanceof DataException || e instanceof InteropException
-        || e instanceof InitException) {
+        || e instanceof InitException || e instanceof ExperimentException) {
       cmd.getErr().println(name + ": " + e.getMessage());
       return FAILED;
     }

@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
         PredictCommand.class,
         InitCommand.class,
         InitReportCommand.class,
+        Figure7Command.class,
+        PlotCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class Main {

@@ -6,6 +6,9 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.orthoinit.data.DownloadListener;
+import org.orthoinit.experiment.Figure7;
+import org.orthoinit.experiment.Figure7Config;
+import org.orthoinit.experiment.RunResult;
 import org.orthoinit.experiment.TrainingRun;
 import org.orthoinit.train.EpochResult;
 
@@ -72,7 +75,7 @@ final class Progress {
 
   /** One bar per epoch, its steps as the unit, with the running loss. */
   static class Training implements TrainingRun.Listener, AutoCloseable {
-    private final String label;
+    protected String label;
     private final PrintWriter err;
     private ProgressBar bar;
     private double sum;
@@ -119,6 +122,48 @@ final class Progress {
         bar.close();
         bar = null;
       }
+    }
+  }
+
+  /**
+   * The grid: each run's epoch bar is labelled with its place in the grid, and each run start
+   * gives the grid's ETA from the runs finished so far; finished runs get a line on stdout.
+   */
+  static final class Grid extends Training implements Figure7.Listener {
+    private final PrintWriter out;
+    private final long start = System.nanoTime();
+    private int trained;
+
+    Grid(PrintWriter err, PrintWriter out) {
+      super("figure7", err);
+      this.out = out;
+    }
+
+    @Override
+    public void runStarted(Figure7Config.Run run, int position, int todo) {
+      close();
+      String eta = "";
+      if (trained > 0) {
+        double perRun = (System.nanoTime() - start) / 1e9 / trained;
+        eta = String.format(", grid ETA %s", duration(perRun * (todo - position + 1)));
+      }
+      label = "[" + position + "/" + todo + "] " + run.name();
+      stage("started" + eta);
+    }
+
+    @Override
+    public void runDone(RunResult result, boolean skipped) {
+      close();
+      if (!skipped) {
+        trained++;
+      }
+      out.println(Report.oneLine(result) + (skipped ? " (finished before, kept)" : ""));
+      out.flush();
+    }
+
+    static String duration(double seconds) {
+      long s = Math.round(seconds);
+      return String.format("%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
     }
   }
 }

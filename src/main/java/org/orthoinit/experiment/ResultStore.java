@@ -1,5 +1,6 @@
 package org.orthoinit.experiment;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -8,12 +9,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
-/** Reads and writes result JSON; every write is atomic (a temp file, then a rename). */
+/**
+ * Reads and writes result JSON; every write is atomic (a temp file, then a rename). Reading
+ * ignores fields it does not know, so results written by later versions still read.
+ */
 public final class ResultStore {
 
   /** Shared, configured once: pretty output, records supported natively by Jackson. */
   public static final ObjectMapper JSON = new ObjectMapper()
-      .enable(SerializationFeature.INDENT_OUTPUT);
+      .enable(SerializationFeature.INDENT_OUTPUT)
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   private ResultStore() {}
 

@@ -1,0 +1,125 @@
+package org.orthoinit.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.orthoinit.data.Cifar10;
+import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.experiment.Environment;
+import org.orthoinit.experiment.Figure7;
+import org.orthoinit.experiment.Figure7Config;
+import org.orthoinit.experiment.InitMethod;
+import org.orthoinit.experiment.Preset;
+import org.orthoinit.experiment.RunResult;
+import org.orthoinit.experiment.Shard;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** The paper's experiment: the grid, resumable, then its figures. */
+@Command(name = "figure7", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Run Figure 7: extra layers x init x repeats, each trained as the seed does, "
+        + "into a results folder (one JSON per finished run; a rerun skips them), then draw "
+        + "convolutional_<layers>.png/.svg/.pdf.",
+        "Presets: paper (15,75 layers; xavier,svd; 4 repeats; 20 epochs; 50,000 images; the "
+        + "default with GPU natives), cpu (about an hour on 2 cores; the default otherwise), "
+        + "smoke (a few minutes). Any flag overrides its preset value."})
+final class Figure7Command implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Mixin
+  DataOptions data;
+
+  @Option(names = "--preset", paramLabel = "paper|cpu|smoke",
+      description = "Starting settings (default: paper with GPU natives, else cpu).")
+  Preset preset;
+
+  @Option(names = "--out", paramLabel = "DIR", defaultValue = "results/figure7",
+      description = "Results folder (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(names = "--layers", split = ",", paramLabel = "N", description = "Depths, e.g. 15,75.")
+  List<Integer> layers;
+
+  @Option(names = "--inits", split = ",", paramLabel = "INIT", converter = InitConverter.class,
+      description = "Inits, e.g. xavier,svd.")
+  List<InitMethod> inits;
+
+  @Option(names = "--repeats", paramLabel = "N", description = "Runs per depth and init.")
+  Integer repeats;
+
+  @Option(names = "--epochs", paramLabel = "N") Integer epochs;
+
+  @Option(names = "--train-limit", paramLabel = "N",
+      description = "First N training images; 0 = all.")
+  Integer trainLimit;
+
+  @Option(names = "--test-limit", paramLabel = "N",
+      description = "First N test images for the accuracy; 0 = all.")
+  Integer testLimit;
+
+  @Option(names = "--lr", paramLabel = "RATE") Float lr;
+
+  @Option(names = "--batch-size", paramLabel = "N") Integer batchSize;
+
+  @Option(names = "--seed", paramLabel = "N", description = "Base seed; repeat r uses seed + r.")
+  Long seed;
+
+  @Option(names = "--shard", paramLabel = "K/N",
+      description = "Run only shard K (0-based) of N: runs whose grid position is K mod N. "
+          + "env/N takes K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID.")
+  String shard;
+
+  @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+      description = "TensorFlow threads; 0 = all cores (default).")
+  int threads;
+
+  @Override
+  public Integer call() throws Exception {
+    Figure7Config c = config();
+    Shard part = shard == null ? Shard.ALL : Shard.parse(shard, System.getenv());
+    PrintWriter o = spec.commandLine().getOut();
+    String scaled = c.scaledDown();
+    o.println("figure7: preset " + c.preset() + ", layers " + c.layers() + ", inits "
+        + c.inits().stream().map(InitMethod::id).toList() + ", " + c.repeats() + " repeats, "
+        + c.epochs() + " epochs" + (part.count() > 1 ? ", shard " + part : ""));
+    o.println(scaled.isEmpty() ? "figure7: the paper's settings"
+        : "figure7: scaled down from the paper: " + scaled);
+    o.flush();
+    Checks.writableFolder(out, "--out");
+    Figure7.prepare(out, c);
+
+    Cifar10Data train = Cifar10.load(data.dir(), Cifar10.Split.TRAIN);
+    if (c.trainLimit() > 0) {
+      train = train.first(Math.min(c.trainLimit(), train.size()));
+    }
+    Cifar10Data test = Cifar10.load(data.dir(), Cifar10.Split.TEST);
+    if (c.testLimit() > 0) {
+      test = test.first(Math.min(c.testLimit(), test.size()));
+    }
+    try (Progress.Grid progress = new Progress.Grid(spec.commandLine().getErr(), o)) {
+      Figure7.run(c, part, out, data.dir().toString(), train, test, threads, progress);
+    }
+    PlotCommand.draw(out, o);
+    return 0;
+  }
+
+  /** The preset's settings with every given flag applied. */
+  Figure7Config config() {
+    Preset p = preset != null ? preset
+        : "gpu".equals(Environment.current(threads).device()) ? Preset.PAPER : Preset.CPU;
+    Figure7Config b = p.config();
+    return new Figure7Config(p.id(), layers != null ? layers : b.layers(),
+        inits != null ? inits : b.inits(), repeats != null ? repeats : b.repeats(),
+        epochs != null ? epochs : b.epochs(), trainLimit != null ? trainLimit : b.trainLimit(),
+        testLimit != null ? testLimit : b.testLimit(), lr != null ? lr : b.learningRate(),
+        batchSize != null ? batchSize : b.batchSize(), b.initBatch(),
+        seed != null ? seed : b.seed());
+  }
+
+}

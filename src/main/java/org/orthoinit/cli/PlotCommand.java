@@ -1,0 +1,51 @@
+package org.orthoinit.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.orthoinit.experiment.Figure7;
+import org.orthoinit.experiment.GridSummary;
+import org.orthoinit.plot.Figure7Chart;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** Redraws Figure 7 from a results folder's JSON alone. */
+@Command(name = "plot", mixinStandardHelpOptions = true,
+    description = "Rebuild summary.json from the run files in a figure7 results folder (from any "
+        + "number of shards) and redraw convolutional_<layers>.png/.svg/.pdf.")
+final class PlotCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(paramLabel = "DIR", defaultValue = "results/figure7",
+      description = "A figure7 results folder (default: ${DEFAULT-VALUE}).")
+  Path dir;
+
+  @Override
+  public Integer call() throws Exception {
+    draw(dir, spec.commandLine().getOut());
+    return 0;
+  }
+
+  static void draw(Path dir, PrintWriter o) throws Exception {
+    GridSummary s = Figure7.summarize(dir);
+    List<Path> figures = Figure7Chart.saveAll(s, dir);
+    o.printf("summary of %d run(s)%s -> %s%n", s.runs(),
+        s.missing().isEmpty() ? "" : ", " + s.missing().size() + " missing", dir.resolve(
+            Figure7.SUMMARY_FILE));
+    for (GridSummary.Curve c : s.curves()) {
+      if (!c.epochs().isEmpty()) {
+        GridSummary.Point last = c.epochs().get(c.epochs().size() - 1);
+        o.printf("  %2d layers %-6s: %d run(s), epoch %d loss %.4f%s%n", c.layers(), c.init(),
+            c.repeats(), last.epoch(), last.mean(), last.lower() == null ? ""
+                : String.format(" [%.4f, %.4f]", last.lower(), last.upper()));
+      }
+    }
+    figures.stream().filter(p -> p.toString().endsWith(".png"))
+        .forEach(p -> o.println("figure: " + p + " (.svg, .pdf)"));
+  }
+}

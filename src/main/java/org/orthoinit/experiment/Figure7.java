@@ -1,0 +1,201 @@
+package org.orthoinit.experiment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.init.InitException;
+import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.model.ModelConfig;
+import org.orthoinit.train.TrainConfig;
+
+/**
+ * Runs the Figure 7 grid into a results folder that survives anything: one JSON per finished run,
+ * written atomically under {@code runs/}; a rerun skips finished runs; the folder's settings live
+ * in {@code figure7.json} and other settings are refused; shards of the grid may fill one folder
+ * from several machines.
+ */
+public final class Figure7 {
+
+  public static final String SETTINGS_FILE = "figure7.json";
+  public static final String SUMMARY_FILE = "summary.json";
+  public static final String RUNS = "runs";
+  /** A temp file older than this is left over from a killed write and may be removed. */
+  private static final Duration STALE_TMP = Duration.ofMinutes(10);
+
+  /** What the grid reports while it works, besides each run's own progress. */
+  public interface Listener extends TrainingRun.Listener {
+    Listener NONE = new Listener() {};
+
+    /** A run of this shard begins: its position among the shard's runs still to do. */
+    default void runStarted(Figure7Config.Run run, int position, int todo) {}
+
+    /** A run finished and its file was written; or it was found finished already. */
+    default void runDone(RunResult result, boolean skipped) {}
+  }
+
+  /** The settings file: the grid and what the folder was made with. */
+  public record Settings(Figure7Config config, String decomposition) {}
+
+  private Figure7() {}
+
+  /**
+   * Checks {@code out} against {@code config}: a new folder gets the settings file; a folder with
+   * other settings is refused.
+   *
+   * @throws ExperimentException naming the file and the first difference
+   */
+  public static void prepare(Path out, Figure7Config config)
+      throws IOException, ExperimentException {
+    Files.createDirectories(out.resolve(RUNS));
+    Path file = out.resolve(SETTINGS_FILE);
+    Settings mine = new Settings(config, SvdInitializer.DECOMPOSITION_DEFAULT.name());
+    if (Files.exists(file)) {
+      JsonNode theirs = ResultStore.JSON.readTree(file.toFile());
+      // through text, so numbers on both sides are parsed alike
+      JsonNode ours = ResultStore.JSON.readTree(ResultStore.JSON.writeValueAsString(mine));
+      String diff = firstDifference("", ours, theirs);
+      if (diff != null) {
+        throw new ExperimentException(file + ": this folder holds results of other settings ("
+            + diff + "); use another --out, or the same settings");
+      }
+      return;
+    }
+    ResultStore.write(file, mine);
+  }
+
+  /** The settings stored in a results folder. */
+  public static Figure7Config settings(Path out) throws ExperimentException {
+    Path file = out.resolve(SETTINGS_FILE);
+    if (!Files.isRegularFile(file)) {
+      throw new ExperimentException(file + ": not found; is " + out + " a figure7 results folder?");
+    }
+    try {
+      return ResultStore.JSON.readValue(file.toFile(), Settings.class).config();
+    } catch (IOException e) {
+      throw new ExperimentException(file + ": unreadable settings (" + e.getMessage()
+          .lines().findFirst().orElse("") + ")");
+    }
+  }
+
+  /** Path -> value of the first place where two settings trees differ, or null. */
+  private static String firstDifference(String path, JsonNode a, JsonNode b) {
+    if (a.isObject() && b.isObject()) {
+      var names = new java.util.TreeSet<String>();
+      a.fieldNames().forEachRemaining(names::add);
+      b.fieldNames().forEachRemaining(names::add);
+      for (String n : names) {
+        if (n.equals("preset")) {
+          continue; // a preset's name is a label; its values are compared
+        }
+        String d = firstDifference(path.isEmpty() ? n : path + "." + n,
+            a.path(n), b.path(n));
+        if (d != null) {
+          return d;
+        }
+      }
+      return null;
+    }
+    return a.equals(b) ? null : path + " " + a + " here, " + b + " in the folder";
+  }
+
+  /** The run's spec: as the seed trains, with repeat r seeded by seed + r. */
+  public static RunSpec spec(Figure7Config c, Figure7Config.Run run, int threads) {
+    return new RunSpec(ModelConfig.of(run.layers()),
+        new TrainConfig(c.epochs(), c.learningRate(), c.batchSize(), c.seed() + run.repeat()),
+        run.init(), c.trainLimit(), c.initBatch(), SvdInitializer.DECOMPOSITION_DEFAULT, threads);
+  }
+
+  /**
+   * Trains this shard's unfinished runs, each written to {@code runs/NAME.json} when done.
+   *
+   * @return the shard's results, finished before or now
+   */
+  public static List<RunResult> run(Figure7Config config, Shard shard, Path out, String dataLabel,
+      Cifar10Data train, Cifar10Data test, int threads, Listener listener)
+      throws IOException, InitException, ExperimentException {
+    prepare(out, config);
+    removeStaleTemps(out.resolve(RUNS));
+    List<RunResult> results = new ArrayList<>();
+    List<Figure7Config.Run> todo = new ArrayList<>();
+    for (Figure7Config.Run run : shard.of(config.runs())) {
+      RunResult done = finished(out, config, run);
+      if (done != null) {
+        results.add(done);
+        listener.runDone(done, true);
+      } else {
+        todo.add(run);
+      }
+    }
+    for (int i = 0; i < todo.size(); i++) {
+      Figure7Config.Run run = todo.get(i);
+      listener.runStarted(run, i + 1, todo.size());
+      RunResult r = TrainingRun.execute(run.name(), spec(config, run, threads), dataLabel, train,
+          test, null, listener);
+      ResultStore.write(runFile(out, run), r);
+      results.add(r);
+      listener.runDone(r, false);
+    }
+    return results;
+  }
+
+  public static Path runFile(Path out, Figure7Config.Run run) {
+    return out.resolve(RUNS).resolve(run.name() + ".json");
+  }
+
+  /** The run's result if its file exists, parses and belongs to these settings; else null. */
+  static RunResult finished(Path out, Figure7Config config, Figure7Config.Run run) {
+    Path file = runFile(out, run);
+    if (!Files.isRegularFile(file)) {
+      return null;
+    }
+    try {
+      RunResult r = ResultStore.readRun(file);
+      RunSpec expected = spec(config, run, r.spec().threads());
+      boolean complete = r.diverged() || r.epochs().size() == config.epochs();
+      return Objects.equals(r.spec(), expected) && complete ? r : null;
+    } catch (IOException | RuntimeException e) {
+      return null; // unreadable: redo it
+    }
+  }
+
+  /** Every readable run file in the folder that belongs to the grid, in grid order. */
+  public static List<RunResult> collect(Path out, Figure7Config config) {
+    List<RunResult> all = new ArrayList<>();
+    for (Figure7Config.Run run : config.runs()) {
+      RunResult r = finished(out, config, run);
+      if (r != null) {
+        all.add(r);
+      }
+    }
+    return all;
+  }
+
+  /** Rebuilds {@code summary.json} from the run files. */
+  public static GridSummary summarize(Path out) throws IOException, ExperimentException {
+    Figure7Config config = settings(out);
+    GridSummary summary = GridSummary.of(config, collect(out, config));
+    ResultStore.write(out.resolve(SUMMARY_FILE), summary);
+    return summary;
+  }
+
+  private static void removeStaleTemps(Path dir) throws IOException {
+    Instant limit = Instant.now().minus(STALE_TMP);
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, ".*.tmp")) {
+      for (Path p : s) {
+        FileTime t = Files.getLastModifiedTime(p);
+        if (t.toInstant().isBefore(limit)) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package org.orthoinit.experiment;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Per depth and init, the mean training loss per epoch over the finished repeats with its 95%
+ * t-interval: what the figures draw. Rebuilt from the run files alone.
+ *
+ * @param runs finished run files found
+ * @param missing runs of the grid without a file yet (another shard, or not run)
+ */
+public record GridSummary(Figure7Config config, int runs, List<String> missing,
+    List<Curve> curves) {
+
+  /**
+   * One curve.
+   *
+   * @param repeats runs that finished without diverging (the curve's sample)
+   * @param diverged runs that diverged: left out of the mean, counted here
+   */
+  public record Curve(int layers, String init, int repeats, int diverged, List<Point> epochs,
+      Double meanTestAccuracy) {}
+
+  /** One epoch: mean loss and its interval (lower/upper null with a single repeat). */
+  public record Point(int epoch, int n, double mean, Double lower, Double upper) {}
+
+  /** Summarizes the given run results against the grid of {@code config}. */
+  public static GridSummary of(Figure7Config config, List<RunResult> results) {
+    List<Curve> curves = new ArrayList<>();
+    List<String> found = results.stream().map(RunResult::name).toList();
+    List<String> missing = config.runs().stream().map(Figure7Config.Run::name)
+        .filter(n -> !found.contains(n)).toList();
+    for (int layers : config.layers()) {
+      for (InitMethod init : config.inits()) {
+        List<RunResult> mine = results.stream()
+            .filter(r -> r.spec().model().numLayers() == layers && r.spec().init() == init)
+            .toList();
+        List<RunResult> ok = mine.stream().filter(r -> !r.diverged()).toList();
+        List<Point> points = new ArrayList<>();
+        for (int e = 0; e < config.epochs(); e++) {
+          int epoch = e;
+          double[] losses = ok.stream().filter(r -> r.epochs().size() > epoch)
+              .mapToDouble(r -> r.epochs().get(epoch).loss()).toArray();
+          if (losses.length == 0) {
+            continue;
+          }
+          Stats.Interval i = Stats.interval(losses, Stats.LEVEL);
+          boolean band = losses.length > 1;
+          points.add(new Point(e + 1, i.n(), i.mean(), band ? i.lower() : null,
+              band ? i.upper() : null));
+        }
+        double[] acc = ok.stream().filter(r -> r.testAccuracy() != null)
+            .mapToDouble(RunResult::testAccuracy).toArray();
+        curves.add(new Curve(layers, init.id(), ok.size(), mine.size() - ok.size(), points,
+            acc.length == 0 ? null : Stats.interval(acc, Stats.LEVEL).mean()));
+      }
+    }
+    return new GridSummary(config, results.size(), missing, curves);
+  }
+}

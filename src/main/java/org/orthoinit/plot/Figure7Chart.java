@@ -1,0 +1,92 @@
+package org.orthoinit.plot;
+
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+import org.orthoinit.experiment.Figure7Config;
+import org.orthoinit.experiment.GridSummary;
+
+/**
+ * One figure per depth, as the seed's seaborn plots: mean training loss per epoch, a shaded 95%
+ * t-interval over the repeats, Xavier blue squares, orthogonal red circles.
+ */
+public final class Figure7Chart {
+
+  /** Alpha of the shaded bands. */
+  private static final int BAND_ALPHA = 50;
+
+  private Figure7Chart() {}
+
+  /** The figure of one depth. */
+  public static XYChart chart(GridSummary summary, int layers) {
+    Figure7Config c = summary.config();
+    String scaled = c.scaledDown();
+    String title = String.format("%d extra layers, no batch norm: preset %s%s", layers,
+        c.preset(), scaled.isEmpty() ? "" : ", scaled down");
+    XYChart chart = Figures.chart(title, "epochs", "training loss");
+    int maxRepeats = 0;
+    for (GridSummary.Curve curve : summary.curves()) {
+      if (curve.layers() != layers || curve.epochs().isEmpty()) {
+        continue;
+      }
+      maxRepeats = Math.max(maxRepeats, curve.repeats());
+      Color colour = Figures.colour(curve.init());
+      List<GridSummary.Point> points = curve.epochs();
+      double[] x = points.stream().mapToDouble(GridSummary.Point::epoch).toArray();
+      double[] y = points.stream().mapToDouble(GridSummary.Point::mean).toArray();
+      List<Double> bx = new ArrayList<>();
+      List<Double> by = new ArrayList<>();
+      for (GridSummary.Point p : points) {
+        if (p.upper() != null) {
+          bx.add((double) p.epoch());
+          by.add(p.upper());
+        }
+      }
+      for (int i = points.size() - 1; i >= 0; i--) {
+        if (points.get(i).lower() != null) {
+          bx.add((double) points.get(i).epoch());
+          by.add(points.get(i).lower());
+        }
+      }
+      if (bx.size() > 2) {
+        XYSeries band = chart.addSeries(curve.init() + " band", bx, by);
+        band.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.PolygonArea);
+        band.setFillColor(new Color(colour.getRed(), colour.getGreen(), colour.getBlue(),
+            BAND_ALPHA));
+        band.setLineColor(new Color(0, 0, 0, 0));
+        band.setMarker(SeriesMarkers.NONE);
+        band.setShowInLegend(false);
+      }
+      String label = String.format("%s (%d run%s%s)", Figures.label(curve.init()),
+          curve.repeats(), curve.repeats() == 1 ? "" : "s",
+          curve.diverged() > 0 ? ", " + curve.diverged() + " diverged" : "");
+      XYSeries line = chart.addSeries(label, x, y);
+      line.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+      line.setLineColor(colour);
+      line.setMarkerColor(colour);
+      line.setMarker(Figures.marker(curve.init()));
+      line.setLineStyle(Figures.line(2f));
+    }
+    chart.setXAxisTitle(maxRepeats > 1 ? "epochs (band: 95% t-interval of the mean over repeats)"
+        : "epochs (one repeat per curve: no interval)");
+    return chart;
+  }
+
+  /** Writes convolutional_DEPTH.{png,svg,pdf} for every depth into {@code dir}. */
+  public static List<Path> saveAll(GridSummary summary, Path dir) throws IOException {
+    List<Path> written = new ArrayList<>();
+    for (int layers : summary.config().layers()) {
+      boolean any = summary.curves().stream()
+          .anyMatch(c -> c.layers() == layers && !c.epochs().isEmpty());
+      if (any) {
+        written.addAll(Figures.save(chart(summary, layers), dir.resolve("convolutional_" + layers)));
+      }
+    }
+    return written;
+  }
+}

@@ -1,0 +1,105 @@
+package org.orthoinit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.orthoinit.TestImages;
+import org.orthoinit.experiment.GridSummary;
+import org.orthoinit.experiment.ResultStore;
+
+class Figure7CommandsTest {
+
+  @TempDir
+  Path tmp;
+
+  /** Copies the committed results folder of a small real grid (2 depths x 2 inits x 3 repeats). */
+  private Path fixture() throws IOException, URISyntaxException {
+    Path src = Path.of(getClass().getResource("/figure7-fixture").toURI());
+    Path dst = tmp.resolve("f7");
+    try (Stream<Path> all = Files.walk(src)) {
+      for (Path p : all.toList()) {
+        Path t = dst.resolve(src.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(t);
+        } else {
+          Files.copy(p, t);
+        }
+      }
+    }
+    return dst;
+  }
+
+  @Test
+  void plotRedrawsTheFiguresAndSummaryFromTheJsonAlone() throws Exception {
+    Path dir = fixture();
+    Cli r = Cli.run("plot", dir.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().startsWith("summary of 12 run(s) -> "), r.out());
+    assertTrue(r.out().contains(" 0 layers svd   : 3 run(s), epoch 4 loss 2.3018 [2.3010, 2.3025]"),
+        r.out());
+    for (String depth : new String[] {"0", "1"}) {
+      for (String ext : new String[] {".png", ".svg", ".pdf"}) {
+        assertTrue(Files.size(dir.resolve("convolutional_" + depth + ext)) > 1000, depth + ext);
+      }
+    }
+    GridSummary s = ResultStore.JSON.readValue(dir.resolve("summary.json").toFile(),
+        GridSummary.class);
+    GridSummary.Point p = s.curves().get(0).epochs().get(3);
+    assertEquals(2.378608677122328, p.mean(), 1e-12);
+    assertEquals(2.275163806852557, p.lower(), 1e-12);
+  }
+
+  @Test
+  void plotOnAFolderWithoutResultsSaysSo() {
+    Cli r = Cli.run("plot", tmp.toString());
+    assertEquals(1, r.code());
+    assertEquals("plot: " + tmp.resolve("figure7.json") + ": not found; is " + tmp
+        + " a figure7 results folder?", r.err().strip());
+  }
+
+  @Test
+  void figure7SaysItIsScaledDownRunsTheGridAndRefusesOtherSettingsLater() throws Exception {
+    Path data = TestImages.writeDataset(tmp.resolve("cifar"), 30, 10);
+    Path out = tmp.resolve("f7");
+    Cli r = Cli.run("figure7", "--preset", "smoke", "--layers", "0", "--repeats", "1",
+        "--epochs", "1", "--data", data.toString(), "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("figure7: scaled down from the paper: depths [0] instead of "
+        + "[15, 75]; 1 repeat instead of 4; 1 epochs instead of 20"), r.out());
+    assertTrue(r.out().contains("L0_xavier_r0: ok"), r.out());
+    assertTrue(r.out().contains("L0_svd_r0: ok"), r.out());
+    assertTrue(Files.exists(out.resolve("convolutional_0.png")));
+
+    Cli again = Cli.run("figure7", "--preset", "smoke", "--layers", "0", "--repeats", "1",
+        "--epochs", "1", "--data", data.toString(), "--out", out.toString());
+    assertEquals(0, again.code(), again.err());
+    assertTrue(again.out().contains("L0_svd_r0: ok") && again.out().contains("(finished before"),
+        again.out());
+    assertFalse(again.err().contains("initializing"), "a finished run was trained again");
+
+    Cli other = Cli.run("figure7", "--preset", "smoke", "--layers", "0", "--repeats", "1",
+        "--epochs", "2", "--data", data.toString(), "--out", out.toString());
+    assertEquals(1, other.code());
+    assertTrue(other.err().strip().endsWith("this folder holds results of other settings "
+        + "(config.epochs 2 here, 1 in the folder); use another --out, or the same settings"),
+        other.err());
+  }
+
+  @Test
+  void badGridFlagsAreUsageErrors() {
+    Cli r = Cli.run("figure7", "--repeats", "0");
+    assertEquals(2, r.code());
+    assertEquals("figure7: repeats must be >= 1, got 0", r.err().strip());
+    Cli s = Cli.run("figure7", "--shard", "5/2");
+    assertEquals(2, s.code());
+    assertEquals("figure7: shard must be K/N with 0 <= K < N, got 5/2", s.err().strip());
+  }
+}

@@ -1,0 +1,153 @@
+package org.orthoinit.experiment;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.orthoinit.data.Cifar10Data;
+
+/** The grid's results folder: resume, refusal of other settings, shards, summary. */
+class Figure7Test {
+
+  @TempDir
+  Path tmp;
+
+  private static Cifar10Data train;
+  private static Cifar10Data test;
+
+  /** 0 extra layers, 30 images, 2 epochs: a run takes about a second. */
+  private static final Figure7Config TINY = new Figure7Config("test", List.of(0),
+      List.of(InitMethod.XAVIER, InitMethod.SVD), 2, 2, 30, 10, 0.001f, 30, 30, 5);
+
+  @BeforeAll
+  static void data() {
+    java.util.Random r = new java.util.Random(9);
+    byte[] pixels = new byte[40 * 3072];
+    byte[] labels = new byte[40];
+    r.nextBytes(pixels);
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = (byte) (i % 10);
+    }
+    Cifar10Data all = Cifar10Data.of(pixels, labels);
+    train = all.first(30);
+    test = all.select(new int[] {30, 31, 32, 33, 34, 35, 36, 37, 38, 39});
+  }
+
+  /** Records which runs were trained. */
+  private static final class Trained implements Figure7.Listener {
+    final List<String> names = new ArrayList<>();
+
+    @Override
+    public void runStarted(Figure7Config.Run run, int position, int todo) {
+      names.add(run.name());
+    }
+  }
+
+  private static List<String> run(Figure7Config c, Shard shard, Path out) throws Exception {
+    Trained t = new Trained();
+    Figure7.run(c, shard, out, "fake", train, test, 0, t);
+    return t.names;
+  }
+
+  private static Map<String, byte[]> files(Path out) throws Exception {
+    Map<String, byte[]> m = new HashMap<>();
+    try (var s = Files.list(out.resolve(Figure7.RUNS))) {
+      for (Path p : s.toList()) {
+        m.put(p.getFileName().toString(), Files.readAllBytes(p));
+      }
+    }
+    return m;
+  }
+
+  @Test
+  void aRerunTrainsOnlyWhatIsMissingAndKeepsFinishedRunsByteForByte() throws Exception {
+    Path out = tmp.resolve("f7");
+    assertEquals(List.of("L0_xavier_r0", "L0_svd_r0", "L0_xavier_r1", "L0_svd_r1"),
+        run(TINY, Shard.ALL, out));
+    Map<String, byte[]> before = files(out);
+    assertEquals(4, before.size());
+
+    // a run killed half-way leaves no run file, at most a temp file from an interrupted write
+    Files.delete(Figure7.runFile(out, new Figure7Config.Run(0, InitMethod.SVD, 0)));
+    Path stale = Files.write(out.resolve(Figure7.RUNS).resolve(".L0_svd_r0.json123.tmp"),
+        "{\"name\": \"L0_sv".getBytes());
+    Files.setLastModifiedTime(stale, FileTime.from(Instant.now().minusSeconds(3600)));
+    // and a truncated file from another tool does not count as finished
+    Path broken = Figure7.runFile(out, new Figure7Config.Run(0, InitMethod.XAVIER, 1));
+    Files.writeString(broken, "{\"name\" : \"L0_xavier_r1\", \"spec\" : {");
+
+    assertEquals(List.of("L0_svd_r0", "L0_xavier_r1"), run(TINY, Shard.ALL, out));
+    Map<String, byte[]> after = files(out);
+    assertEquals(4, after.size(), after.keySet().toString());
+    for (String kept : List.of("L0_xavier_r0.json", "L0_svd_r1.json")) {
+      assertArrayEquals(before.get(kept), after.get(kept), kept + " changed");
+    }
+    assertFalse(Files.exists(stale), "stale temp file left");
+    assertEquals(List.of(), run(TINY, Shard.ALL, out), "nothing left to train");
+  }
+
+  @Test
+  void otherSettingsInTheSameFolderAreRefused() throws Exception {
+    Path out = tmp.resolve("f7");
+    Figure7.prepare(out, TINY);
+    Figure7Config more = new Figure7Config("test", List.of(0), TINY.inits(), 2, 3, 30, 10,
+        0.001f, 30, 30, 5);
+    ExperimentException e = assertThrows(ExperimentException.class,
+        () -> Figure7.prepare(out, more));
+    assertTrue(e.getMessage().startsWith(out.resolve("figure7.json") + ": this folder holds "
+        + "results of other settings (config.epochs 3 here, 2 in the folder)"), e.getMessage());
+    // the same settings under another preset name are the same settings
+    Figure7.prepare(out, new Figure7Config("renamed", List.of(0), TINY.inits(), 2, 2, 30, 10,
+        0.001f, 30, 30, 5));
+  }
+
+  @Test
+  void shardsFillOneFolderAndTheSummaryMergesThem() throws Exception {
+    Path out = tmp.resolve("f7");
+    List<String> first = run(TINY, new Shard(0, 3), out);
+    assertEquals(List.of("L0_xavier_r0", "L0_svd_r1"), first); // grid positions 0 and 3
+    GridSummary partial = Figure7.summarize(out);
+    assertEquals(2, partial.missing().size());
+    List<String> second = run(TINY, new Shard(1, 3), out);
+    List<String> third = run(TINY, new Shard(2, 3), out);
+    assertEquals(List.of("L0_svd_r0"), second);
+    assertEquals(List.of("L0_xavier_r1"), third);
+    GridSummary s = Figure7.summarize(out);
+    assertEquals(4, s.runs());
+    assertEquals(List.of(), s.missing());
+    GridSummary.Curve xavier = s.curves().get(0);
+    assertEquals("xavier", xavier.init());
+    assertEquals(2, xavier.repeats());
+    assertEquals(2, xavier.epochs().size());
+    // the mean of the two repeats' epoch-1 losses, from the run files themselves
+    double a = ResultStore.readRun(Figure7.runFile(out, new Figure7Config.Run(0,
+        InitMethod.XAVIER, 0))).epochs().get(0).loss();
+    double b = ResultStore.readRun(Figure7.runFile(out, new Figure7Config.Run(0,
+        InitMethod.XAVIER, 1))).epochs().get(0).loss();
+    assertEquals((a + b) / 2, xavier.epochs().get(0).mean(), 1e-12);
+    assertEquals((a + b) / 2 + 12.7062 * Math.abs(a - b) / 2, xavier.epochs().get(0).upper(),
+        1e-4 * Math.max(1, Math.abs(a - b)));
+    assertTrue(Files.exists(out.resolve(Figure7.SUMMARY_FILE)));
+  }
+
+  @Test
+  void repeatsShareTheirSeedAcrossInitsSoTheComparisonIsPaired() {
+    RunSpec x = Figure7.spec(TINY, new Figure7Config.Run(0, InitMethod.XAVIER, 1), 0);
+    RunSpec s = Figure7.spec(TINY, new Figure7Config.Run(0, InitMethod.SVD, 1), 0);
+    assertEquals(6, x.train().seed());
+    assertEquals(x.train().seed(), s.train().seed());
+  }
+}
