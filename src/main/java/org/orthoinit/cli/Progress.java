@@ -2,6 +2,7 @@ package org.orthoinit.cli;
 
 import java.io.PrintWriter;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.InteractiveConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -20,13 +21,22 @@ final class Progress {
 
   private Progress() {}
 
+  /**
+   * On a terminal, bars that keep their own lines (the grid's above the epoch's); in a log, plain
+   * carriage-return updates.
+   */
+  static ConsoleProgressBarConsumer consumer() {
+    return System.console() != null ? new InteractiveConsoleProgressBarConsumer(System.err)
+        : new ConsoleProgressBarConsumer(System.err);
+  }
+
   static ProgressBar bar(String task, long max, String unit) {
     ProgressBarBuilder b = new ProgressBarBuilder()
         .setTaskName(task)
         .setInitialMax(max)
         .setStyle(ProgressBarStyle.ASCII)
         .setUpdateIntervalMillis(UPDATE_MILLIS)
-        .setConsumer(new ConsoleProgressBarConsumer(System.err))
+        .setConsumer(consumer())
         .showSpeed();
     if (unit != null) {
       b.setUnit(" " + unit, 1);
@@ -87,14 +97,14 @@ final class Progress {
 
     @Override
     public void stage(String what) {
-      close();
+      endEpochBar();
       err.println(label + ": " + what);
       err.flush();
     }
 
     @Override
     public void epochStarted(int epoch, int batches) {
-      close();
+      endEpochBar();
       sum = 0;
       bar = bar(label + " epoch " + epoch, batches, null);
     }
@@ -110,18 +120,22 @@ final class Progress {
 
     @Override
     public void epochDone(EpochResult result) {
-      close();
+      endEpochBar();
       err.printf("%s epoch %d: loss %.4f (%.1f s)%n", label, result.epoch(), result.loss(),
           result.seconds());
       err.flush();
     }
 
-    @Override
-    public void close() {
+    final void endEpochBar() {
       if (bar != null) {
         bar.close();
         bar = null;
       }
+    }
+
+    @Override
+    public void close() {
+      endEpochBar();
     }
   }
 
@@ -133,6 +147,32 @@ final class Progress {
     private final PrintWriter out;
     private final long start = System.nanoTime();
     private int trained;
+    /** Epochs of the whole grid still to train, with its ETA. */
+    private ProgressBar grid;
+
+    @Override
+    public void gridStarted(int runs, int epochs) {
+      if (runs > 0) {
+        grid = bar("figure7 grid (" + runs + " runs)", (long) runs * epochs, "epochs");
+      }
+    }
+
+    @Override
+    public void epochDone(EpochResult result) {
+      super.epochDone(result);
+      if (grid != null) {
+        grid.step();
+      }
+    }
+
+    @Override
+    public void close() {
+      endEpochBar();
+      if (grid != null) {
+        grid.close();
+        grid = null;
+      }
+    }
 
     Grid(PrintWriter err, PrintWriter out) {
       super("figure7", err);
@@ -141,7 +181,7 @@ final class Progress {
 
     @Override
     public void runStarted(Figure7Config.Run run, int position, int todo) {
-      close();
+      endEpochBar();
       String eta = "";
       if (trained > 0) {
         double perRun = (System.nanoTime() - start) / 1e9 / trained;
@@ -153,7 +193,7 @@ final class Progress {
 
     @Override
     public void runDone(RunResult result, boolean skipped) {
-      close();
+      endEpochBar();
       if (!skipped) {
         trained++;
       }

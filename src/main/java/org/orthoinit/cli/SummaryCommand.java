@@ -1,9 +1,9 @@
 package org.orthoinit.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.orthoinit.experiment.ResultStore;
 import org.orthoinit.model.Architecture;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
@@ -42,10 +42,10 @@ final class SummaryCommand implements Callable<Integer> {
         + (config.batchNorm() ? "_bn" : "");
     Path pb = graphs.resolve(base + ".pb");
     try (ModelSession session = ModelSession.open(config, 0, 1)) {
-      byte[] bytes = session.graph().toGraphDef().toByteArray();
-      Files.write(pb, bytes);
+      ResultStore.writeBytes(pb, session.graph().toGraphDef().toByteArray());
     }
-    Files.writeString(graphs.resolve(base + ".txt"), table);
+    ResultStore.writeBytes(graphs.resolve(base + ".txt"),
+        table.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     out.println("GraphDef: " + pb);
     return 0;
   }

@@ -35,6 +35,9 @@ public final class Figure7 {
   public interface Listener extends TrainingRun.Listener {
     Listener NONE = new Listener() {};
 
+    /** Training begins: {@code runs} runs of {@code epochs} epochs each are still to do. */
+    default void gridStarted(int runs, int epochs) {}
+
     /** A run of this shard begins: its position among the shard's runs still to do. */
     default void runStarted(Figure7Config.Run run, int position, int todo) {}
 
@@ -135,6 +138,7 @@ public final class Figure7 {
         todo.add(run);
       }
     }
+    listener.gridStarted(todo.size(), config.epochs());
     for (int i = 0; i < todo.size(); i++) {
       Figure7Config.Run run = todo.get(i);
       listener.runStarted(run, i + 1, todo.size());

@@ -24,11 +24,16 @@ public final class ResultStore {
 
   /** Writes {@code value} as JSON to {@code file} atomically: readers see the old or the new file. */
   public static void write(Path file, Object value) throws IOException {
+    writeBytes(file, JSON.writeValueAsBytes(value));
+  }
+
+  /** Writes {@code bytes} to {@code file} through a temp file in the same folder and a rename. */
+  public static void writeBytes(Path file, byte[] bytes) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
     try {
-      JSON.writeValue(tmp.toFile(), value);
+      Files.write(tmp, bytes);
       try {
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {

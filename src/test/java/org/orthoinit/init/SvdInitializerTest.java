@@ -76,6 +76,26 @@ class SvdInitializerTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"2,false", "2,true", "3,true"})
+  void worksAtLevelTwoAndWithBatchNorm(String levelAndBn) throws InitException {
+    String[] p = levelAndBn.split(",");
+    ModelConfig config = new ModelConfig(2, Integer.parseInt(p[0]), Boolean.parseBoolean(p[1]),
+        0.5f, 10);
+    float[] x = TestImages.uniform(N, 3);
+    try (ModelSession s = ModelSession.open(config, 1, 0)) {
+      Xavier.initialize(s, 5);
+      SvdInitializer.Report r = new SvdInitializer(s, SvdInitializer.Decomposition.GRAM_EIGH)
+          .initialize(x, N);
+      // features.6, the two extra layers and the 256 -> 256 convolution
+      assertEquals(4, r.outputNorms().size());
+      for (double norm : squareOutputNorms(s, x, N)) {
+        assertEquals(1.0, norm, 1e-4);
+      }
+      assertTrue(r.gramRatioAfter() < r.gramRatioBefore(), r.toString());
+    }
+  }
+
   /** The model's features of the batch after the init with {@code decomposition}. */
   private static float[] featuresAfter(SvdInitializer.Decomposition decomposition, float[] x)
       throws InitException {
