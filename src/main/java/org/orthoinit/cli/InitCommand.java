@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import org.orthoinit.experiment.ResultStore;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.interop.ImageArrays;
+import org.orthoinit.interop.SavedModels;
 import org.orthoinit.interop.TorchImport;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
@@ -58,6 +59,10 @@ final class InitCommand implements Callable<Integer> {
   @Option(names = "--features-out", paramLabel = "F.npy", description = "Features of --predict.")
   Path featuresOut;
 
+  @Option(names = "--saved-model", paramLabel = "DIR",
+      description = "Write the initialized model as a SavedModel (the folder must not exist).")
+  Path savedModel;
+
   @Option(names = "--report", paramLabel = "R.json",
       description = "The initializer's report: gram ratios, per-block gaps, time.")
   Path report;
@@ -70,6 +75,9 @@ final class InitCommand implements Callable<Integer> {
     if (predict == null && (out != null || featuresOut != null)) {
       throw new IllegalArgumentException("--out and --features-out need --predict");
     }
+    if (savedModel != null && java.nio.file.Files.exists(savedModel)) {
+      throw new IllegalArgumentException("--saved-model: " + savedModel + " exists already");
+    }
     TorchImport.Imported model = TorchImport.read(weights);
     ImageArrays.Batch images = ImageArrays.read(batch, layout);
     ImageArrays.Batch evaluate = predict == null ? null : ImageArrays.read(predict, layout);
@@ -81,6 +89,11 @@ final class InitCommand implements Callable<Integer> {
       r = new SvdInitializer(session, decomposition).initialize(images.nhwc(), images.n());
       if (evaluate != null) {
         p = session.predict(evaluate.nhwc(), evaluate.n());
+      }
+      if (savedModel != null) {
+        SavedModels.export(session.readAll(), SavedModels.Metadata.of(model.config(),
+            "svd (" + method + " on " + images.n() + " images)", weights.toString()), savedModel);
+        spec.commandLine().getOut().println("wrote SavedModel " + savedModel);
       }
     }
     spec.commandLine().getOut().printf("gram ratio %.4f -> %.4f, %d layers rewritten in %.1f s%n",

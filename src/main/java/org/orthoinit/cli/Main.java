@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         SummaryCommand.class,
         TrainCommand.class,
         PredictCommand.class,
+        ExportCommand.class,
         InitCommand.class,
         InitReportCommand.class,
         Figure7Command.class,

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.orthoinit.interop.ImageArrays;
 import org.orthoinit.interop.Npy;
+import org.orthoinit.interop.SavedModels;
 import org.orthoinit.interop.TorchImport;
 import org.orthoinit.model.Architecture;
 import org.orthoinit.model.ModelSession;
@@ -15,16 +16,16 @@ import picocli.CommandLine.Spec;
 
 /** Logits and features of a batch under a PyTorch-exported model. */
 @Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Run a model exported from PyTorch (ONNX) on a batch of images (.npy) and write "
-        + "its logits and penultimate features (.npy, float32).")
+    description = "Run a model exported from PyTorch (ONNX), or a SavedModel, on a batch of "
+        + "images (.npy) and write its logits and penultimate features (.npy, float32).")
 final class PredictCommand implements Callable<Integer> {
 
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--weights", required = true, paramLabel = "FILE.onnx",
-      description = "The seed's AlexNet exported by torch.onnx.export; its architecture is read "
-          + "from the file.")
+  @Option(names = "--weights", required = true, paramLabel = "FILE.onnx|DIR",
+      description = "The seed's AlexNet exported by torch.onnx.export, or a SavedModel folder "
+          + "written by orthoinit; the architecture is read from it.")
   Path weights;
 
   @Option(names = "--images", required = true, paramLabel = "X.npy",
@@ -45,12 +46,17 @@ final class PredictCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    TorchImport.Imported model = TorchImport.read(weights);
-    ImageArrays.Batch batch = ImageArrays.read(images, layout);
     Prediction p;
-    try (ModelSession session = ModelSession.open(model.config(), 0, 0)) {
-      session.assign(model.weights());
-      p = session.predict(batch.nhwc(), batch.n());
+    if (java.nio.file.Files.isDirectory(weights)) {
+      ImageArrays.Batch batch = ImageArrays.read(images, layout);
+      p = SavedModels.predict(weights, batch.nhwc(), batch.n());
+    } else {
+      TorchImport.Imported model = TorchImport.read(weights);
+      ImageArrays.Batch batch = ImageArrays.read(images, layout);
+      try (ModelSession session = ModelSession.open(model.config(), 0, 0)) {
+        session.assign(model.weights());
+        p = session.predict(batch.nhwc(), batch.n());
+      }
     }
     write(spec, p, out, featuresOut);
     return 0;

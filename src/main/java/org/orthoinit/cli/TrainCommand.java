@@ -1,5 +1,6 @@
 package org.orthoinit.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -11,7 +12,9 @@ import org.orthoinit.experiment.RunResult;
 import org.orthoinit.experiment.RunSpec;
 import org.orthoinit.experiment.TrainingRun;
 import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.interop.SavedModels;
 import org.orthoinit.interop.TorchImport;
+import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.train.TrainConfig;
 import picocli.CommandLine.ArgGroup;
@@ -78,6 +81,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--no-test", description = "Skip the test-set accuracy.")
   boolean noTest;
 
+  @Option(names = "--save-model", arity = "0..1", fallbackValue = "", paramLabel = "DIR",
+      description = "Also write the trained model as a SavedModel (default folder: "
+          + "models/<run name>).")
+  Path saveModel;
+
   @Option(names = "--out", paramLabel = "FILE.json",
       description = "Run JSON (default: results/train/L<layers>_<init>_s<seed>.json).")
   Path out;
@@ -96,6 +104,15 @@ final class TrainCommand implements Callable<Integer> {
     String name = "L" + config.numLayers() + "_" + init.id() + "_s" + seed;
     Path file = out != null ? out : Path.of("results", "train", name + ".json");
     Checks.writableFolder(file.toAbsolutePath().getParent(), "--out");
+    Path savedModel = saveModel == null ? null
+        : saveModel.toString().isEmpty() ? Path.of("models", name) : saveModel;
+    if (savedModel != null) {
+      Checks.writableFolder(savedModel.toAbsolutePath().getParent(), "--save-model");
+      if (java.nio.file.Files.exists(savedModel)) {
+        throw new IllegalArgumentException("--save-model: " + savedModel + " exists already");
+      }
+    }
+    String source = weights != null ? weights.toString() : "xavier";
 
     Cifar10Data train = Cifar10.load(data.dir(), Cifar10.Split.TRAIN);
     if (trainLimit > 0) {
@@ -103,7 +120,17 @@ final class TrainCommand implements Callable<Integer> {
     }
     Cifar10Data test = noTest ? null : Cifar10.load(data.dir(), Cifar10.Split.TEST);
     RunResult result;
-    try (Progress.Training progress = new Progress.Training(name, spec.commandLine().getErr())) {
+    try (Progress.Training progress = new Progress.Training(name, spec.commandLine().getErr()) {
+      @Override
+      public void trained(ModelSession session, RunResult r) throws IOException {
+        if (savedModel != null && !r.diverged()) {
+          stage("writing SavedModel " + savedModel);
+          SavedModels.export(session.read(session.model().variables().keySet().stream()
+              .toList()), SavedModels.Metadata.of(r.spec().model(), r.spec().init().id(),
+                  "run " + r.name() + " from " + source), savedModel);
+        }
+      }
+    }) {
       result = TrainingRun.execute(name, run, data.dir().toString(), train, test, start, progress);
     }
     ResultStore.write(file, result);

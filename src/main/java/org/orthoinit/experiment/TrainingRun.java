@@ -27,6 +27,9 @@ public final class TrainingRun {
 
     /** A stage begins ("initializing", "testing"). */
     default void stage(String what) {}
+
+    /** Training is over; the model is still open (to export it, for example). */
+    default void trained(ModelSession session, RunResult result) throws java.io.IOException {}
   }
 
   private TrainingRun() {}
@@ -38,7 +41,8 @@ public final class TrainingRun {
    * @param weights initial weights in TensorFlow's layout (e.g. imported from ONNX); null = Xavier
    */
   public static RunResult execute(String name, RunSpec spec, String dataLabel, Cifar10Data train,
-      Cifar10Data test, Map<String, float[]> weights, Listener listener) throws InitException {
+      Cifar10Data test, Map<String, float[]> weights, Listener listener)
+      throws InitException, java.io.IOException {
     String started = Instant.now().toString();
     try (ModelSession session = ModelSession.open(spec.model(), spec.train().seed(),
         spec.threads())) {
@@ -67,9 +71,11 @@ public final class TrainingRun {
         listener.stage("testing on " + test.size() + " images");
         accuracy = trainer.accuracy(test);
       }
-      return new RunResult(name, spec, dataLabel,
+      RunResult result = new RunResult(name, spec, dataLabel,
           outcome.diverged() ? RunResult.DIVERGED : RunResult.OK, epochs, accuracy, initSeconds,
           report, Environment.current(spec.threads()), started, Instant.now().toString());
+      listener.trained(session, result);
+      return result;
     }
   }
 

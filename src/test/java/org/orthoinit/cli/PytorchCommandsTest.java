@@ -60,6 +60,35 @@ class PytorchCommandsTest {
   }
 
   @Test
+  void exportThenPredictOnTheSavedModelReproducesPyTorch() throws Exception {
+    Path dir = tmp.resolve("saved");
+    Cli e = Cli.run("export", "--weights", Fixtures.file("alexnet_L0.onnx").toString(),
+        "--saved-model", dir.toString());
+    assertEquals(0, e.code(), e.err());
+    Path out = tmp.resolve("logits.npy");
+    Cli r = Cli.run("predict", "--weights", dir.toString(), "--images",
+        Fixtures.file("alexnet_L0_images8.npy").toString(), "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Fixtures.relativeError(npy(out), npy(Fixtures.file("alexnet_L0_logits8.npy")))
+        < 1e-4);
+  }
+
+  @Test
+  void initSavesTheInitializedModelForTensorFlow() throws Exception {
+    Path dir = tmp.resolve("svd-saved");
+    Cli i = Cli.run("init", "--weights", Fixtures.file("alexnet_L0.onnx").toString(),
+        "--batch", Fixtures.file("alexnet_L0_init256.npy").toString(), "--saved-model",
+        dir.toString());
+    assertEquals(0, i.code(), i.err());
+    Path out = tmp.resolve("logits.npy");
+    Cli r = Cli.run("predict", "--weights", dir.toString(), "--images",
+        Fixtures.file("alexnet_L0_images8.npy").toString(), "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Fixtures.relativeError(npy(out),
+        npy(Fixtures.file("alexnet_L0_svdinit_logits8.npy"))) < 1e-3);
+  }
+
+  @Test
   void aFileThatIsNotTheSeedsModelIsRefused() throws Exception {
     Path bogus = Files.write(tmp.resolve("bogus.onnx"), new byte[] {1, 2, 3, 4, 5});
     Path out = tmp.resolve("y.npy");

@@ -1,0 +1,152 @@
+package org.orthoinit.interop;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.orthoinit.model.Architecture;
+import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Prediction;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.SessionFunction;
+import org.tensorflow.Signature;
+import org.tensorflow.TensorFlow;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * SavedModels for Python: an inference graph (dropout off, batch norm on its running statistics)
+ * with a {@code serving_default} signature taking {@code images} float32 [N, 32, 32, 3] NHWC in
+ * [0, 1] and giving {@code logits} and {@code probabilities} [N, classes] and {@code features}
+ * [N, 1024] (the classifier's input, PyTorch's flatten order). The folder also holds
+ * {@code assets.extra/orthoinit.json}: the architecture, where the weights came from, versions.
+ */
+public final class SavedModels {
+
+  public static final String SIGNATURE = "serving_default";
+  public static final String INPUT = "images";
+  public static final String LOGITS = "logits";
+  public static final String PROBABILITIES = "probabilities";
+  public static final String FEATURES = "features";
+  /** TensorFlow's folder for files of the model's owner, which loaders ignore. */
+  public static final String METADATA = "assets.extra/orthoinit.json";
+
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(SerializationFeature.INDENT_OUTPUT);
+
+  /**
+   * What a SavedModel holds besides the graph.
+   *
+   * @param source where the weights came from (a run name, an ONNX file)
+   * @param init how the weights started (xavier, svd, imported)
+   */
+  public record Metadata(ModelConfig model, String init, String source, String tensorflow) {
+    public static Metadata of(ModelConfig model, String init, String source) {
+      return new Metadata(model, init, source, TensorFlow.version());
+    }
+  }
+
+  private SavedModels() {}
+
+  /**
+   * Writes a SavedModel of {@code config} with {@code weights} (TensorFlow layout) to {@code dir},
+   * which must not exist. It is written beside {@code dir} and renamed into place when complete.
+   */
+  public static void export(Map<String, float[]> weights, Metadata metadata, Path dir)
+      throws IOException {
+    Path target = dir.toAbsolutePath();
+    if (Files.exists(target)) {
+      throw new java.nio.file.FileAlreadyExistsException(target.toString(), null,
+          "the SavedModel folder exists; remove it or choose another");
+    }
+    Files.createDirectories(target.getParent());
+    Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".");
+    Files.delete(tmp); // the exporter makes the folder itself
+    try (ModelSession session = ModelSession.open(metadata.model(), 0, 0)) {
+      session.assign(weights);
+      Operand<TFloat32> logits = session.eval().logits();
+      Operand<TFloat32> probabilities = session.model().tf().withName(PROBABILITIES)
+          .nn.softmax(logits);
+      Signature signature = Signature.builder(SIGNATURE)
+          .input(INPUT, session.model().images())
+          .output(LOGITS, logits)
+          .output(PROBABILITIES, probabilities)
+          .output(FEATURES, session.eval().features().features())
+          .build();
+      SavedModelBundle.exporter(tmp.toString())
+          .withFunction(SessionFunction.create(signature, session.session()))
+          .export();
+      Path meta = tmp.resolve(METADATA);
+      Files.createDirectories(meta.getParent());
+      JSON.writeValue(meta.toFile(), metadata);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      deleteTree(tmp);
+    }
+  }
+
+  /** Whether {@code dir} looks like a SavedModel folder. */
+  public static boolean isSavedModel(Path dir) {
+    return Files.isRegularFile(dir.resolve("saved_model.pb"));
+  }
+
+  /** Reads the metadata of a SavedModel written by {@link #export}. */
+  public static Metadata metadata(Path dir) throws InteropException {
+    Path file = dir.resolve(METADATA);
+    try {
+      return JSON.readValue(file.toFile(), Metadata.class);
+    } catch (IOException e) {
+      throw new InteropException(file, "not an orthoinit SavedModel's metadata ("
+          + e.getMessage().lines().findFirst().orElse("") + ")");
+    }
+  }
+
+  /** Logits of {@code n} NHWC images through the SavedModel's {@code serving_default}. */
+  public static Prediction predict(Path dir, float[] imagesNhwc, int n) throws InteropException {
+    if (!isSavedModel(dir)) {
+      throw new InteropException(dir, "not a SavedModel folder (no saved_model.pb)");
+    }
+    try (SavedModelBundle bundle = SavedModelBundle.load(dir.toString(), SavedModelBundle.DEFAULT_TAG);
+        TFloat32 x = TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE,
+            Architecture.IMAGE_SIZE, Architecture.IMAGE_CHANNELS),
+            DataBuffers.of(imagesNhwc, true, false));
+        Result r = bundle.function(SIGNATURE).call(Map.of(INPUT, x))) {
+      TFloat32 logits = output(r, LOGITS, dir);
+      TFloat32 features = output(r, FEATURES, dir);
+      int classes = (int) logits.shape().get(1);
+      return new Prediction(n, classes, ModelSession.toArray(logits),
+          ModelSession.toArray(features));
+    } catch (org.tensorflow.exceptions.TensorFlowException | IllegalArgumentException e) {
+      throw new InteropException(dir, "cannot run the SavedModel: " + e.getMessage()
+          .lines().findFirst().orElse(""));
+    }
+  }
+
+  private static TFloat32 output(Result r, String name, Path dir) throws InteropException {
+    var t = r.get(name);
+    if (t.isEmpty() || !(t.get() instanceof TFloat32 f)) {
+      throw new InteropException(dir, SIGNATURE + " has no float output '" + name + "'");
+    }
+    return f;
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
