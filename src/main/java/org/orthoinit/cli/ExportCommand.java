@@ -1,7 +1,9 @@
 package org.orthoinit.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.orthoinit.interop.OnnxExport;
 import org.orthoinit.interop.SavedModels;
 import org.orthoinit.interop.TorchImport;
 import picocli.CommandLine.Command;
@@ -9,32 +11,46 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** Turns a PyTorch-exported model into a SavedModel. */
+/** Converts models between PyTorch's ONNX export and TensorFlow's SavedModel. */
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Write a model exported from PyTorch (ONNX) as a TensorFlow SavedModel with a "
-        + "serving_default signature: images [N,32,32,3] -> logits, probabilities, features.")
+    description = "Write a model (an ONNX export of the seed's AlexNet, or a SavedModel folder "
+        + "written by orthoinit) as a TensorFlow SavedModel and/or as ONNX in PyTorch's layout.")
 final class ExportCommand implements Callable<Integer> {
 
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--weights", required = true, paramLabel = "FILE.onnx",
-      description = "The seed's AlexNet exported by torch.onnx.export.")
+  @Option(names = "--weights", required = true, paramLabel = "FILE.onnx|DIR",
+      description = "The model to export.")
   Path weights;
 
   @Option(names = "--saved-model", paramLabel = "DIR",
-      description = "The SavedModel folder, which must not exist (default: models/<file name>).")
+      description = "SavedModel folder to write; it must not exist.")
   Path savedModel;
+
+  @Option(names = "--onnx", paramLabel = "FILE.onnx",
+      description = "ONNX file to write (opset 13, input images [N,3,32,32], output logits, "
+          + "PyTorch state_dict names).")
+  Path onnx;
 
   @Override
   public Integer call() throws Exception {
-    TorchImport.Imported model = TorchImport.read(weights);
-    String base = weights.getFileName().toString().replaceFirst("\\.onnx$", "");
-    Path dir = savedModel != null ? savedModel : Path.of("models", base);
-    SavedModels.export(model.weights(), SavedModels.Metadata.of(model.config(), "imported",
-        weights.toString()), dir);
-    spec.commandLine().getOut().println("wrote SavedModel " + dir + " (" + model.config()
-        .numLayers() + " extra layers, level " + model.config().level() + ")");
+    if (savedModel == null && onnx == null) {
+      throw new IllegalArgumentException("give --saved-model DIR, --onnx FILE, or both");
+    }
+    boolean fromSaved = Files.isDirectory(weights);
+    TorchImport.Imported model = fromSaved ? SavedModels.read(weights) : TorchImport.read(weights);
+    var out = spec.commandLine().getOut();
+    if (savedModel != null) {
+      String init = fromSaved ? SavedModels.metadata(weights).init() : "imported";
+      SavedModels.export(model.weights(), SavedModels.Metadata.of(model.config(), init,
+          weights.toString()), savedModel);
+      out.println("wrote SavedModel " + savedModel);
+    }
+    if (onnx != null) {
+      OnnxExport.write(onnx, model.config(), model.weights());
+      out.println("wrote ONNX " + onnx);
+    }
     return 0;
   }
 }

@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import org.orthoinit.experiment.ResultStore;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.interop.ImageArrays;
+import org.orthoinit.interop.OnnxExport;
 import org.orthoinit.interop.SavedModels;
 import org.orthoinit.interop.TorchImport;
 import org.orthoinit.model.ModelSession;
@@ -63,6 +64,11 @@ final class InitCommand implements Callable<Integer> {
       description = "Write the initialized model as a SavedModel (the folder must not exist).")
   Path savedModel;
 
+  @Option(names = "--export-onnx", paramLabel = "OUT.onnx",
+      description = "Write the initialized model as ONNX in PyTorch's layout, for the seed's "
+          + "AlexNet to load by name.")
+  Path exportOnnx;
+
   @Option(names = "--report", paramLabel = "R.json",
       description = "The initializer's report: gram ratios, per-block gaps, time.")
   Path report;
@@ -89,6 +95,10 @@ final class InitCommand implements Callable<Integer> {
       r = new SvdInitializer(session, decomposition).initialize(images.nhwc(), images.n());
       if (evaluate != null) {
         p = session.predict(evaluate.nhwc(), evaluate.n());
+      }
+      if (exportOnnx != null) {
+        OnnxExport.write(exportOnnx, model.config(), session.readAll());
+        spec.commandLine().getOut().println("wrote ONNX " + exportOnnx);
       }
       if (savedModel != null) {
         SavedModels.export(session.readAll(), SavedModels.Metadata.of(model.config(),

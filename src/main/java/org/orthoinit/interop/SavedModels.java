@@ -110,6 +110,39 @@ public final class SavedModels {
     }
   }
 
+  /**
+   * The variables of a SavedModel written by {@link #export}, by PyTorch name in TensorFlow's
+   * layout, with its architecture.
+   */
+  public static TorchImport.Imported read(Path dir) throws InteropException {
+    if (!isSavedModel(dir)) {
+      throw new InteropException(dir, "not a SavedModel folder (no saved_model.pb)");
+    }
+    ModelConfig config = metadata(dir).model();
+    Architecture architecture = Architecture.of(config);
+    java.util.List<String> names = new java.util.ArrayList<>();
+    architecture.parameters().forEach(p -> names.add(p.name()));
+    architecture.batchNorms().forEach(b -> {
+      names.add(b.runningMean());
+      names.add(b.runningVar());
+    });
+    try (SavedModelBundle bundle = SavedModelBundle.load(dir.toString(),
+        SavedModelBundle.DEFAULT_TAG)) {
+      var runner = bundle.session().runner();
+      names.forEach(runner::fetch);
+      Map<String, float[]> weights = new java.util.LinkedHashMap<>();
+      try (Result r = runner.run()) {
+        for (int i = 0; i < names.size(); i++) {
+          weights.put(names.get(i), ModelSession.toArray((TFloat32) r.get(i)));
+        }
+      }
+      return new TorchImport.Imported(config, weights);
+    } catch (org.tensorflow.exceptions.TensorFlowException | IllegalArgumentException e) {
+      throw new InteropException(dir, "cannot read the SavedModel's variables: " + e.getMessage()
+          .lines().findFirst().orElse(""));
+    }
+  }
+
   /** Logits of {@code n} NHWC images through the SavedModel's {@code serving_default}. */
   public static Prediction predict(Path dir, float[] imagesNhwc, int n) throws InteropException {
     if (!isSavedModel(dir)) {

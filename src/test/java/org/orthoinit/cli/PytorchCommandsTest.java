@@ -74,6 +74,30 @@ class PytorchCommandsTest {
   }
 
   @Test
+  void initExportsOnnxThatPredictReadsBack() throws Exception {
+    Path onnx = tmp.resolve("svd.onnx");
+    Cli i = Cli.run("init", "--weights", Fixtures.file("alexnet_L0.onnx").toString(),
+        "--batch", Fixtures.file("alexnet_L0_init256.npy").toString(), "--export-onnx",
+        onnx.toString());
+    assertEquals(0, i.code(), i.err());
+    Path out = tmp.resolve("logits.npy");
+    Cli r = Cli.run("predict", "--weights", onnx.toString(), "--images",
+        Fixtures.file("alexnet_L0_images8.npy").toString(), "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Fixtures.relativeError(npy(out),
+        npy(Fixtures.file("alexnet_L0_svdinit_logits8.npy"))) < 1e-3);
+    // and back to a SavedModel and ONNX again, through export
+    Path saved = tmp.resolve("saved");
+    Path again = tmp.resolve("again.onnx");
+    Cli e = Cli.run("export", "--weights", onnx.toString(), "--saved-model", saved.toString());
+    assertEquals(0, e.code(), e.err());
+    Cli e2 = Cli.run("export", "--weights", saved.toString(), "--onnx", again.toString());
+    assertEquals(0, e2.code(), e2.err());
+    assertEquals(org.orthoinit.interop.TorchImport.read(onnx).weights().get("features.9.weight")[5],
+        org.orthoinit.interop.TorchImport.read(again).weights().get("features.9.weight")[5]);
+  }
+
+  @Test
   void initSavesTheInitializedModelForTensorFlow() throws Exception {
     Path dir = tmp.resolve("svd-saved");
     Cli i = Cli.run("init", "--weights", Fixtures.file("alexnet_L0.onnx").toString(),
