@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
         InitReportCommand.class,
         Figure7Command.class,
         PlotCommand.class,
+        CompareCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class Main {
