@@ -33,10 +33,16 @@ final class ExportCommand implements Callable<Integer> {
           + "PyTorch state_dict names).")
   Path onnx;
 
+  @Option(names = "--graphs", paramLabel = "DIR",
+      description = "Also write the model's inference GraphDef and layer table here "
+          + "(e.g. graphs).")
+  Path graphs;
+
   @Override
   public Integer call() throws Exception {
-    if (savedModel == null && onnx == null) {
-      throw new IllegalArgumentException("give --saved-model DIR, --onnx FILE, or both");
+    if (savedModel == null && onnx == null && graphs == null) {
+      throw new IllegalArgumentException("give at least one of --saved-model DIR, --onnx FILE, "
+          + "--graphs DIR");
     }
     boolean fromSaved = Files.isDirectory(weights);
     TorchImport.Imported model = fromSaved ? SavedModels.read(weights) : TorchImport.read(weights);
@@ -50,6 +56,11 @@ final class ExportCommand implements Callable<Integer> {
     if (onnx != null) {
       OnnxExport.write(onnx, model.config(), model.weights());
       out.println("wrote ONNX " + onnx);
+    }
+    if (graphs != null) {
+      Checks.writableFolder(graphs, "--graphs");
+      out.println("wrote GraphDef " + SummaryCommand.writeGraph(model.config(), graphs,
+          SummaryCommand.baseName(model.config())));
     }
     return 0;
   }

@@ -33,21 +33,30 @@ final class SummaryCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ModelConfig config = model.config();
-    Architecture architecture = Architecture.of(config);
     PrintWriter out = spec.commandLine().getOut();
-    String table = table(architecture);
-    out.print(table);
+    out.print(table(Architecture.of(config)));
     Checks.writableFolder(graphs, "--graphs");
-    String base = "alexnet_L" + config.numLayers() + "_level" + config.level()
+    out.println("GraphDef: " + writeGraph(config, graphs, baseName(config)));
+    return 0;
+  }
+
+  static String baseName(ModelConfig config) {
+    return "alexnet_L" + config.numLayers() + "_level" + config.level()
         + (config.batchNorm() ? "_bn" : "");
-    Path pb = graphs.resolve(base + ".pb");
+  }
+
+  /**
+   * Writes DIR/BASE.pb, the inference graph (images -> eval pass -> logits; variables with their
+   * setters, no training ops), and DIR/BASE.txt, its layer table; returns the .pb.
+   */
+  static Path writeGraph(ModelConfig config, Path dir, String base) throws java.io.IOException {
+    Path pb = dir.resolve(base + ".pb");
     try (ModelSession session = ModelSession.open(config, 0, 1)) {
       ResultStore.writeBytes(pb, session.graph().toGraphDef().toByteArray());
     }
-    ResultStore.writeBytes(graphs.resolve(base + ".txt"),
-        table.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    out.println("GraphDef: " + pb);
-    return 0;
+    ResultStore.writeBytes(dir.resolve(base + ".txt"),
+        table(Architecture.of(config)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return pb;
   }
 
   static String table(Architecture architecture) {

@@ -91,8 +91,12 @@ class PytorchCommandsTest {
     Path again = tmp.resolve("again.onnx");
     Cli e = Cli.run("export", "--weights", onnx.toString(), "--saved-model", saved.toString());
     assertEquals(0, e.code(), e.err());
-    Cli e2 = Cli.run("export", "--weights", saved.toString(), "--onnx", again.toString());
+    Cli e2 = Cli.run("export", "--weights", saved.toString(), "--onnx", again.toString(),
+        "--graphs", tmp.resolve("graphs").toString());
     assertEquals(0, e2.code(), e2.err());
+    assertTrue(Files.size(tmp.resolve("graphs").resolve("alexnet_L0_level3.pb")) > 1000);
+    assertTrue(Files.readString(tmp.resolve("graphs").resolve("alexnet_L0_level3.txt"))
+        .contains("22,497,930"));
     assertEquals(org.orthoinit.interop.TorchImport.read(onnx).weights().get("features.9.weight")[5],
         org.orthoinit.interop.TorchImport.read(again).weights().get("features.9.weight")[5]);
   }
