@@ -43,7 +43,7 @@ public record Comparison(List<Row> rows, List<GridSummary.Curve> ours,
               band ? i.upper() : null));
         }
         theirCurves.add(new GridSummary.Curve(depth.getKey(), init.getKey(), runs.length, 0,
-            points, null));
+            points, null, List.of()));
       }
     }
     List<Row> rows = new ArrayList<>();

@@ -18,12 +18,31 @@ public record GridSummary(Figure7Config config, int runs, List<String> missing,
    *
    * @param repeats runs that finished without diverging (the curve's sample)
    * @param diverged runs that diverged: left out of the mean, counted here
+   * @param gaps the orthogonality gap of the final features on the probe batch, from epoch 0 (at
+   *     init); empty for runs that did not record it
    */
   public record Curve(int layers, String init, int repeats, int diverged, List<Point> epochs,
-      Double meanTestAccuracy) {}
+      Double meanTestAccuracy, List<Point> gaps) {}
 
   /** One epoch: mean loss and its interval (lower/upper null with a single repeat). */
   public record Point(int epoch, int n, double mean, Double lower, Double upper) {}
+
+  /** Mean gap per epoch (from 0) over the runs that recorded it. */
+  private static List<Point> gaps(List<RunResult> runs) {
+    List<RunResult> with = runs.stream().filter(r -> r.orthogonality() != null).toList();
+    List<Point> points = new ArrayList<>();
+    for (int e = 0; ; e++) {
+      int epoch = e;
+      double[] g = with.stream().flatMap(r -> r.orthogonality().stream())
+          .filter(o -> o.epoch() == epoch).mapToDouble(RunResult.Orthogonality::gap).toArray();
+      if (g.length == 0) {
+        return points;
+      }
+      Stats.Interval i = Stats.interval(g, Stats.LEVEL);
+      boolean band = g.length > 1;
+      points.add(new Point(e, i.n(), i.mean(), band ? i.lower() : null, band ? i.upper() : null));
+    }
+  }
 
   /** Summarizes the given run results against the grid of {@code config}. */
   public static GridSummary of(Figure7Config config, List<RunResult> results) {
@@ -53,7 +72,7 @@ public record GridSummary(Figure7Config config, int runs, List<String> missing,
         double[] acc = ok.stream().filter(r -> r.testAccuracy() != null)
             .mapToDouble(RunResult::testAccuracy).toArray();
         curves.add(new Curve(layers, init.id(), ok.size(), mine.size() - ok.size(), points,
-            acc.length == 0 ? null : Stats.interval(acc, Stats.LEVEL).mean()));
+            acc.length == 0 ? null : Stats.interval(acc, Stats.LEVEL).mean(), gaps(ok)));
       }
     }
     return new GridSummary(config, results.size(), missing, curves);

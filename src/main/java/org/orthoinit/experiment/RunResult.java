@@ -11,13 +11,20 @@ import org.orthoinit.init.SvdInitializer;
  * @param testAccuracy top-1 accuracy on the test set after training; null when not evaluated
  * @param init the SVD initializer's report; null for Xavier
  * @param initSeconds wall time of the initialization (Xavier and, if asked, the SVD init)
+ * @param orthogonality the final features' gram ratio and gap on a fixed probe batch of
+ *     training images, after the init (epoch 0) and after every epoch; null in results written
+ *     before it was recorded
  */
 public record RunResult(String name, RunSpec spec, String data, String status, List<Epoch> epochs,
-    Double testAccuracy, Double initSeconds, SvdInitializer.Report init, Environment environment,
-    String started, String finished) {
+    Double testAccuracy, Double initSeconds, SvdInitializer.Report init,
+    List<Orthogonality> orthogonality, Environment environment, String started,
+    String finished) {
 
   public static final String OK = "ok";
   public static final String DIVERGED = "diverged";
+
+  /** The probe batch's final features after {@code epoch} epochs (0 = at init). */
+  public record Orthogonality(int epoch, double gramRatio, double gap) {}
 
   /** One epoch; {@code loss} is null if the epoch diverged. */
   public record Epoch(int epoch, Double loss, double seconds) {}

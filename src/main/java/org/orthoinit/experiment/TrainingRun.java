@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Random;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
+import org.orthoinit.init.Probe;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.init.Xavier;
 import org.orthoinit.model.Architecture;
@@ -17,6 +18,11 @@ import org.orthoinit.train.Trainer;
 
 /** One run: build the model, initialize it, train it, test it. */
 public final class TrainingRun {
+
+  /** Images in the fixed batch on which every run's orthogonality is measured. */
+  public static final int PROBE_BATCH = 256;
+  /** Makes the probe batch differ from the initializer's batch of the same seed. */
+  private static final long PROBE_SALT = 0x9E37_79B9L;
 
   private static final int PIXELS =
       Architecture.IMAGE_SIZE * Architecture.IMAGE_SIZE * Architecture.IMAGE_CHANNELS;
@@ -59,8 +65,32 @@ public final class TrainingRun {
       }
       double initSeconds = (System.nanoTime() - t0) / 1e9;
 
+      // the paper's claim under test: from aligned representations, SGD first disentangles them
+      int probeSize = Math.min(PROBE_BATCH, train.size());
+      float[] probeImages = initBatch(train, probeSize, spec.train().seed() ^ PROBE_SALT);
+      Probe probe = new Probe(session, "probe");
+      List<RunResult.Orthogonality> orthogonality = new ArrayList<>();
+      orthogonality.add(measure(probe, probeImages, probeSize, 0));
       Trainer trainer = new Trainer(session, spec.train());
-      Trainer.Outcome outcome = trainer.train(train, listener);
+      Trainer.Outcome outcome = trainer.train(train, new TrainListener() {
+        @Override
+        public void epochStarted(int epoch, int batches) {
+          listener.epochStarted(epoch, batches);
+        }
+
+        @Override
+        public void stepDone(int epoch, int step, double loss) {
+          listener.stepDone(epoch, step, loss);
+        }
+
+        @Override
+        public void epochDone(EpochResult result) {
+          if (Double.isFinite(result.loss())) {
+            orthogonality.add(measure(probe, probeImages, probeSize, result.epoch()));
+          }
+          listener.epochDone(result);
+        }
+      });
       List<RunResult.Epoch> epochs = new ArrayList<>();
       for (EpochResult e : outcome.epochs()) {
         epochs.add(new RunResult.Epoch(e.epoch(), Double.isFinite(e.loss()) ? e.loss() : null,
@@ -73,10 +103,16 @@ public final class TrainingRun {
       }
       RunResult result = new RunResult(name, spec, dataLabel,
           outcome.diverged() ? RunResult.DIVERGED : RunResult.OK, epochs, accuracy, initSeconds,
-          report, Environment.current(spec.threads()), started, Instant.now().toString());
+          report, orthogonality, Environment.current(spec.threads()), started,
+          Instant.now().toString());
       listener.trained(session, result);
       return result;
     }
+  }
+
+  private static RunResult.Orthogonality measure(Probe probe, float[] images, int n, int epoch) {
+    Probe.Measurement m = probe.measure(images, n);
+    return new RunResult.Orthogonality(epoch, m.gramRatio(), m.gap());
   }
 
   /** The SVD initializer on a seeded random batch of training images, as the seed's loader. */

@@ -15,7 +15,6 @@ import org.orthoinit.experiment.GridSummary;
 /** Per depth: our curves (solid, with their band) and PyTorch's (dashed), one figure. */
 public final class CompareChart {
 
-  private static final int BAND_ALPHA = 45;
   private static final BasicStroke DASHED = new BasicStroke(2f, BasicStroke.CAP_BUTT,
       BasicStroke.JOIN_ROUND, 10f, new float[] {7f, 5f}, 0f);
 
@@ -38,39 +37,18 @@ public final class CompareChart {
   }
 
   private static void add(XYChart chart, GridSummary.Curve curve, String label, boolean dashed) {
+    if (!dashed) {
+      Figure7Chart.addCurve(chart, curve.init(), label, curve.epochs());
+      return;
+    }
     Color colour = Figures.colour(curve.init());
     double[] x = curve.epochs().stream().mapToDouble(GridSummary.Point::epoch).toArray();
     double[] y = curve.epochs().stream().mapToDouble(GridSummary.Point::mean).toArray();
-    if (!dashed) {
-      List<Double> bx = new ArrayList<>();
-      List<Double> by = new ArrayList<>();
-      curve.epochs().stream().filter(p -> p.upper() != null).forEach(p -> {
-        bx.add((double) p.epoch());
-        by.add(p.upper());
-      });
-      for (int i = curve.epochs().size() - 1; i >= 0; i--) {
-        GridSummary.Point p = curve.epochs().get(i);
-        if (p.lower() != null) {
-          bx.add((double) p.epoch());
-          by.add(p.lower());
-        }
-      }
-      if (bx.size() > 2) {
-        XYSeries band = chart.addSeries(label + " band", bx, by);
-        band.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.PolygonArea);
-        band.setFillColor(new Color(colour.getRed(), colour.getGreen(), colour.getBlue(),
-            BAND_ALPHA));
-        band.setLineColor(new Color(0, 0, 0, 0));
-        band.setMarker(SeriesMarkers.NONE);
-        band.setShowInLegend(false);
-      }
-    }
     XYSeries s = chart.addSeries(label, x, y);
     s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
     s.setLineColor(colour);
-    s.setMarkerColor(colour);
-    s.setMarker(dashed ? SeriesMarkers.NONE : Figures.marker(curve.init()));
-    s.setLineStyle(dashed ? DASHED : Figures.line(2f));
+    s.setMarker(SeriesMarkers.NONE);
+    s.setLineStyle(DASHED);
   }
 
   /** compare_DEPTH.{png,svg,pdf} for every depth both sides have. */

@@ -35,49 +35,73 @@ public final class Figure7Chart {
         continue;
       }
       maxRepeats = Math.max(maxRepeats, curve.repeats());
-      Color colour = Figures.colour(curve.init());
-      List<GridSummary.Point> points = curve.epochs();
-      double[] x = points.stream().mapToDouble(GridSummary.Point::epoch).toArray();
-      double[] y = points.stream().mapToDouble(GridSummary.Point::mean).toArray();
-      List<Double> bx = new ArrayList<>();
-      List<Double> by = new ArrayList<>();
-      for (GridSummary.Point p : points) {
-        if (p.upper() != null) {
-          bx.add((double) p.epoch());
-          by.add(p.upper());
-        }
-      }
-      for (int i = points.size() - 1; i >= 0; i--) {
-        if (points.get(i).lower() != null) {
-          bx.add((double) points.get(i).epoch());
-          by.add(points.get(i).lower());
-        }
-      }
-      if (bx.size() > 2) {
-        XYSeries band = chart.addSeries(curve.init() + " band", bx, by);
-        band.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.PolygonArea);
-        band.setFillColor(new Color(colour.getRed(), colour.getGreen(), colour.getBlue(),
-            BAND_ALPHA));
-        band.setLineColor(new Color(0, 0, 0, 0));
-        band.setMarker(SeriesMarkers.NONE);
-        band.setShowInLegend(false);
-      }
       String label = String.format("%s (%d run%s%s)", Figures.label(curve.init()),
           curve.repeats(), curve.repeats() == 1 ? "" : "s",
           curve.diverged() > 0 ? ", " + curve.diverged() + " diverged" : "");
-      XYSeries line = chart.addSeries(label, x, y);
-      line.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
-      line.setLineColor(colour);
-      line.setMarkerColor(colour);
-      line.setMarker(Figures.marker(curve.init()));
-      line.setLineStyle(Figures.line(2f));
+      addCurve(chart, curve.init(), label, curve.epochs());
     }
     chart.setXAxisTitle(maxRepeats > 1 ? "epochs (band: 95% t-interval of the mean over repeats)"
         : "epochs (one repeat per curve: no interval)");
     return chart;
   }
 
-  /** Writes convolutional_DEPTH.{png,svg,pdf} for every depth into {@code dir}. */
+  /**
+   * The companion figure of one depth: the orthogonality gap V of the final features on the
+   * probe batch, from the init (epoch 0) through training, one band per init.
+   */
+  public static XYChart gapChart(GridSummary summary, int layers) {
+    XYChart chart = Figures.chart(String.format("Orthogonality of the features: %d extra layers"
+        + " (preset %s)", layers, summary.config().preset()),
+        "epochs (0 = at init; band: 95% t-interval over repeats)", "orthogonality gap V");
+    for (GridSummary.Curve curve : summary.curves()) {
+      if (curve.layers() == layers && curve.gaps() != null && !curve.gaps().isEmpty()) {
+        addCurve(chart, curve.init(), Figures.label(curve.init()), curve.gaps());
+      }
+    }
+    chart.getStyler().setYAxisMin(0.0);
+    return chart;
+  }
+
+  /** A mean line with markers and, where there is one, its shaded band. */
+  static void addCurve(XYChart chart, String init, String label, List<GridSummary.Point> points) {
+    Color colour = Figures.colour(init);
+    double[] x = points.stream().mapToDouble(GridSummary.Point::epoch).toArray();
+    double[] y = points.stream().mapToDouble(GridSummary.Point::mean).toArray();
+    List<Double> bx = new ArrayList<>();
+    List<Double> by = new ArrayList<>();
+    for (GridSummary.Point p : points) {
+      if (p.upper() != null) {
+        bx.add((double) p.epoch());
+        by.add(p.upper());
+      }
+    }
+    for (int i = points.size() - 1; i >= 0; i--) {
+      if (points.get(i).lower() != null) {
+        bx.add((double) points.get(i).epoch());
+        by.add(points.get(i).lower());
+      }
+    }
+    if (bx.size() > 2) {
+      XYSeries band = chart.addSeries(label + " band", bx, by);
+      band.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.PolygonArea);
+      band.setFillColor(new Color(colour.getRed(), colour.getGreen(), colour.getBlue(),
+          BAND_ALPHA));
+      band.setLineColor(new Color(0, 0, 0, 0));
+      band.setMarker(SeriesMarkers.NONE);
+      band.setShowInLegend(false);
+    }
+    XYSeries line = chart.addSeries(label, x, y);
+    line.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+    line.setLineColor(colour);
+    line.setMarkerColor(colour);
+    line.setMarker(Figures.marker(init));
+    line.setLineStyle(Figures.line(2f));
+  }
+
+  /**
+   * Writes convolutional_DEPTH.{png,svg,pdf} for every depth into {@code dir}, and
+   * orthogonality_DEPTH.* where the runs recorded it.
+   */
   public static List<Path> saveAll(GridSummary summary, Path dir) throws IOException {
     List<Path> written = new ArrayList<>();
     for (int layers : summary.config().layers()) {
@@ -85,6 +109,12 @@ public final class Figure7Chart {
           .anyMatch(c -> c.layers() == layers && !c.epochs().isEmpty());
       if (any) {
         written.addAll(Figures.save(chart(summary, layers), dir.resolve("convolutional_" + layers)));
+      }
+      boolean gaps = summary.curves().stream().anyMatch(c -> c.layers() == layers
+          && c.gaps() != null && !c.gaps().isEmpty());
+      if (gaps) {
+        written.addAll(Figures.save(gapChart(summary, layers),
+            dir.resolve("orthogonality_" + layers)));
       }
     }
     return written;

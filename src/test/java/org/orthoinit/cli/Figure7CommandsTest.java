@@ -77,6 +77,7 @@ class Figure7CommandsTest {
     assertTrue(r.out().contains("L0_xavier_r0: ok"), r.out());
     assertTrue(r.out().contains("L0_svd_r0: ok"), r.out());
     assertTrue(Files.exists(out.resolve("convolutional_0.png")));
+    assertTrue(Files.exists(out.resolve("orthogonality_0.svg")));
 
     Cli again = Cli.run("figure7", "--preset", "smoke", "--layers", "0", "--repeats", "1",
         "--epochs", "1", "--data", data.toString(), "--out", out.toString());

@@ -144,6 +144,31 @@ class Figure7Test {
   }
 
   @Test
+  void everyRunRecordsTheOrthogonalityOfItsFeaturesAtInitAndAfterEachEpoch() throws Exception {
+    Path out = tmp.resolve("f7");
+    Figure7Config one = new Figure7Config("test", List.of(0), TINY.inits(), 1, 2, 30, 10,
+        0.001f, 30, 30, 5);
+    run(one, Shard.ALL, out);
+    RunResult svd = ResultStore.readRun(Figure7.runFile(out, new Figure7Config.Run(0,
+        InitMethod.SVD, 0)));
+    RunResult xavier = ResultStore.readRun(Figure7.runFile(out, new Figure7Config.Run(0,
+        InitMethod.XAVIER, 0)));
+    assertEquals(List.of(0, 1, 2), svd.orthogonality().stream()
+        .map(RunResult.Orthogonality::epoch).toList());
+    // the probe batch differs from the init batch, yet the SVD init's features are less aligned
+    assertTrue(svd.orthogonality().get(0).gap() < xavier.orthogonality().get(0).gap(),
+        svd.orthogonality().get(0) + " vs " + xavier.orthogonality().get(0));
+    for (RunResult.Orthogonality o : svd.orthogonality()) {
+      // ratio^2 = V^2 + 1/n with n = 30 probe images
+      assertEquals(o.gramRatio() * o.gramRatio(), o.gap() * o.gap() + 1.0 / 30, 1e-9);
+    }
+    GridSummary s = Figure7.summarize(out);
+    assertEquals(3, s.curves().get(1).gaps().size());
+    assertEquals(svd.orthogonality().get(2).gap(), s.curves().get(1).gaps().get(2).mean(),
+        1e-15);
+  }
+
+  @Test
   void repeatsShareTheirSeedAcrossInitsSoTheComparisonIsPaired() {
     RunSpec x = Figure7.spec(TINY, new Figure7Config.Run(0, InitMethod.XAVIER, 1), 0);
     RunSpec s = Figure7.spec(TINY, new Figure7Config.Run(0, InitMethod.SVD, 1), 0);
