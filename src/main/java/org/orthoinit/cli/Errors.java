@@ -6,6 +6,7 @@ import org.orthoinit.data.DataException;
 import org.orthoinit.experiment.ExperimentException;
 import org.orthoinit.init.InitException;
 import org.orthoinit.interop.InteropException;
+import org.tensorflow.exceptions.TensorFlowException;
 import picocli.CommandLine;
 
 /**
@@ -23,6 +24,11 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
   public int handleExecutionException(Exception e, CommandLine cmd,
       CommandLine.ParseResult parsed) {
     String name = cmd.getCommandName();
+    if (e instanceof TensorFlowException) {
+      // some extend IllegalArgumentException, but they are failures of a step, not of flags
+      cmd.getErr().println(name + ": TensorFlow failed: " + firstLine(e.getMessage()));
+      return FAILED;
+    }
     if (e instanceof IllegalArgumentException) {
       cmd.getErr().println(name + ": " + e.getMessage());
       return USAGE;
@@ -40,6 +46,18 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     cmd.getErr().println(name + ": internal error, please report it with this trace:");
     e.printStackTrace(cmd.getErr());
     return 70;
+  }
+
+  /** A flag picocli could not parse: one line naming it, and where the help is. */
+  static int usage(CommandLine.ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage() + " (see '"
+        + cmd.getCommandSpec().qualifiedName() + " --help')");
+    return USAGE;
+  }
+
+  static String firstLine(String s) {
+    return s == null ? "" : s.lines().filter(l -> !l.isBlank()).findFirst().orElse("").strip();
   }
 
   /** An IOException's message usually names only the file; say what went wrong with it too. */

@@ -102,6 +102,9 @@ final class Figure7Command implements Callable<Integer> {
     if (c.testLimit() > 0) {
       test = test.first(Math.min(c.testLimit(), test.size()));
     }
+    o.printf("figure7: training on %,d images from %s, accuracy on %,d test images%n",
+        train.size(), data.dir(), test.size());
+    o.flush();
     try (Progress.Grid progress = new Progress.Grid(spec.commandLine().getErr(), o)) {
       Figure7.run(c, part, out, data.dir().toString(), train, test, threads, progress);
     }

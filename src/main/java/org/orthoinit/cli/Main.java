@@ -33,6 +33,7 @@ public final class Main {
   public static CommandLine commandLine() {
     return new CommandLine(new Main())
         .setExecutionExceptionHandler(new Errors())
+        .setParameterExceptionHandler(Errors::usage)
         .setCaseInsensitiveEnumValuesAllowed(true);
   }
 }

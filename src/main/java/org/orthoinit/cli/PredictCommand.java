@@ -46,6 +46,11 @@ final class PredictCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    for (Path output : new Path[] {out, featuresOut}) {
+      if (output != null) {
+        Checks.writableFolder(output.toAbsolutePath().getParent(), output.toString());
+      }
+    }
     Prediction p;
     if (java.nio.file.Files.isDirectory(weights)) {
       ImageArrays.Batch batch = ImageArrays.read(images, layout);

@@ -66,13 +66,22 @@ public final class Figure7 {
       // through text, so numbers on both sides are parsed alike
       JsonNode ours = ResultStore.JSON.readTree(ResultStore.JSON.writeValueAsString(mine));
       String diff = firstDifference("", ours, theirs);
-      if (diff != null) {
+      if (diff != null && hasRuns(out)) {
         throw new ExperimentException(file + ": this folder holds results of other settings ("
             + diff + "); use another --out, or the same settings");
       }
-      return;
+      if (diff == null) {
+        return;
+      }
     }
     ResultStore.write(file, mine);
+  }
+
+  /** Whether any run file exists: until then, a folder's settings may still change. */
+  private static boolean hasRuns(Path out) throws IOException {
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(out.resolve(RUNS), "*.json")) {
+      return s.iterator().hasNext();
+    }
   }
 
   /** The settings stored in a results folder. */

@@ -4,10 +4,13 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Reads and writes result JSON; every write is atomic (a temp file, then a rename). Reading
@@ -27,13 +30,24 @@ public final class ResultStore {
     writeBytes(file, JSON.writeValueAsBytes(value));
   }
 
-  /** Writes {@code bytes} to {@code file} through a temp file in the same folder and a rename. */
+  /**
+   * Writes {@code bytes} to {@code file} through a temp file in the same folder, synced to disk,
+   * then renamed. The temp file gets the folder's usual permissions (not createTempFile's 0600).
+   */
   public static void writeBytes(Path file, byte[] bytes) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+    Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toHexString(
+        java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
     try {
-      Files.write(tmp, bytes);
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE)) {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        while (b.hasRemaining()) {
+          ch.write(b);
+        }
+        ch.force(true);
+      }
       try {
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {

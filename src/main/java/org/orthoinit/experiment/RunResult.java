@@ -6,6 +6,7 @@ import org.orthoinit.init.SvdInitializer;
 /**
  * The record of one run, as written to JSON.
  *
+ * @param trainImages images the run trained on (all batch files found, then --train-limit)
  * @param status "ok", or "diverged" when a loss became NaN or infinite (its epoch's loss is null)
  * @param epochs per-epoch mean training loss and wall time
  * @param testAccuracy top-1 accuracy on the test set after training; null when not evaluated
@@ -15,7 +16,8 @@ import org.orthoinit.init.SvdInitializer;
  *     training images, after the init (epoch 0) and after every epoch; null in results written
  *     before it was recorded
  */
-public record RunResult(String name, RunSpec spec, String data, String status, List<Epoch> epochs,
+public record RunResult(String name, RunSpec spec, String data, int trainImages, String status,
+    List<Epoch> epochs,
     Double testAccuracy, Double initSeconds, SvdInitializer.Report init,
     List<Orthogonality> orthogonality, Environment environment, String started,
     String finished) {

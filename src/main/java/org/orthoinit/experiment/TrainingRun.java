@@ -101,7 +101,7 @@ public final class TrainingRun {
         listener.stage("testing on " + test.size() + " images");
         accuracy = trainer.accuracy(test);
       }
-      RunResult result = new RunResult(name, spec, dataLabel,
+      RunResult result = new RunResult(name, spec, dataLabel, train.size(),
           outcome.diverged() ? RunResult.DIVERGED : RunResult.OK, epochs, accuracy, initSeconds,
           report, orthogonality, Environment.current(spec.threads()), started,
           Instant.now().toString());

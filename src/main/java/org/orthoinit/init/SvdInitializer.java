@@ -192,7 +192,7 @@ public final class SvdInitializer {
     try (TFloat32 x = TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE,
             Architecture.IMAGE_SIZE, Architecture.IMAGE_CHANNELS),
             DataBuffers.of(imagesNhwc, true, false));
-        Result r = runner.feed(images, x).run()) {
+        Result r = run(runner, x)) {
       int at = 0;
       for (String name : names) {
         values.put(name, ModelSession.toArray((TFloat32) r.get(at++)));
@@ -227,6 +227,18 @@ public final class SvdInitializer {
     double seconds = (System.nanoTime() - start) / 1e9;
     return new Report(decomposition.name().toLowerCase(), n, before, after, layerNorms, gaps,
         seconds);
+  }
+
+  /** Runs the walk; a failed decomposition (a NaN or infinite representation) is an InitException. */
+  private Result run(Session.Runner runner, TFloat32 x) throws InitException {
+    try {
+      return runner.feed(images, x).run();
+    } catch (org.tensorflow.exceptions.TensorFlowException e) {
+      String first = e.getMessage() == null ? "" : e.getMessage().lines()
+          .filter(l -> !l.isBlank()).findFirst().orElse("");
+      throw new InitException("the decomposition failed, a representation is not finite ("
+          + first.strip() + "); nothing was assigned");
+    }
   }
 
   /**

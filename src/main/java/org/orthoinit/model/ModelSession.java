@@ -48,15 +48,19 @@ public final class ModelSession implements AutoCloseable {
       throw new IllegalArgumentException("threads must be >= 0, got " + threads);
     }
     Graph graph = new Graph();
+    Session session = null;
     try {
       AlexNet model = AlexNet.declare(graph, config, seed);
       ConfigProto proto = ConfigProto.newBuilder()
           .setIntraOpParallelismThreads(threads)
           .setInterOpParallelismThreads(threads == 0 ? 0 : Math.min(threads, 2))
           .build();
-      Session session = new Session(graph, false, proto);
+      session = new Session(graph, false, proto);
       return new ModelSession(graph, session, model, threads);
     } catch (RuntimeException e) {
+      if (session != null) {
+        session.close(); // a graph waits for its sessions to close
+      }
       graph.close();
       throw e;
     }

@@ -103,7 +103,8 @@ public final class Figures {
   /** XChart appends the extension itself: write to tmp-name + ext, then rename. */
   private static Path atomically(Path dir, String file, Writer writer) throws IOException {
     String ext = file.substring(file.lastIndexOf('.'));
-    Path tmpBase = dir.resolve("." + file + ".tmp");
+    Path tmpBase = dir.resolve("." + file + "." + Long.toHexString(
+        java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
     Path tmp = dir.resolve(tmpBase.getFileName() + ext);
     Path target = dir.resolve(file);
     try {

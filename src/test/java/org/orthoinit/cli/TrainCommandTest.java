@@ -77,7 +77,8 @@ class TrainCommandTest {
     assertTrue(epochs.err().startsWith("train: epochs must be >= 1, got 0"), epochs.err());
     Cli word = Cli.run("train", "--lr", "fast");
     assertEquals(2, word.code());
-    assertTrue(word.err().contains("--lr"), word.err());
+    assertEquals("train: Invalid value for option '--lr': 'fast' is not a float "
+        + "(see 'orthoinit train --help')", word.err().strip());
     Cli init = Cli.run("train", "--init", "lsuv");
     assertEquals(2, init.code());
     assertTrue(init.err().contains("unknown init 'lsuv'"), init.err());

@@ -105,6 +105,11 @@ class Figure7Test {
     Figure7.prepare(out, TINY);
     Figure7Config more = new Figure7Config("test", List.of(0), TINY.inits(), 2, 3, 30, 10,
         0.001f, 30, 30, 5);
+    // while no run has finished, the settings may still change (a start that failed early)
+    Figure7.prepare(out, more);
+    assertEquals(3, Figure7.settings(out).epochs());
+    Figure7.prepare(out, TINY);
+    Files.writeString(out.resolve(Figure7.RUNS).resolve("L0_xavier_r0.json"), "{}");
     ExperimentException e = assertThrows(ExperimentException.class,
         () -> Figure7.prepare(out, more));
     assertTrue(e.getMessage().startsWith(out.resolve("figure7.json") + ": this folder holds "
@@ -155,7 +160,7 @@ class Figure7Test {
         InitMethod.XAVIER, 0)));
     assertEquals(List.of(0, 1, 2), svd.orthogonality().stream()
         .map(RunResult.Orthogonality::epoch).toList());
-    // the probe batch differs from the init batch, yet the SVD init's features are less aligned
+    // right after the init, the SVD init's features are the less aligned
     assertTrue(svd.orthogonality().get(0).gap() < xavier.orthogonality().get(0).gap(),
         svd.orthogonality().get(0) + " vs " + xavier.orthogonality().get(0));
     for (RunResult.Orthogonality o : svd.orthogonality()) {
