@@ -25,7 +25,8 @@ final class ExportCommand implements Callable<Integer> {
   Path weights;
 
   @Option(names = "--saved-model", paramLabel = "DIR",
-      description = "SavedModel folder to write; it must not exist.")
+      description = "SavedModel folder to write; it must not exist (the default output: "
+          + "models/<name of --weights>).")
   Path savedModel;
 
   @Option(names = "--onnx", paramLabel = "FILE.onnx",
@@ -41,8 +42,8 @@ final class ExportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (savedModel == null && onnx == null && graphs == null) {
-      throw new IllegalArgumentException("give at least one of --saved-model DIR, --onnx FILE, "
-          + "--graphs DIR");
+      String base = weights.getFileName().toString().replaceFirst("\\.onnx$", "");
+      savedModel = Path.of("models", base);
     }
     boolean fromSaved = Files.isDirectory(weights);
     TorchImport.Imported model = fromSaved ? SavedModels.read(weights) : TorchImport.read(weights);

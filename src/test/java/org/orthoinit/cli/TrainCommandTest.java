@@ -55,6 +55,31 @@ class TrainCommandTest {
   }
 
   @Test
+  void saveModelWritesASavedModelOfTheTrainedWeights() throws Exception {
+    Path data = TestImages.writeDataset(tmp.resolve("cifar"), 30, 10);
+    Path saved = tmp.resolve("models").resolve("trained");
+    Cli r = Cli.run("train", "--data", data.toString(), "--layers", "0", "--epochs", "1",
+        "--no-test", "--save-model", saved.toString(), "--out", tmp.resolve("r.json").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Files.exists(saved.resolve("saved_model.pb")));
+    var meta = org.orthoinit.interop.SavedModels.metadata(saved);
+    assertEquals("xavier", meta.init());
+    assertTrue(meta.source().startsWith("run L0_xavier_s0"), meta.source());
+    // what the SavedModel predicts is what a model with its variables predicts
+    var weights = org.orthoinit.interop.SavedModels.read(saved);
+    float[] x = TestImages.uniform(3, 1);
+    float[] expected;
+    try (var s = org.orthoinit.model.ModelSession.open(weights.config(), 0, 0)) {
+      s.assign(weights.weights());
+      expected = s.predict(x, 3).logits();
+    }
+    float[] actual = org.orthoinit.interop.SavedModels.predict(saved, x, 3).logits();
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], actual[i], 1e-6);
+    }
+  }
+
+  @Test
   void aDivergingRunIsMarkedAndExitsNonZero() throws Exception {
     Path data = TestImages.writeDataset(tmp.resolve("cifar"), 60, 10);
     Path out = tmp.resolve("nan.json");
