@@ -20,6 +20,8 @@ public final class Figure7Chart {
   /** Alpha of the shaded bands. */
   private static final int BAND_ALPHA = 50;
 
+  private static final int MAX_TICK_LABELS = 20;
+
   private Figure7Chart() {}
 
   /** The figure of one depth. */
@@ -42,6 +44,7 @@ public final class Figure7Chart {
     }
     chart.setXAxisTitle(maxRepeats > 1 ? "epochs (band: 95% t-interval of the mean over repeats)"
         : "epochs (one repeat per curve: no interval)");
+    Figures.sparseIntegerTicks(chart, c.epochs(), MAX_TICK_LABELS);
     return chart;
   }
 

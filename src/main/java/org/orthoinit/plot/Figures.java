@@ -48,6 +48,15 @@ public final class Figures {
     return chart;
   }
 
+  /** Labels at most {@code most} of the integer ticks 1..count on the x axis, evenly spaced. */
+  public static void sparseIntegerTicks(XYChart chart, int count, int most) {
+    long every = Math.max(1, (count + most - 1) / most);
+    chart.getStyler().setxAxisTickLabelsFormattingFunction(x -> {
+      long i = Math.round(x);
+      return (i - 1) % every == 0 ? Long.toString(i) : "";
+    });
+  }
+
   /** Colour and marker of an init's curves. */
   public static Color colour(String init) {
     return switch (init) {

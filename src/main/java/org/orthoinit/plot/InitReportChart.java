@@ -11,6 +11,9 @@ import org.orthoinit.init.Probe;
 /** The orthogonality gap of every block, one line per init. */
 public final class InitReportChart {
 
+  /** Enough labels to read a block's number off the axis without crowding it. */
+  private static final int MAX_TICK_LABELS = 20;
+
   private InitReportChart() {}
 
   public static XYChart chart(InitReport report) {
@@ -32,6 +35,7 @@ public final class InitReportChart {
       s.setMarker(Figures.marker(c.init()));
     }
     chart.getStyler().setYAxisMin(0.0);
+    Figures.sparseIntegerTicks(chart, report.curves().get(0).gaps().size(), MAX_TICK_LABELS);
     return chart;
   }
 
