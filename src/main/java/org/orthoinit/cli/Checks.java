@@ -9,6 +9,15 @@ final class Checks {
 
   private Checks() {}
 
+  /** Checks the folder of every given output file (nulls are skipped) before any work. */
+  static void writableParents(Path... outputs) throws IOException {
+    for (Path output : outputs) {
+      if (output != null) {
+        writableFolder(output.toAbsolutePath().getParent(), output.toString());
+      }
+    }
+  }
+
   /** Creates {@code dir} if needed and proves it writable by writing and deleting a file. */
   static void writableFolder(Path dir, String flag) throws IOException {
     try {

@@ -81,11 +81,7 @@ final class InitCommand implements Callable<Integer> {
     if (predict == null && (out != null || featuresOut != null)) {
       throw new IllegalArgumentException("--out and --features-out need --predict");
     }
-    for (Path output : new Path[] {out, featuresOut, report, exportOnnx, savedModel}) {
-      if (output != null) {
-        Checks.writableFolder(output.toAbsolutePath().getParent(), output.toString());
-      }
-    }
+    Checks.writableParents(out, featuresOut, report, exportOnnx, savedModel);
     if (savedModel != null && java.nio.file.Files.exists(savedModel)) {
       throw new IllegalArgumentException("--saved-model: " + savedModel + " exists already");
     }

@@ -46,11 +46,7 @@ final class PredictCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    for (Path output : new Path[] {out, featuresOut}) {
-      if (output != null) {
-        Checks.writableFolder(output.toAbsolutePath().getParent(), output.toString());
-      }
-    }
+    Checks.writableParents(out, featuresOut);
     Prediction p;
     if (java.nio.file.Files.isDirectory(weights)) {
       ImageArrays.Batch batch = ImageArrays.read(images, layout);

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.interop.Npy;
@@ -19,19 +18,7 @@ class CompareCommandTest {
   Path tmp;
 
   private Path fixture() throws IOException, URISyntaxException {
-    Path src = Path.of(getClass().getResource("/figure7-fixture").toURI());
-    Path dst = tmp.resolve("f7");
-    try (Stream<Path> all = Files.walk(src)) {
-      for (Path p : all.toList()) {
-        Path t = dst.resolve(src.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(t);
-        } else {
-          Files.copy(p, t);
-        }
-      }
-    }
-    return dst;
+    return Cli.figure7Fixture(tmp.resolve("f7"));
   }
 
   @Test
