@@ -34,21 +34,13 @@ final class InitReportCommand implements Callable<Integer> {
   @Mixin
   ModelOptions model;
 
+  @Mixin
+  RunOptions run;
+
   @Option(names = "--init", split = ",", defaultValue = "xavier,svd", paramLabel = "INIT",
       converter = InitConverter.class,
       description = "Inits to compare, comma-separated (default: ${DEFAULT-VALUE}).")
   List<InitMethod> inits;
-
-  @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
-  long seed;
-
-  @Option(names = "--init-batch", defaultValue = "256", paramLabel = "N",
-      description = "Images in the batch (default: ${DEFAULT-VALUE}).")
-  int batch;
-
-  @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
-      description = "TensorFlow threads; 0 = all cores (default).")
-  int threads;
 
   @Option(names = "--out", paramLabel = "DIR", defaultValue = "results/init-report",
       description = "Output folder (default: ${DEFAULT-VALUE}).")
@@ -57,6 +49,7 @@ final class InitReportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ModelConfig config = model.config();
+    int batch = run.initBatch;
     if (batch < 1) {
       throw new IllegalArgumentException("--init-batch must be >= 1, got " + batch);
     }
@@ -66,10 +59,10 @@ final class InitReportCommand implements Callable<Integer> {
         Math.min(batch, train.size()));
     spec.commandLine().getErr().println("init-report: " + inits.size() + " init(s), "
         + config.numLayers() + " extra layers, " + batch + " images");
-    InitReport report = InitReport.run(config, inits, seed, batch, train, threads,
+    InitReport report = InitReport.run(config, inits, run.seed, batch, train, run.threads,
         SvdInitializer.DECOMPOSITION_DEFAULT);
     String base = "init_L" + config.numLayers() + "_level" + config.level()
-        + (config.batchNorm() ? "_bn" : "") + "_s" + seed;
+        + (config.batchNorm() ? "_bn" : "") + "_s" + run.seed;
     Path json = out.resolve(base + ".json");
     ResultStore.write(json, report);
     List<Path> figures = InitReportChart.save(report, out.resolve(base));

@@ -39,6 +39,9 @@ final class TrainCommand implements Callable<Integer> {
   @Mixin
   ModelOptions model;
 
+  @Mixin
+  RunOptions run;
+
   @Option(names = "--init", paramLabel = "xavier|svd", defaultValue = "xavier",
       converter = InitConverter.class,
       description = "Initialization (default: ${DEFAULT-VALUE}); svd runs the paper's initializer "
@@ -57,26 +60,14 @@ final class TrainCommand implements Callable<Integer> {
       description = "Images per SGD step (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--seed", defaultValue = "0", paramLabel = "N",
-      description = "Seeds weights, shuffles, dropout and the init batch (default: ${DEFAULT-VALUE}).")
-  long seed;
-
   @Option(names = "--train-limit", defaultValue = "0", paramLabel = "N",
       description = "Train on the first N training images only; 0 = all (default).")
   int trainLimit;
-
-  @Option(names = "--init-batch", defaultValue = "256", paramLabel = "N",
-      description = "Images for the SVD initializer (default: ${DEFAULT-VALUE}).")
-  int initBatch;
 
   @Option(names = "--weights", paramLabel = "FILE.onnx",
       description = "Start from a PyTorch model exported to ONNX (the seed's AlexNet) instead of "
           + "Xavier; its architecture replaces --layers/--level/--batch-norm.")
   Path weights;
-
-  @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
-      description = "TensorFlow threads; 0 = all cores (default).")
-  int threads;
 
   @Option(names = "--no-test", description = "Skip the test-set accuracy.")
   boolean noTest;
@@ -99,9 +90,9 @@ final class TrainCommand implements Callable<Integer> {
       config = imported.config().withDropout(config.dropout());
       start = imported.weights();
     }
-    RunSpec run = new RunSpec(config, new TrainConfig(epochs, lr, batchSize, seed), init,
-        trainLimit, initBatch, SvdInitializer.DECOMPOSITION_DEFAULT, threads);
-    String name = "L" + config.numLayers() + "_" + init.id() + "_s" + seed;
+    RunSpec runSpec = new RunSpec(config, new TrainConfig(epochs, lr, batchSize, run.seed), init,
+        trainLimit, run.initBatch, SvdInitializer.DECOMPOSITION_DEFAULT, run.threads);
+    String name = "L" + config.numLayers() + "_" + init.id() + "_s" + run.seed;
     Path file = out != null ? out : Path.of("results", "train", name + ".json");
     Checks.writableFolder(file.toAbsolutePath().getParent(), "--out");
     Path savedModel = saveModel == null ? null
@@ -131,7 +122,8 @@ final class TrainCommand implements Callable<Integer> {
         }
       }
     }) {
-      result = TrainingRun.execute(name, run, data.dir().toString(), train, test, start, progress);
+      result = TrainingRun.execute(name, runSpec, data.dir().toString(), train, test, start,
+          progress);
     }
     ResultStore.write(file, result);
     spec.commandLine().getOut().println(Report.oneLine(result) + " -> " + file);

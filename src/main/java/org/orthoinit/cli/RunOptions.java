@@ -1,0 +1,20 @@
+package org.orthoinit.cli;
+
+import picocli.CommandLine.Option;
+
+/** {@code --seed}, {@code --init-batch}, {@code --threads}: for commands that build a model. */
+final class RunOptions {
+
+  @Option(names = "--seed", defaultValue = "0", paramLabel = "N",
+      description = "Seeds weights, shuffles, dropout and the init batch "
+          + "(default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--init-batch", defaultValue = "256", paramLabel = "N",
+      description = "Training images for the SVD initializer (default: ${DEFAULT-VALUE}).")
+  int initBatch;
+
+  @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+      description = "TensorFlow threads; 0 = all cores (default).")
+  int threads;
+}
