@@ -47,8 +47,21 @@ final class Figure7Command implements Callable<Integer> {
   List<Integer> layers;
 
   @Option(names = "--inits", split = ",", paramLabel = "INIT", converter = InitConverter.class,
-      description = "Inits, e.g. xavier,svd.")
+      description = "Inits, one curve each: xavier, svd, lsuv (e.g. xavier,svd,lsuv).")
   List<InitMethod> inits;
+
+  @Option(names = "--batch-norm-baseline",
+      description = "Add Xavier + batch norm runs (a BatchNorm2d after each extra block's ReLU, "
+          + "the seed's withbn) as one more curve per depth.")
+  boolean batchNormBaseline;
+
+  @Option(names = "--level", paramLabel = "2|3", defaultValue = "3",
+      description = "Where the extra layers go: 2 = 192 channels without bias, 3 = 256 channels "
+          + "(default: ${DEFAULT-VALUE}, as Figure 7).")
+  int level;
+
+  @Mixin
+  LsuvOptions lsuv;
 
   @Option(names = "--repeats", paramLabel = "N", description = "Runs per depth and init.")
   Integer repeats;
@@ -85,9 +98,10 @@ final class Figure7Command implements Callable<Integer> {
     Shard part = shard == null ? Shard.ALL : Shard.parse(shard, System.getenv());
     PrintWriter o = spec.commandLine().getOut();
     String scaled = c.scaledDown();
-    o.println("figure7: preset " + c.preset() + ", layers " + c.layers() + ", inits "
-        + c.inits().stream().map(InitMethod::id).toList() + ", " + c.repeats() + " repeats, "
-        + c.epochs() + " epochs" + (part.count() > 1 ? ", shard " + part : ""));
+    o.println("figure7: preset " + c.preset() + ", layers " + c.layers()
+        + (c.level() == 3 ? "" : " at level " + c.level()) + ", curves " + c.curves() + ", "
+        + c.repeats() + " repeats, " + c.epochs() + " epochs"
+        + (part.count() > 1 ? ", shard " + part : ""));
     o.println(scaled.isEmpty() ? "figure7: the paper's settings"
         : "figure7: scaled down from the paper: " + scaled);
     o.flush();
@@ -117,12 +131,17 @@ final class Figure7Command implements Callable<Integer> {
     Preset p = preset != null ? preset
         : "gpu".equals(Environment.current(threads).device()) ? Preset.PAPER : Preset.CPU;
     Figure7Config b = p.config();
-    return new Figure7Config(p.id(), layers != null ? layers : b.layers(),
-        inits != null ? inits : b.inits(), repeats != null ? repeats : b.repeats(),
+    if (level != 2 && level != 3) {
+      throw new IllegalArgumentException("--level must be 2 or 3, got " + level);
+    }
+    List<InitMethod> curves = inits != null ? inits : b.inits();
+    return new Figure7Config(p.id(), layers != null ? layers : b.layers(), curves,
+        repeats != null ? repeats : b.repeats(),
         epochs != null ? epochs : b.epochs(), trainLimit != null ? trainLimit : b.trainLimit(),
         testLimit != null ? testLimit : b.testLimit(), lr != null ? lr : b.learningRate(),
         batchSize != null ? batchSize : b.batchSize(), b.initBatch(),
-        seed != null ? seed : b.seed());
+        seed != null ? seed : b.seed(), level, batchNormBaseline,
+        lsuv.settings(curves.contains(InitMethod.LSUV) ? InitMethod.LSUV : InitMethod.XAVIER));
   }
 
 }

@@ -37,10 +37,19 @@ final class InitReportCommand implements Callable<Integer> {
   @Mixin
   RunOptions run;
 
-  @Option(names = "--init", split = ",", defaultValue = "xavier,svd", paramLabel = "INIT",
+  @Option(names = "--init", split = ",", defaultValue = "xavier,svd,lsuv", paramLabel = "INIT",
       converter = InitConverter.class,
       description = "Inits to compare, comma-separated (default: ${DEFAULT-VALUE}).")
   List<InitMethod> inits;
+
+  @Option(names = "--batch-norm-baseline", negatable = true, defaultValue = "true",
+      fallbackValue = "true",
+      description = "Also Xavier on the model with batch norm after each extra block "
+          + "(default: on; --no-batch-norm-baseline leaves it out).")
+  boolean batchNormBaseline;
+
+  @Mixin
+  LsuvOptions lsuv;
 
   @Option(names = "--out", paramLabel = "DIR", defaultValue = "results/init-report",
       description = "Output folder (default: ${DEFAULT-VALUE}).")
@@ -57,10 +66,19 @@ final class InitReportCommand implements Callable<Integer> {
     Cifar10Data train = Cifar10.load(data.dir(), Cifar10.Split.TRAIN);
     SvdInitializer.checkBatch(org.orthoinit.model.Architecture.of(config),
         Math.min(batch, train.size()));
-    spec.commandLine().getErr().println("init-report: " + inits.size() + " init(s), "
-        + config.numLayers() + " extra layers, " + batch + " images");
-    InitReport report = InitReport.run(config, inits, run.seed, batch, train, run.threads,
-        SvdInitializer.DECOMPOSITION_DEFAULT);
+    InitReport.Options options = new InitReport.Options(inits,
+        batchNormBaseline && !config.batchNorm(), SvdInitializer.DECOMPOSITION_DEFAULT,
+        lsuv.settings());
+    PrintWriter err = spec.commandLine().getErr();
+    err.println("init-report: " + (inits.size() + (options.batchNormBaseline() ? 1 : 0))
+        + " curve(s), " + config.numLayers() + " extra layers, level " + config.level() + ", "
+        + batch + " images");
+    err.flush();
+    InitReport report = InitReport.run(config, options, run.seed, batch, train, run.threads,
+        id -> {
+          err.println("init-report: " + id);
+          err.flush();
+        });
     String base = "init_L" + config.numLayers() + "_level" + config.level()
         + (config.batchNorm() ? "_bn" : "") + "_s" + run.seed;
     Path json = out.resolve(base + ".json");

@@ -40,7 +40,7 @@ final class PlotCommand implements Callable<Integer> {
     for (GridSummary.Curve c : s.curves()) {
       if (!c.epochs().isEmpty()) {
         GridSummary.Point last = c.epochs().get(c.epochs().size() - 1);
-        o.printf("  %2d layers %-6s: %d run(s), epoch %d loss %.4f%s%n", c.layers(), c.init(),
+        o.printf("  %2d layers %-9s: %d run(s), epoch %d loss %.4f%s%n", c.layers(), c.init(),
             c.repeats(), last.epoch(), last.mean(), last.lower() == null ? ""
                 : String.format(" [%.4f, %.4f]", last.lower(), last.upper()));
       }

@@ -19,6 +19,11 @@ final class Report {
       s.append(String.format(", gram ratio %.3f -> %.3f", r.init().gramRatioBefore(),
           r.init().gramRatioAfter()));
     }
+    if (r.lsuv() != null) {
+      List<String> off = r.lsuv().unconverged();
+      s.append(off.isEmpty() ? ", LSUV: every layer at unit variance"
+          : ", LSUV: not converged at " + String.join(" ", off));
+    }
     if (r.testAccuracy() != null) {
       s.append(String.format(", test accuracy %.2f%%", 100 * r.testAccuracy()));
     }

@@ -11,7 +11,7 @@ final class RunOptions {
   long seed;
 
   @Option(names = "--init-batch", defaultValue = "256", paramLabel = "N",
-      description = "Training images for the SVD initializer (default: ${DEFAULT-VALUE}).")
+      description = "Training images for the SVD or LSUV initializer (default: ${DEFAULT-VALUE}).")
   int initBatch;
 
   @Option(names = "--threads", defaultValue = "0", paramLabel = "N",

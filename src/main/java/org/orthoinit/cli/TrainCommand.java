@@ -42,11 +42,14 @@ final class TrainCommand implements Callable<Integer> {
   @Mixin
   RunOptions run;
 
-  @Option(names = "--init", paramLabel = "xavier|svd", defaultValue = "xavier",
+  @Option(names = "--init", paramLabel = "xavier|svd|lsuv", defaultValue = "xavier",
       converter = InitConverter.class,
       description = "Initialization (default: ${DEFAULT-VALUE}); svd runs the paper's initializer "
-          + "after Xavier.")
+          + "after Xavier; lsuv is orthonormal kernels scaled to unit output variance.")
   InitMethod init;
+
+  @Mixin
+  LsuvOptions lsuv;
 
   @Option(names = "--epochs", defaultValue = "20", paramLabel = "N",
       description = "Epochs (default: ${DEFAULT-VALUE}).")
@@ -91,7 +94,8 @@ final class TrainCommand implements Callable<Integer> {
       start = imported.weights();
     }
     RunSpec runSpec = new RunSpec(config, new TrainConfig(epochs, lr, batchSize, run.seed), init,
-        trainLimit, run.initBatch, SvdInitializer.DECOMPOSITION_DEFAULT, run.threads);
+        trainLimit, run.initBatch, SvdInitializer.DECOMPOSITION_DEFAULT, run.threads,
+        lsuv.settings(init));
     String name = "L" + config.numLayers() + "_" + init.id() + "_s" + run.seed;
     Path file = out != null ? out : Path.of("results", "train", name + ".json");
     Checks.writableFolder(file.toAbsolutePath().getParent(), "--out");

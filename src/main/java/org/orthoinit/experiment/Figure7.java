@@ -121,9 +121,12 @@ public final class Figure7 {
 
   /** The run's spec: as the seed trains, with repeat r seeded by seed + r. */
   public static RunSpec spec(Figure7Config c, Figure7Config.Run run, int threads) {
-    return new RunSpec(ModelConfig.of(run.layers()),
+    ModelConfig model = new ModelConfig(run.layers(), c.level(), run.batchNorm(),
+        ModelConfig.DROPOUT_DEFAULT, ModelConfig.CLASSES_DEFAULT);
+    return new RunSpec(model,
         new TrainConfig(c.epochs(), c.learningRate(), c.batchSize(), c.seed() + run.repeat()),
-        run.init(), c.trainLimit(), c.initBatch(), SvdInitializer.DECOMPOSITION_DEFAULT, threads);
+        run.init(), c.trainLimit(), c.initBatch(), SvdInitializer.DECOMPOSITION_DEFAULT, threads,
+        run.init() == InitMethod.LSUV ? c.lsuv() : null);
   }
 
   /**

@@ -1,7 +1,10 @@
 package org.orthoinit.experiment;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.ArrayList;
 import java.util.List;
+import org.orthoinit.init.Lsuv;
+import org.orthoinit.model.ModelConfig;
 
 /**
  * The Figure 7 grid and how each of its runs trains. Everything here decides the results, so a
@@ -15,14 +18,49 @@ import java.util.List;
  * @param testLimit first N test images for the accuracy after training; 0 = all
  * @param seed base seed; repeat r of every depth and init uses seed + r, so at a given repeat
  *     Xavier and SVD start from the same Xavier weights and see the same batches
+ * @param level where the extra layers go (2 or 3, as {@link ModelConfig#level()}); settings
+ *     written before the level was recorded read as 0, which means the default, 3
+ * @param batchNormBaseline adds Xavier + batch norm runs (the seed's {@code withbn}) as one more
+ *     curve per depth
+ * @param lsuv LSUV's settings when {@code inits} holds LSUV, else null
  */
 public record Figure7Config(String preset, List<Integer> layers, List<InitMethod> inits,
     int repeats, int epochs, int trainLimit, int testLimit, float learningRate, int batchSize,
-    int initBatch, long seed) {
+    int initBatch, long seed,
+    @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = DefaultLevel.class) int level,
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean batchNormBaseline,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Lsuv.Settings lsuv) {
+
+  /** The xavier + batch norm curve's id in summaries and figures. */
+  public static final String BATCH_NORM_CURVE = "xavier+bn";
+
+  /** Keeps the default level out of the settings file, so older folders still match. */
+  static final class DefaultLevel {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Integer i && i == ModelConfig.LEVEL_DEFAULT;
+    }
+
+    @Override
+    public int hashCode() {
+      return ModelConfig.LEVEL_DEFAULT;
+    }
+  }
 
   public Figure7Config {
     layers = List.copyOf(layers);
     inits = List.copyOf(inits);
+    if (level == 0) {
+      level = ModelConfig.LEVEL_DEFAULT;
+    }
+    if (level != 2 && level != 3) {
+      throw new IllegalArgumentException("level must be 2 or 3, got " + level);
+    }
+    if (!inits.contains(InitMethod.LSUV)) {
+      lsuv = null;
+    } else if (lsuv == null) {
+      lsuv = Lsuv.PAPER;
+    }
     if (layers.isEmpty() || layers.stream().anyMatch(l -> l < 0)) {
       throw new IllegalArgumentException("layers must be one or more depths >= 0, got " + layers);
     }
@@ -48,25 +86,64 @@ public record Figure7Config(String preset, List<Integer> layers, List<InitMethod
     }
   }
 
-  /** One run of the grid. */
-  public record Run(int layers, InitMethod init, int repeat) {
-    /** File-name stem: {@code L75_svd_r2}. */
+  /** The settings of the seed's grid: level 3, no batch-norm curve, LSUV's paper settings. */
+  public Figure7Config(String preset, List<Integer> layers, List<InitMethod> inits, int repeats,
+      int epochs, int trainLimit, int testLimit, float learningRate, int batchSize, int initBatch,
+      long seed) {
+    this(preset, layers, inits, repeats, epochs, trainLimit, testLimit, learningRate, batchSize,
+        initBatch, seed, ModelConfig.LEVEL_DEFAULT, false, null);
+  }
+
+  /**
+   * One run of the grid.
+   *
+   * @param batchNorm the model has batch norm (the baseline curve; init is then Xavier)
+   */
+  public record Run(int layers, InitMethod init, boolean batchNorm, int repeat) {
+    public Run(int layers, InitMethod init, int repeat) {
+      this(layers, init, false, repeat);
+    }
+
+    /** File-name stem: {@code L75_svd_r2}, {@code L75_xavier_bn_r0}. */
     public String name() {
-      return "L" + layers + "_" + init.id() + "_r" + repeat;
+      return "L" + layers + "_" + init.id() + (batchNorm ? "_bn" : "") + "_r" + repeat;
+    }
+
+    /** The id of the curve the run belongs to. */
+    public String curve() {
+      return batchNorm ? BATCH_NORM_CURVE : init.id();
     }
   }
 
-  /** Every run, in the seed's order: repeat, then depth, then init. */
+  /** The curves per depth, in drawing order: the inits, then the batch-norm baseline. */
+  public List<String> curves() {
+    List<String> out = new ArrayList<>(inits.stream().map(InitMethod::id).toList());
+    if (batchNormBaseline) {
+      out.add(BATCH_NORM_CURVE);
+    }
+    return out;
+  }
+
+  /** Every run, in the seed's order: repeat, then depth, then init (then batch norm). */
   public List<Run> runs() {
     List<Run> out = new ArrayList<>();
     for (int r = 0; r < repeats; r++) {
       for (int l : layers) {
         for (InitMethod i : inits) {
-          out.add(new Run(l, i, r));
+          out.add(new Run(l, i, false, r));
+        }
+        if (batchNormBaseline) {
+          out.add(new Run(l, InitMethod.XAVIER, true, r));
         }
       }
     }
     return out;
+  }
+
+  /** These settings with the batch-norm baseline and LSUV's settings as given. */
+  public Figure7Config withBaselines(int level, boolean batchNormBaseline, Lsuv.Settings lsuv) {
+    return new Figure7Config(preset, layers, inits, repeats, epochs, trainLimit, testLimit,
+        learningRate, batchSize, initBatch, seed, level, batchNormBaseline, lsuv);
   }
 
   /** The paper's settings, for comparison. */
@@ -79,6 +156,9 @@ public record Figure7Config(String preset, List<Integer> layers, List<InitMethod
    */
   public String scaledDown() {
     List<String> s = new ArrayList<>();
+    if (level != PAPER.level) {
+      s.add("level " + level + " instead of " + PAPER.level);
+    }
     if (!layers.containsAll(PAPER.layers)) {
       s.add("depths " + layers + " instead of " + PAPER.layers);
     }

@@ -16,6 +16,7 @@ public record GridSummary(Figure7Config config, int runs, List<String> missing,
   /**
    * One curve.
    *
+   * @param init the curve's id: an init, or {@link Figure7Config#BATCH_NORM_CURVE}
    * @param repeats runs that finished without diverging (the curve's sample)
    * @param diverged runs that diverged: left out of the mean, counted here
    * @param gaps the orthogonality gap of the final features on the probe batch, from epoch 0 (at
@@ -44,6 +45,11 @@ public record GridSummary(Figure7Config config, int runs, List<String> missing,
     }
   }
 
+  /** The curve a run belongs to. */
+  static String curve(RunResult r) {
+    return r.spec().model().batchNorm() ? Figure7Config.BATCH_NORM_CURVE : r.spec().init().id();
+  }
+
   /** Summarizes the given run results against the grid of {@code config}. */
   public static GridSummary of(Figure7Config config, List<RunResult> results) {
     List<Curve> curves = new ArrayList<>();
@@ -51,9 +57,9 @@ public record GridSummary(Figure7Config config, int runs, List<String> missing,
     List<String> missing = config.runs().stream().map(Figure7Config.Run::name)
         .filter(n -> !found.contains(n)).toList();
     for (int layers : config.layers()) {
-      for (InitMethod init : config.inits()) {
+      for (String curve : config.curves()) {
         List<RunResult> mine = results.stream()
-            .filter(r -> r.spec().model().numLayers() == layers && r.spec().init() == init)
+            .filter(r -> r.spec().model().numLayers() == layers && curve(r).equals(curve))
             .toList();
         List<RunResult> ok = mine.stream().filter(r -> !r.diverged()).toList();
         List<Point> points = new ArrayList<>();
@@ -71,7 +77,7 @@ public record GridSummary(Figure7Config config, int runs, List<String> missing,
         }
         double[] acc = ok.stream().filter(r -> r.testAccuracy() != null)
             .mapToDouble(RunResult::testAccuracy).toArray();
-        curves.add(new Curve(layers, init.id(), ok.size(), mine.size() - ok.size(), points,
+        curves.add(new Curve(layers, curve, ok.size(), mine.size() - ok.size(), points,
             acc.length == 0 ? null : Stats.interval(acc, Stats.LEVEL).mean(), gaps(ok)));
       }
     }

@@ -5,7 +5,12 @@ public enum InitMethod {
   /** xavier_uniform_ with gain sqrt(2), zero biases: the seed's {@code weights_init}. */
   XAVIER,
   /** Xavier, then the paper's SVD initializer: the seed's {@code novel_initialization}. */
-  SVD;
+  SVD,
+  /**
+   * Orthonormal kernels, then layer-sequential unit variance (Mishkin and Matas, ICLR 2016): a
+   * data-dependent baseline.
+   */
+  LSUV;
 
   /** The lower-case name used in flags, file names and JSON. */
   public String id() {
@@ -19,6 +24,6 @@ public enum InitMethod {
         return m;
       }
     }
-    throw new IllegalArgumentException("unknown init '" + s + "', expected one of xavier, svd");
+    throw new IllegalArgumentException("unknown init '" + s + "', expected one of xavier, svd, lsuv");
   }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
+import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.Probe;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.init.Xavier;
@@ -14,7 +15,7 @@ import org.orthoinit.model.ModelSession;
  * How orthogonal each block's representation is on one batch, per initialization: the data behind
  * the {@code init-report} command.
  *
- * @param curves one per init, in the order asked
+ * @param curves one per init, in the order asked, then Xavier + batch norm if asked
  */
 public record InitReport(ModelConfig model, long seed, int batch, List<Curve> curves,
     Environment environment) {
@@ -22,31 +23,60 @@ public record InitReport(ModelConfig model, long seed, int batch, List<Curve> cu
   /**
    * One init's measurements.
    *
+   * @param init the init's id, or {@code xavier+bn}: Xavier on the same model with batch norm
    * @param gaps per block (conv name, gap), in layer order
    * @param seconds wall time of the initialization
    */
   public record Curve(String init, double gramRatio, double finalGap, List<Probe.BlockGap> gaps,
       double seconds) {}
 
-  /** Initializes a fresh model per init and measures it on a seeded batch of {@code train}. */
-  public static InitReport run(ModelConfig model, List<InitMethod> inits, long seed, int batch,
-      Cifar10Data train, int threads, SvdInitializer.Decomposition decomposition)
+  /** What to compare. */
+  public record Options(List<InitMethod> inits, boolean batchNormBaseline,
+      SvdInitializer.Decomposition decomposition, Lsuv.Settings lsuv) {
+    public Options {
+      inits = List.copyOf(inits);
+    }
+  }
+
+  /**
+   * Initializes a fresh model per init and measures it on a seeded batch of {@code train}; with
+   * the batch-norm baseline, also Xavier on the model with batch norm.
+   *
+   * @param progress told each curve's id as it starts
+   */
+  public static InitReport run(ModelConfig model, Options options, long seed, int batch,
+      Cifar10Data train, int threads, java.util.function.Consumer<String> progress)
       throws InitException {
     int n = Math.min(batch, train.size());
     float[] images = TrainingRun.initBatch(train, n, seed);
     List<Curve> curves = new ArrayList<>();
-    for (InitMethod init : inits) {
-      try (ModelSession session = ModelSession.open(model, seed, threads)) {
-        long t0 = System.nanoTime();
-        Xavier.initialize(session, seed);
-        if (init == InitMethod.SVD) {
-          new SvdInitializer(session, decomposition).initialize(images, n);
-        }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        Probe.Measurement m = new Probe(session, "probe").measure(images, n);
-        curves.add(new Curve(init.id(), m.gramRatio(), m.gap(), m.blocks(), seconds));
-      }
+    for (InitMethod init : options.inits()) {
+      progress.accept(init.id());
+      curves.add(curve(init.id(), model, init, options, seed, images, n, threads));
+    }
+    if (options.batchNormBaseline() && !model.batchNorm()) {
+      progress.accept(Figure7Config.BATCH_NORM_CURVE);
+      ModelConfig bn = new ModelConfig(model.numLayers(), model.level(), true, model.dropout(),
+          model.classes());
+      curves.add(curve(Figure7Config.BATCH_NORM_CURVE, bn, InitMethod.XAVIER, options, seed,
+          images, n, threads));
     }
     return new InitReport(model, seed, n, curves, Environment.current(threads));
+  }
+
+  private static Curve curve(String id, ModelConfig model, InitMethod init, Options options,
+      long seed, float[] images, int n, int threads) throws InitException {
+    try (ModelSession session = ModelSession.open(model, seed, threads)) {
+      long t0 = System.nanoTime();
+      Xavier.initialize(session, seed);
+      if (init == InitMethod.SVD) {
+        new SvdInitializer(session, options.decomposition()).initialize(images, n);
+      } else if (init == InitMethod.LSUV) {
+        new Lsuv(session, options.lsuv()).initialize(images, n, seed);
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      Probe.Measurement m = new Probe(session, "probe").measure(images, n);
+      return new Curve(id, m.gramRatio(), m.gap(), m.blocks(), seconds);
+    }
   }
 }

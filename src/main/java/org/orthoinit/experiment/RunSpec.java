@@ -1,5 +1,7 @@
 package org.orthoinit.experiment;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.train.TrainConfig;
@@ -9,11 +11,13 @@ import org.orthoinit.train.TrainConfig;
  * made.
  *
  * @param trainLimit use only the first this many training images; 0 = all
- * @param initBatch images given to the SVD initializer
+ * @param initBatch images given to the SVD or LSUV initializer
  * @param threads TensorFlow intra-op threads; 0 = all cores
+ * @param lsuv LSUV's tolerance and iterations; null unless the init is LSUV
  */
 public record RunSpec(ModelConfig model, TrainConfig train, InitMethod init, int trainLimit,
-    int initBatch, SvdInitializer.Decomposition decomposition, int threads) {
+    int initBatch, SvdInitializer.Decomposition decomposition, int threads,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Lsuv.Settings lsuv) {
 
   public RunSpec {
     if (trainLimit < 0) {
@@ -24,6 +28,9 @@ public record RunSpec(ModelConfig model, TrainConfig train, InitMethod init, int
     }
     if (threads < 0) {
       throw new IllegalArgumentException("threads must be >= 0, got " + threads);
+    }
+    if ((init == InitMethod.LSUV) != (lsuv != null)) {
+      throw new IllegalArgumentException("LSUV settings go with the LSUV init only");
     }
   }
 }

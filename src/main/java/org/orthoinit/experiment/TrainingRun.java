@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Random;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
+import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.Probe;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.init.Xavier;
@@ -60,8 +61,11 @@ public final class TrainingRun {
         Xavier.initialize(session, spec.train().seed());
       }
       SvdInitializer.Report report = null;
+      Lsuv.Report lsuv = null;
       if (spec.init() == InitMethod.SVD) {
         report = svd(session, spec, train);
+      } else if (spec.init() == InitMethod.LSUV) {
+        lsuv = lsuv(session, spec, train);
       }
       double initSeconds = (System.nanoTime() - t0) / 1e9;
 
@@ -103,7 +107,7 @@ public final class TrainingRun {
       }
       RunResult result = new RunResult(name, spec, dataLabel, train.size(),
           outcome.diverged() ? RunResult.DIVERGED : RunResult.OK, epochs, accuracy, initSeconds,
-          report, orthogonality, Environment.current(spec.threads()), started,
+          report, lsuv, orthogonality, Environment.current(spec.threads()), started,
           Instant.now().toString());
       listener.trained(session, result);
       return result;
@@ -121,6 +125,14 @@ public final class TrainingRun {
     int n = Math.min(spec.initBatch(), train.size());
     float[] batch = initBatch(train, n, spec.train().seed());
     return new SvdInitializer(session, spec.decomposition()).initialize(batch, n);
+  }
+
+  /** LSUV on the same seeded batch the SVD initializer would get. */
+  static Lsuv.Report lsuv(ModelSession session, RunSpec spec, Cifar10Data train)
+      throws InitException {
+    int n = Math.min(spec.initBatch(), train.size());
+    float[] batch = initBatch(train, n, spec.train().seed());
+    return new Lsuv(session, spec.lsuv()).initialize(batch, n, spec.train().seed());
   }
 
   /** {@code n} distinct training images drawn with a seeded shuffle, NHWC. */

@@ -228,17 +228,21 @@ public final class AlexNet {
         "VALID");
   }
 
-  /**
-   * PyTorch's BatchNorm2d from plain ops (TF's fused kernel has no usable gradient from Java). TRAIN
-   * normalizes with the batch mean and biased variance and moves the running statistics towards the
-   * batch mean and the unbiased variance; EVAL uses the running statistics.
-   */
   private Operand<TFloat32> batchNorm(Ops s, Layer.BatchNorm bn, Operand<TFloat32> x, Mode mode,
       List<Op> updates) {
-    Operand<TFloat32> gamma = variables.get(bn.weight());
-    Operand<TFloat32> beta = variables.get(bn.biasName());
-    Variable<TFloat32> runningMean = variables.get(bn.runningMean());
-    Variable<TFloat32> runningVar = variables.get(bn.runningVar());
+    return batchNorm(s, x, variables.get(bn.weight()), variables.get(bn.biasName()),
+        variables.get(bn.runningMean()), variables.get(bn.runningVar()), mode, updates);
+  }
+
+  /**
+   * PyTorch's BatchNorm2d on NHWC {@code x} from plain ops (TF's fused kernel has no usable
+   * gradient from Java). TRAIN normalizes with the batch mean and biased variance and adds to
+   * {@code updates} the ops that move the running statistics towards the batch mean and the
+   * unbiased variance (momentum {@value #BN_MOMENTUM}); EVAL uses the running statistics.
+   */
+  public static Operand<TFloat32> batchNorm(Ops s, Operand<TFloat32> x, Operand<TFloat32> gamma,
+      Operand<TFloat32> beta, Variable<TFloat32> runningMean, Variable<TFloat32> runningVar,
+      Mode mode, List<Op> updates) {
     Operand<TFloat32> mean;
     Operand<TFloat32> var;
     if (mode == Mode.TRAIN) {
@@ -247,7 +251,7 @@ public final class AlexNet {
       var = s.math.mean(s.math.squaredDifference(x, mean), axes);
       // values per channel, N*H*W, for the unbiased running variance
       Operand<TFloat32> count = s.math.div(s.dtypes.cast(s.size(x), TFloat32.class),
-          s.constant((float) bn.channels()));
+          s.dtypes.cast(s.size(mean), TFloat32.class));
       Operand<TFloat32> unbiased = s.math.mul(var, s.math.div(count,
           s.math.sub(count, s.constant(1f))));
       Operand<TFloat32> keep = s.constant(1f - BN_MOMENTUM);

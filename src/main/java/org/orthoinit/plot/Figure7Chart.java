@@ -13,7 +13,8 @@ import org.orthoinit.experiment.GridSummary;
 
 /**
  * One figure per depth, as the seed's seaborn plots: mean training loss per epoch, a shaded 95%
- * t-interval over the repeats, Xavier blue squares, orthogonal red circles.
+ * t-interval over the repeats, Xavier blue squares, orthogonal red circles, and the baselines
+ * when asked for: Xavier + batch norm green triangles, LSUV purple diamonds.
  */
 public final class Figure7Chart {
 
@@ -28,8 +29,9 @@ public final class Figure7Chart {
   public static XYChart chart(GridSummary summary, int layers) {
     Figure7Config c = summary.config();
     String scaled = c.scaledDown();
-    String title = String.format("%d extra layers, no batch norm: preset %s%s", layers,
-        c.preset(), scaled.isEmpty() ? "" : ", scaled down");
+    String title = String.format("%d extra layers%s: preset %s%s", layers,
+        c.level() == 3 ? "" : " (level " + c.level() + ")", c.preset(),
+        scaled.isEmpty() ? "" : ", scaled down");
     XYChart chart = Figures.chart(title, "epochs", "training loss");
     int maxRepeats = 0;
     for (GridSummary.Curve curve : summary.curves()) {

@@ -18,9 +18,15 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 /** Shared look and writing of figures: PNG, SVG and PDF, each written atomically. */
 public final class Figures {
 
-  /** The seed's colours: Xavier blue squares, orthogonal (SVD) red circles. */
+  /**
+   * The seed's colours: Xavier blue squares, orthogonal (SVD) red circles; then the baselines:
+   * Xavier + batch norm green triangles, LSUV purple diamonds.
+   */
   public static final Color XAVIER = new Color(31, 90, 200);
   public static final Color SVD = new Color(210, 40, 40);
+  public static final Color BATCH_NORM = new Color(40, 150, 60);
+  public static final Color LSUV = new Color(130, 60, 170);
+  private static final Color OTHER = new Color(90, 90, 90);
   public static final int WIDTH = 800;
   public static final int HEIGHT = 560;
   /** PNG resolution. */
@@ -57,28 +63,34 @@ public final class Figures {
     });
   }
 
-  /** Colour and marker of an init's curves. */
-  public static Color colour(String init) {
-    return switch (init) {
+  /** Colour and marker of a curve: an init's id, or xavier+bn for the batch-norm baseline. */
+  public static Color colour(String curve) {
+    return switch (curve) {
       case "xavier" -> XAVIER;
       case "svd" -> SVD;
-      default -> new Color(40, 150, 60);
+      case "xavier+bn" -> BATCH_NORM;
+      case "lsuv" -> LSUV;
+      default -> OTHER;
     };
   }
 
-  public static org.knowm.xchart.style.markers.Marker marker(String init) {
-    return switch (init) {
+  public static org.knowm.xchart.style.markers.Marker marker(String curve) {
+    return switch (curve) {
       case "xavier" -> SeriesMarkers.SQUARE;
       case "svd" -> SeriesMarkers.CIRCLE;
-      default -> SeriesMarkers.TRIANGLE_UP;
+      case "xavier+bn" -> SeriesMarkers.TRIANGLE_UP;
+      case "lsuv" -> SeriesMarkers.DIAMOND;
+      default -> SeriesMarkers.CROSS;
     };
   }
 
-  /** The legend label of an init, as the seed's ("orthogonal" for the SVD init). */
-  public static String label(String init) {
-    return switch (init) {
+  /** The legend label of a curve, as the seed's ("orthogonal" for the SVD init). */
+  public static String label(String curve) {
+    return switch (curve) {
       case "svd" -> "orthogonal (SVD init)";
-      default -> init;
+      case "xavier+bn" -> "xavier + batch norm";
+      case "lsuv" -> "LSUV";
+      default -> curve;
     };
   }
 

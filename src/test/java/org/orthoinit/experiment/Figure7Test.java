@@ -180,4 +180,60 @@ class Figure7Test {
     assertEquals(6, x.train().seed());
     assertEquals(x.train().seed(), s.train().seed());
   }
+
+  @Test
+  void baselinesAddXavierWithBatchNormAndLsuvAsCurvesOfTheirOwn() throws Exception {
+    Path out = tmp.resolve("f7");
+    Figure7Config c = new Figure7Config("test", List.of(0),
+        List.of(InitMethod.XAVIER, InitMethod.LSUV), 1, 2, 30, 10, 0.001f, 30, 30, 5, 3, true,
+        new org.orthoinit.init.Lsuv.Settings(0.05, 7));
+    assertEquals(List.of("xavier", "lsuv", "xavier+bn"), c.curves());
+    assertEquals(List.of("L0_xavier_r0", "L0_lsuv_r0", "L0_xavier_bn_r0"),
+        run(c, Shard.ALL, out));
+    RunResult bn = ResultStore.readRun(out.resolve("runs/L0_xavier_bn_r0.json"));
+    assertTrue(bn.spec().model().batchNorm());
+    assertEquals(InitMethod.XAVIER, bn.spec().init());
+    RunResult lsuv = ResultStore.readRun(out.resolve("runs/L0_lsuv_r0.json"));
+    assertEquals(0.05, lsuv.spec().lsuv().tolerance());
+    assertEquals(7, lsuv.spec().lsuv().maxIterations());
+    assertEquals(5 + 3, lsuv.lsuv().layers().size()); // 5 convolutions, 3 linear layers
+    for (var l : lsuv.lsuv().layers()) {
+      assertEquals(1, l.variance(), 0.05, l.toString());
+    }
+    GridSummary s = Figure7.summarize(out);
+    assertEquals(List.of("xavier", "lsuv", "xavier+bn"),
+        s.curves().stream().map(GridSummary.Curve::init).toList());
+    for (GridSummary.Curve curve : s.curves()) {
+      assertEquals(1, curve.repeats(), curve.init());
+      assertEquals(2, curve.epochs().size(), curve.init());
+      assertEquals(3, curve.gaps().size(), curve.init());
+    }
+    assertEquals(bn.epochs().get(1).loss(), s.curves().get(2).epochs().get(1).mean(), 1e-15);
+    // the finished runs are recognized on a rerun
+    assertEquals(List.of(), run(c, Shard.ALL, out));
+  }
+
+  @Test
+  void levelTwoGridsBuildLevelTwoModelsAndSayItIsNotThePaper() {
+    Figure7Config c = TINY.withBaselines(2, false, null);
+    assertEquals(2, Figure7.spec(c, c.runs().get(0), 0).model().level());
+    assertTrue(c.scaledDown().startsWith("level 2 instead of 3"), c.scaledDown());
+  }
+
+  @Test
+  void settingsWrittenBeforeLevelsAndBaselinesStillMatchTheirGrid() throws Exception {
+    Path out = tmp.resolve("old");
+    Files.createDirectories(out.resolve(Figure7.RUNS));
+    // the settings file as folders made before the level and the baselines were recorded
+    Files.writeString(out.resolve(Figure7.SETTINGS_FILE), """
+        {"config": {"preset": "test", "layers": [0], "inits": ["XAVIER", "SVD"], "repeats": 2,
+         "epochs": 2, "trainLimit": 30, "testLimit": 10, "learningRate": 0.001, "batchSize": 30,
+         "initBatch": 30, "seed": 5}, "decomposition": "GRAM_EIGH"}""");
+    Files.writeString(out.resolve("runs/L0_xavier_r0.json"), "{}");
+    Figure7.prepare(out, TINY); // no refusal
+    assertEquals(TINY, Figure7.settings(out));
+    ExperimentException e = assertThrows(ExperimentException.class,
+        () -> Figure7.prepare(out, TINY.withBaselines(3, true, null)));
+    assertTrue(e.getMessage().contains("config.batchNormBaseline true here"), e.getMessage());
+  }
 }

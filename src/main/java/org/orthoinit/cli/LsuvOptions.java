@@ -1,0 +1,34 @@
+package org.orthoinit.cli;
+
+import org.orthoinit.experiment.InitMethod;
+import org.orthoinit.init.Lsuv;
+import picocli.CommandLine.Option;
+
+/** LSUV's knobs, for the commands that can run it. */
+final class LsuvOptions {
+
+  @Option(names = "--lsuv-tolerance", defaultValue = "0.1", paramLabel = "T",
+      description = "LSUV: stop scaling a layer when |Var - 1| < T (default: ${DEFAULT-VALUE}, "
+          + "the paper's).")
+  double tolerance;
+
+  @Option(names = "--lsuv-iterations", defaultValue = "10", paramLabel = "N",
+      description = "LSUV: at most N rescalings per layer (default: ${DEFAULT-VALUE}, the "
+          + "paper's).")
+  int iterations;
+
+  /** The settings, checked with the flags' names; null unless {@code init} is LSUV. */
+  Lsuv.Settings settings(InitMethod init) {
+    return init == InitMethod.LSUV ? settings() : null;
+  }
+
+  Lsuv.Settings settings() {
+    if (!(tolerance > 0 && tolerance < 1)) {
+      throw new IllegalArgumentException("--lsuv-tolerance must be in (0, 1), got " + tolerance);
+    }
+    if (iterations < 1) {
+      throw new IllegalArgumentException("--lsuv-iterations must be >= 1, got " + iterations);
+    }
+    return new Lsuv.Settings(tolerance, iterations);
+  }
+}

@@ -1,0 +1,274 @@
+package org.orthoinit.init;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.orthoinit.model.AlexNet;
+import org.orthoinit.model.Architecture;
+import org.orthoinit.model.Layer;
+import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Parameter;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.linalg.Qr;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+
+/**
+ * Layer-sequential unit-variance initialization (Mishkin and Matas, "All you need is a good init",
+ * ICLR 2016), the best-known data-dependent initializer, as a baseline: every convolution and
+ * linear kernel starts orthonormal (Saxe et al.; a QR of a Gaussian matrix with the signs of R's
+ * diagonal, so the result is uniform over orthonormal matrices); then, layer after layer in
+ * order, the kernel is divided by the standard deviation of the layer's output on a batch until
+ * that variance is within the tolerance of 1, or the iterations run out. Biases stay as they are
+ * (zero after Xavier).
+ *
+ * <p>The walk feeds each layer the representation the previous, already scaled, layers give the
+ * batch: one session call per variance measured, the representation between layers stays a
+ * TensorFlow tensor. The variance is over every value of the output (all samples, positions and
+ * channels), measured before the ReLU; batch norms use batch statistics, dropout is off.
+ */
+public final class Lsuv {
+
+  /**
+   * The algorithm's two knobs.
+   *
+   * @param tolerance stop when |Var - 1| < tolerance
+   * @param maxIterations at most this many rescalings per layer
+   */
+  public record Settings(double tolerance, int maxIterations) {
+    public Settings {
+      if (!(tolerance > 0 && tolerance < 1)) {
+        throw new IllegalArgumentException("LSUV tolerance must be in (0, 1), got " + tolerance);
+      }
+      if (maxIterations < 1) {
+        throw new IllegalArgumentException("LSUV iterations must be >= 1, got " + maxIterations);
+      }
+    }
+  }
+
+  /** The paper's values: Tol_var = 0.1, T_max = 10. */
+  public static final Settings PAPER = new Settings(0.1, 10);
+
+  /**
+   * One layer's outcome.
+   *
+   * @param varianceBefore output variance with the orthonormal kernel
+   * @param variance output variance after the last rescaling
+   * @param iterations rescalings done
+   * @param converged the variance ended within the tolerance of 1 (it may not when the biases,
+   *     which LSUV does not scale, carry more variance than that)
+   */
+  public record LayerResult(String layer, double varianceBefore, double variance,
+      int iterations, boolean converged) {}
+
+  /** What the initializer did. */
+  public record Report(double tolerance, int maxIterations, int batch, List<LayerResult> layers,
+      double seconds) {
+    /** Layers whose variance did not reach the tolerance within the iterations. */
+    public List<String> unconverged() {
+      return layers.stream().filter(l -> !l.converged()).map(LayerResult::layer).toList();
+    }
+  }
+
+  /** A weighted layer of the walk: where its input is fed and what it gives. */
+  private record Stage(String weight, Placeholder<TFloat32> input, Operand<TFloat64> variance,
+      Placeholder<TFloat32> scale, Operand<TFloat32> rescale) {}
+
+  private final ModelSession session;
+  private final Settings settings;
+  private final Placeholder<TFloat32> images;
+  private final List<Stage> stages = new ArrayList<>();
+  /** outputs.get(i): what stage i hands stage i + 1 (fed from stage i's input). */
+  private final List<Operand<TFloat32>> outputs = new ArrayList<>();
+  private final Map<String, Placeholder<TFloat32>> gaussians = new LinkedHashMap<>();
+  private final Map<String, Qr<TFloat32>> qrs = new LinkedHashMap<>();
+
+  /** Adds the initializer's ops to the session's graph. */
+  public Lsuv(ModelSession session, Settings settings) {
+    this.session = session;
+    this.settings = settings;
+    AlexNet model = session.model();
+    Ops tf = model.tf().withSubScope("lsuv");
+    images = tf.withName("images").placeholder(TFloat32.class, Placeholder.shape(
+        Shape.of(-1, Architecture.IMAGE_SIZE, Architecture.IMAGE_SIZE,
+            Architecture.IMAGE_CHANNELS)));
+    Placeholder<TFloat32> scale = tf.withName("scale").placeholder(TFloat32.class,
+        Placeholder.shape(Shape.scalar()));
+    AlexNet.Features features = model.features(tf.withSubScope("walk"), images,
+        AlexNet.Mode.TRAIN, (s, layer, x, kernel, bias) -> {
+          if (!stages.isEmpty()) {
+            outputs.add(x);
+          }
+          Placeholder<TFloat32> in = stages.isEmpty() ? images
+              : s.withName("input").placeholder(TFloat32.class);
+          Operand<TFloat32> y = AlexNet.convolve(s, layer, in, kernel, bias);
+          stages.add(stage(s, layer.weight(), in, y, scale));
+          return y;
+        });
+    // the classifier in evaluation mode (dropout is the identity)
+    Ops c = tf.withSubScope("walk");
+    Operand<TFloat32> x = features.features();
+    for (Layer layer : model.architecture().classifier()) {
+      Ops s = c.withSubScope(layer.name());
+      if (layer instanceof Layer.Linear l) {
+        outputs.add(x);
+        Placeholder<TFloat32> in = s.withName("input").placeholder(TFloat32.class);
+        x = s.nn.biasAdd(s.linalg.matMul(in, model.variables().get(l.weight())),
+            model.variables().get(l.biasName()));
+        stages.add(stage(s, l.weight(), in, x, scale));
+      } else if (layer instanceof Layer.Relu) {
+        x = s.nn.relu(x);
+      }
+    }
+    Ops o = tf.withSubScope("orthonormal");
+    for (Parameter p : model.architecture().parameters()) {
+      if (p.kind() == Parameter.Kind.CONV_KERNEL || p.kind() == Parameter.Kind.LINEAR_WEIGHT) {
+        Ops s = o.withSubScope(p.name());
+        Placeholder<TFloat32> g = s.withName("gaussian").placeholder(TFloat32.class);
+        gaussians.put(p.name(), g);
+        qrs.put(p.name(), s.linalg.qr(g, Qr.fullMatrices(false)));
+      }
+    }
+  }
+
+  private Stage stage(Ops s, String weight, Placeholder<TFloat32> in, Operand<TFloat32> y,
+      Placeholder<TFloat32> scale) {
+    Operand<TFloat64> v = s.dtypes.cast(y, TFloat64.class);
+    Operand<TFloat64> mean = s.math.mean(v, allAxes(s, y));
+    Operand<TFloat64> variance = s.math.mean(s.math.squaredDifference(v, mean), allAxes(s, y));
+    var kernel = session.model().variables().get(weight);
+    Operand<TFloat32> rescale = s.withName("rescale").assign(kernel, s.math.mul(kernel, scale));
+    return new Stage(weight, in, variance, scale, rescale);
+  }
+
+  /** Every axis of {@code y}, whatever its rank. */
+  private static Operand<org.tensorflow.types.TInt32> allAxes(Ops s, Operand<TFloat32> y) {
+    return s.range(s.constant(0), s.rank(y), s.constant(1));
+  }
+
+  /**
+   * Orthonormal kernels, then unit output variance layer by layer on {@code n} images (NHWC in
+   * [0, 1]).
+   *
+   * @param seed seeds the Gaussian matrices of the orthonormal start
+   * @throws InitException if a layer's output on the batch is zero or not finite (naming it)
+   */
+  public Report initialize(float[] imagesNhwc, int n, long seed) throws InitException {
+    if (n < 2) {
+      throw new InitException("LSUV needs at least 2 images to measure a variance, got " + n);
+    }
+    long start = System.nanoTime();
+    session.assign(orthonormal(seed));
+    List<LayerResult> results = new ArrayList<>();
+    Result held = null;
+    TFloat32 input = TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE,
+        Architecture.IMAGE_SIZE, Architecture.IMAGE_CHANNELS),
+        DataBuffers.of(imagesNhwc, true, false));
+    try {
+      for (int i = 0; i < stages.size(); i++) {
+        Stage stage = stages.get(i);
+        String layer = stage.weight().replace(".weight", "");
+        double first = variance(stage, input, layer);
+        double v = first;
+        int iterations = 0;
+        while (Math.abs(v - 1) >= settings.tolerance() && iterations < settings.maxIterations()) {
+          try (TFloat32 factor = TFloat32.scalarOf((float) (1 / Math.sqrt(v)))) {
+            session.session().runner().feed(stage.scale(), factor).addTarget(stage.rescale())
+                .run().close();
+          }
+          iterations++;
+          v = variance(stage, input, layer);
+        }
+        results.add(new LayerResult(layer, first, v, iterations,
+            Math.abs(v - 1) < settings.tolerance()));
+        if (i + 1 < stages.size()) {
+          Result next = session.session().runner().feed(stage.input(), input)
+              .fetch(outputs.get(i)).run();
+          if (held != null) {
+            held.close();
+          } else {
+            input.close();
+          }
+          held = next;
+          input = (TFloat32) next.get(0);
+        }
+      }
+    } finally {
+      if (held != null) {
+        held.close();
+      } else {
+        input.close();
+      }
+    }
+    return new Report(settings.tolerance(), settings.maxIterations(), n, results,
+        (System.nanoTime() - start) / 1e9);
+  }
+
+  private double variance(Stage stage, TFloat32 input, String layer) throws InitException {
+    double v;
+    try (Result r = session.session().runner().feed(stage.input(), input).fetch(stage.variance())
+        .run()) {
+      v = ((TFloat64) r.get(0)).getDouble();
+    }
+    if (!(v > 0) || !Double.isFinite(v)) {
+      throw new InitException(layer + ": the layer's output on the LSUV batch has variance " + v
+          + "; it cannot be scaled to 1");
+    }
+    return v;
+  }
+
+  /**
+   * An orthonormal value for every kernel, seeded: the kernel as a [fan_in, out] matrix (HWIO
+   * flattens to [k*k*Cin, Cout]) has orthonormal columns, or rows when it is wider than tall.
+   */
+  private Map<String, float[]> orthonormal(long seed) {
+    Map<String, float[]> values = new LinkedHashMap<>();
+    int index = 0;
+    for (Parameter p : session.model().architecture().parameters()) {
+      Placeholder<TFloat32> g = gaussians.get(p.name());
+      if (g == null) {
+        continue;
+      }
+      long[] shape = p.shape();
+      int cols = (int) shape[shape.length - 1];
+      int rows = (int) (Shape.of(shape).size() / cols);
+      boolean tall = rows >= cols;
+      int m = tall ? rows : cols;
+      int k = tall ? cols : rows;
+      Random random = new Random(seed * 0x9E3779B97F4A7C15L + index++);
+      float[] gaussian = new float[m * k];
+      for (int i = 0; i < gaussian.length; i++) {
+        gaussian[i] = (float) random.nextGaussian();
+      }
+      float[] q;
+      float[] r;
+      try (TFloat32 t = TFloat32.tensorOf(Shape.of(m, k), DataBuffers.of(gaussian, true, false));
+          Result res = session.session().runner().feed(g, t).fetch(qrs.get(p.name()).q())
+              .fetch(qrs.get(p.name()).r()).run()) {
+        q = ModelSession.toArray((TFloat32) res.get(0)); // [m, k]
+        r = ModelSession.toArray((TFloat32) res.get(1)); // [k, k]
+      }
+      float[] value = new float[m * k];
+      for (int i = 0; i < m; i++) {
+        for (int j = 0; j < k; j++) {
+          float v = r[j * k + j] < 0 ? -q[i * k + j] : q[i * k + j];
+          if (tall) {
+            value[i * k + j] = v; // [rows, cols] = [m, k]
+          } else {
+            value[j * m + i] = v; // [rows, cols] = [k, m] = Q^T
+          }
+        }
+      }
+      values.put(p.name(), value);
+    }
+    return values;
+  }
+}
