@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
         ExportCommand.class,
         InitCommand.class,
         InitReportCommand.class,
+        BenchCommand.class,
         Figure7Command.class,
         PlotCommand.class,
         CompareCommand.class,

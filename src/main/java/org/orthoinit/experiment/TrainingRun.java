@@ -25,7 +25,7 @@ public final class TrainingRun {
   /** Makes the probe batch differ from the initializer's batch of the same seed. */
   private static final long PROBE_SALT = 0x9E37_79B9L;
 
-  private static final int PIXELS =
+  static final int PIXELS =
       Architecture.IMAGE_SIZE * Architecture.IMAGE_SIZE * Architecture.IMAGE_CHANNELS;
 
   /** What a run reports while it works, besides training progress. */

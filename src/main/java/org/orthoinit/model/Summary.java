@@ -15,6 +15,30 @@ public final class Summary {
 
   private Summary() {}
 
+  /**
+   * Floating-point operations of one image's forward pass: 2 per multiply-add of every convolution
+   * and linear layer (the element-wise ops are a rounding error next to them). A training step
+   * costs about three times this per image: the forward pass and the two backward products.
+   */
+  public static long forwardFlops(Architecture architecture) {
+    long flops = 0;
+    int size = Architecture.IMAGE_SIZE;
+    for (Layer layer : architecture.features()) {
+      if (layer instanceof Layer.Conv c) {
+        size = (size + 2 * c.padding() - c.kernel()) / c.stride() + 1;
+        flops += 2L * size * size * c.out() * c.in() * c.kernel() * c.kernel();
+      } else if (layer instanceof Layer.MaxPool) {
+        size /= 2;
+      }
+    }
+    for (Layer layer : architecture.classifier()) {
+      if (layer instanceof Layer.Linear l) {
+        flops += 2L * l.in() * l.out();
+      }
+    }
+    return flops;
+  }
+
   /** Rows for every layer of features and classifier, in order. */
   public static List<Row> rows(Architecture architecture) {
     List<Row> rows = new ArrayList<>();

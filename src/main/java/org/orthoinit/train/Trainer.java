@@ -85,6 +85,29 @@ public final class Trainer {
     return run(imagesNhwc, batchLabels, n, true);
   }
 
+  /**
+   * {@code count} SGD steps on one batch whose tensors are built once: what the session costs
+   * with no data pipeline at all (a benchmark's floor).
+   *
+   * @return the last step's loss
+   */
+  public double repeatStep(float[] imagesNhwc, int[] batchLabels, int n, int count) {
+    double last = Double.NaN;
+    try (TFloat32 x = TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE,
+            Architecture.IMAGE_SIZE, Architecture.IMAGE_CHANNELS),
+            DataBuffers.of(imagesNhwc, true, false).narrow((long) n * PIXELS));
+        TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(batchLabels, true, false)
+            .narrow(n))) {
+      for (int i = 0; i < count; i++) {
+        try (Result r = session.session().runner().feed(session.model().images(), x)
+            .feed(labels, y).fetch(loss).addTarget(step).run()) {
+          last = ((TFloat32) r.get(0)).getFloat();
+        }
+      }
+    }
+    return last;
+  }
+
   /** The training pass's mean loss on a batch, without a step (dropout as configured). */
   public double loss(float[] imagesNhwc, int[] batchLabels, int n) {
     return run(imagesNhwc, batchLabels, n, false);

@@ -1,0 +1,138 @@
+package org.orthoinit.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.orthoinit.data.Cifar10;
+import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.experiment.Benchmark;
+import org.orthoinit.experiment.ResultStore;
+import org.orthoinit.model.ModelConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** Speed of training and of the SVD initializer, against the machine's matmul peak. */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Measure training throughput (the real path: data, batches, session, loss; and "
+        + "a bare loop of steps on one batch), the SVD initializer's time and the GFLOP/s of a "
+        + "step against a large matmul's, with warm-up and repetitions (median and range).",
+        "Takes ~10 minutes at the default depths on 2 cores; --quick checks that it works in "
+        + "seconds and says nothing about speed."})
+final class BenchCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--layers", split = ",", paramLabel = "N",
+      description = "Depths (default: 15,75; --quick: 0).")
+  List<Integer> layers;
+
+  @Option(names = "--quick", description = "A tiny run that checks the benchmark works.")
+  boolean quick;
+
+  @Option(names = "--json", paramLabel = "FILE",
+      description = "Write the figures here (default: results/bench/bench.json).")
+  Path json;
+
+  @Option(names = "--data", paramLabel = "DIR",
+      description = "CIFAR-10 to train on (default: random images of the same format; speed "
+          + "does not depend on the pixels).")
+  Path data;
+
+  @Option(names = "--steps", paramLabel = "N", description = "Timed steps per repetition "
+      + "(default: 20; --quick: 2).")
+  Integer steps;
+
+  @Option(names = "--repeats", paramLabel = "N",
+      description = "Timed repetitions (default: 5; --quick: 2).")
+  Integer repeats;
+
+  @Option(names = "--warmup", paramLabel = "N",
+      description = "Untimed steps first (default: 5; --quick: 1).")
+  Integer warmup;
+
+  @Option(names = "--init-batch", paramLabel = "N",
+      description = "Images for the SVD initializer's timing; 0 skips it (default: 256; "
+          + "--quick: 16).")
+  Integer initBatch;
+
+  @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+      description = "TensorFlow threads; 0 = all cores (default).")
+  int threads;
+
+  @Override
+  public Integer call() throws Exception {
+    Benchmark.Config base = quick ? Benchmark.QUICK : Benchmark.FULL;
+    List<Integer> depths = layers != null ? layers : base.layers();
+    if (depths.stream().anyMatch(l -> l < 0 || l > ModelConfig.MAX_LAYERS)) {
+      throw new IllegalArgumentException("--layers must be depths in 0.." + ModelConfig.MAX_LAYERS
+          + ", got " + depths);
+    }
+    Benchmark.Config config = new Benchmark.Config(depths, base.batchSize(),
+        positive(warmup, base.warmup(), "--warmup", 0),
+        positive(steps, base.steps(), "--steps", 1),
+        positive(repeats, base.repeats(), "--repeats", 1),
+        positive(initBatch, base.initBatch(), "--init-batch", 0), base.matmulSize(),
+        positive(threads, 0, "--threads", 0));
+    Path file = json != null ? json : Path.of("results", "bench", "bench.json");
+    Checks.writableFolder(file.toAbsolutePath().getParent(), "--json");
+    int images = config.batchSize() * Math.max(config.steps(), config.warmup());
+    Cifar10Data input = data != null ? Cifar10.load(data, Cifar10.Split.TRAIN)
+        : random(Math.max(images, config.initBatch()));
+    PrintWriter err = spec.commandLine().getErr();
+    Benchmark.Report report = Benchmark.run(config, input, what -> {
+      err.println("bench: " + what);
+      err.flush();
+    });
+    ResultStore.write(file, report);
+    PrintWriter o = spec.commandLine().getOut();
+    o.print(table(report));
+    o.println("wrote " + file);
+    return 0;
+  }
+
+  private static int positive(Integer value, int fallback, String flag, int least) {
+    int v = value != null ? value : fallback;
+    if (v < least) {
+      throw new IllegalArgumentException(flag + " must be >= " + least + ", got " + v);
+    }
+    return v;
+  }
+
+  /** Seeded random images: the benchmark's default input. */
+  static Cifar10Data random(int n) {
+    java.util.Random r = new java.util.Random(1);
+    byte[] pixels = new byte[n * 3072];
+    byte[] labels = new byte[n];
+    r.nextBytes(pixels);
+    for (int i = 0; i < n; i++) {
+      labels[i] = (byte) r.nextInt(10);
+    }
+    return Cifar10Data.of(pixels, labels);
+  }
+
+  static String table(Benchmark.Report r) {
+    StringBuilder s = new StringBuilder();
+    s.append(String.format("%s, %d threads (0 = all), TensorFlow %s; matmul %d: %.0f GFLOP/s "
+        + "(%.0f-%.0f)%n", r.cpu(), r.config().threads(), r.environment().tensorflow(),
+        r.config().matmulSize(), r.matmulGflops().median(), r.matmulGflops().min(),
+        r.matmulGflops().max()));
+    s.append(String.format("%6s %18s %18s %9s %8s %9s %10s%n", "layers", "real img/s (range)",
+        "bare img/s (range)", "real/bare", "GFLOP/s", "of matmul", "SVD init s"));
+    for (Benchmark.Depth d : r.depths()) {
+      s.append(String.format("%6d %6.1f (%4.0f-%4.0f) %6.1f (%4.0f-%4.0f) %9.3f %8.1f %8.0f%% %10s%n",
+          d.layers(), d.imagesPerSecond(), d.realPath().min(), d.realPath().max(),
+          d.bareImagesPerSecond(), d.bareLoop().min(), d.bareLoop().max(), d.pipelineRatio(),
+          d.gflops(), 100 * d.fractionOfMatmul(),
+          d.svdInitSeconds() == null ? "-" : String.format("%.1f", d.svdInitSeconds())));
+    }
+    if (r.peakResidentMib() != null) {
+      s.append(String.format("peak resident memory %.0f MiB; %.0f s in all%n", r.peakResidentMib(),
+          r.seconds()));
+    }
+    return s.toString();
+  }
+}

@@ -1,0 +1,265 @@
+package org.orthoinit.experiment;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.init.InitException;
+import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.Xavier;
+import org.orthoinit.model.Architecture;
+import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Summary;
+import org.orthoinit.train.EpochResult;
+import org.orthoinit.train.TrainConfig;
+import org.orthoinit.train.TrainListener;
+import org.orthoinit.train.Trainer;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * How fast training and the SVD initializer run here, against what TensorFlow can do on this
+ * machine: the real training path (data, batches, session, loss) and a bare loop of steps on one
+ * pre-built batch, per depth; the initializer's wall time; the achieved GFLOP/s of a step against
+ * a large matmul's. Repetitions are interleaved (real, bare, real, bare...) so that a machine
+ * slowing down or speeding up affects both alike.
+ */
+public final class Benchmark {
+
+  /**
+   * What to measure.
+   *
+   * @param warmup steps before any timing (graph optimization, allocator, caches)
+   * @param steps timed steps per repetition
+   * @param repeats timed repetitions (median and spread are over these)
+   * @param initBatch images for the SVD initializer; 0 skips its timing
+   * @param matmulSize n of the n x n matmul that measures the practical peak
+   * @param threads TensorFlow intra-op threads; 0 = all cores
+   */
+  public record Config(List<Integer> layers, int batchSize, int warmup, int steps, int repeats,
+      int initBatch, int matmulSize, int threads) {
+    public Config {
+      layers = List.copyOf(layers);
+      if (layers.isEmpty() || layers.stream().anyMatch(l -> l < 0)) {
+        throw new IllegalArgumentException("layers must be one or more depths >= 0, got " + layers);
+      }
+      if (batchSize < 1 || warmup < 0 || steps < 1 || repeats < 1 || initBatch < 0
+          || matmulSize < 1 || threads < 0) {
+        throw new IllegalArgumentException("bench settings out of range: " + this);
+      }
+    }
+  }
+
+  /** The full measurement: depths 15 and 75, batch 30, 5 x 20 timed steps each. */
+  public static final Config FULL = new Config(List.of(15, 75), 30, 5, 20, 5, 256, 4096, 0);
+  /** A check that the benchmark works, in seconds: it says nothing about speed. */
+  public static final Config QUICK = new Config(List.of(0), 30, 1, 2, 2, 16, 256, 0);
+
+  /** Median and range of repeated measurements. */
+  public record Spread(double median, double min, double max, int n) {
+    static Spread of(double[] values) {
+      double[] v = values.clone();
+      Arrays.sort(v);
+      int n = v.length;
+      double median = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+      return new Spread(median, v[0], v[n - 1], n);
+    }
+  }
+
+  /**
+   * One depth's figures.
+   *
+   * @param imagesPerSecond the real training path (medians in the JSON's top level)
+   * @param pipelineRatio real path / bare loop, median of the per-repetition ratios
+   * @param stepGflop floating-point work of one training step (3 x forward, batch images)
+   * @param gflops achieved by the real path's median step
+   * @param fractionOfMatmul gflops / the matmul's median
+   * @param svdInitSeconds the SVD initializer's wall time (Xavier excluded); null if skipped
+   */
+  public record Depth(int layers,
+      @JsonProperty("images_per_second") double imagesPerSecond,
+      @JsonProperty("images_per_second_spread") Spread realPath,
+      @JsonProperty("bare_loop_images_per_second") double bareImagesPerSecond,
+      @JsonProperty("bare_loop_spread") Spread bareLoop,
+      @JsonProperty("pipeline_ratio") double pipelineRatio,
+      @JsonProperty("step_gflop") double stepGflop,
+      double gflops,
+      @JsonProperty("fraction_of_matmul") double fractionOfMatmul,
+      @JsonProperty("bare_loop_gflops") double bareGflops,
+      @JsonProperty("svd_init_seconds") Double svdInitSeconds) {}
+
+  /** Everything, as written to JSON. */
+  public record Report(Config config, String cpu, Environment environment,
+      @JsonProperty("matmul_gflops") Spread matmulGflops, List<Depth> depths,
+      @JsonProperty("peak_resident_mib") Double peakResidentMib, String started,
+      double seconds) {}
+
+  /** What the benchmark reports while it works. */
+  public interface Listener {
+    Listener NONE = what -> {};
+
+    void stage(String what);
+  }
+
+  private Benchmark() {}
+
+  /**
+   * Runs the benchmark on {@code data} (real images, or any images of the CIFAR-10 format).
+   *
+   * @throws InitException if the SVD initializer refuses the batch
+   */
+  public static Report run(Config config, Cifar10Data data, Listener listener)
+      throws InitException {
+    long t0 = System.nanoTime();
+    String started = java.time.Instant.now().toString();
+    listener.stage("matmul " + config.matmulSize() + " x " + config.matmulSize());
+    Spread matmul = matmulGflops(config);
+    List<Depth> depths = new ArrayList<>();
+    for (int layers : config.layers()) {
+      depths.add(depth(config, layers, data, matmul.median(), listener));
+    }
+    return new Report(config, cpuName(), Environment.current(config.threads()), matmul, depths,
+        peakResidentMib(), started, (System.nanoTime() - t0) / 1e9);
+  }
+
+  private static Depth depth(Config config, int layers, Cifar10Data data, double peak,
+      Listener listener) throws InitException {
+    ModelConfig model = ModelConfig.of(layers);
+    int b = config.batchSize();
+    int needed = b * Math.max(config.steps(), config.warmup());
+    if (data.size() < needed) {
+      throw new IllegalArgumentException("the benchmark needs " + needed + " images, the data has "
+          + data.size());
+    }
+    Cifar10Data timed = data.first(b * config.steps());
+    double[] real = new double[config.repeats()];
+    double[] bare = new double[config.repeats()];
+    double[] ratio = new double[config.repeats()];
+    try (ModelSession session = ModelSession.open(model, 0, config.threads())) {
+      Xavier.initialize(session, 0);
+      // one epoch over `steps` batches is the real path: shuffle, copy, feed, step, loss
+      Trainer trainer = new Trainer(session, new TrainConfig(1, TrainConfig.LEARNING_RATE_DEFAULT,
+          b, 0));
+      float[] images = new float[b * TrainingRun.PIXELS];
+      int[] labels = new int[b];
+      for (int j = 0; j < b; j++) {
+        data.copyImageNhwc(j, images, j * TrainingRun.PIXELS);
+        labels[j] = data.label(j);
+      }
+      listener.stage(layers + " layers: warm-up");
+      trainer.repeatStep(images, labels, b, config.warmup());
+      for (int r = 0; r < config.repeats(); r++) {
+        listener.stage(String.format("%d layers: repetition %d/%d", layers, r + 1,
+            config.repeats()));
+        EpochResult e = trainer.epoch(timed, r + 1, TrainListener.NONE);
+        real[r] = timed.size() / e.seconds();
+        long s = System.nanoTime();
+        trainer.repeatStep(images, labels, b, config.steps());
+        bare[r] = (double) b * config.steps() / ((System.nanoTime() - s) / 1e9);
+        ratio[r] = real[r] / bare[r];
+      }
+    }
+    Double init = null;
+    if (config.initBatch() > 0) {
+      listener.stage(layers + " layers: SVD initializer on " + config.initBatch() + " images");
+      init = svdSeconds(model, data, config);
+    }
+    double stepFlop = 3.0 * b * Summary.forwardFlops(Architecture.of(model));
+    Spread realSpread = Spread.of(real);
+    Spread bareSpread = Spread.of(bare);
+    double gflops = stepFlop / 1e9 * realSpread.median() / b;
+    return new Depth(layers, realSpread.median(), realSpread, bareSpread.median(), bareSpread,
+        Spread.of(ratio).median(), stepFlop / 1e9, gflops, gflops / peak,
+        stepFlop / 1e9 * bareSpread.median() / b, init);
+  }
+
+  private static double svdSeconds(ModelConfig model, Cifar10Data data, Config config)
+      throws InitException {
+    int n = Math.min(config.initBatch(), data.size());
+    float[] batch = TrainingRun.initBatch(data, n, 0);
+    try (ModelSession session = ModelSession.open(model, 0, config.threads())) {
+      Xavier.initialize(session, 0);
+      SvdInitializer init = new SvdInitializer(session, SvdInitializer.DECOMPOSITION_DEFAULT);
+      long s = System.nanoTime();
+      init.initialize(batch, n);
+      return (System.nanoTime() - s) / 1e9;
+    }
+  }
+
+  /** GFLOP/s of TensorFlow's float32 matmul of two n x n matrices, one repetition per run. */
+  static Spread matmulGflops(Config config) {
+    int n = config.matmulSize();
+    float[] values = new float[n * n];
+    java.util.Random random = new java.util.Random(1);
+    for (int i = 0; i < values.length; i++) {
+      values[i] = random.nextFloat() - 0.5f;
+    }
+    ConfigProto proto = ConfigProto.newBuilder()
+        .setIntraOpParallelismThreads(config.threads())
+        .setInterOpParallelismThreads(config.threads() == 0 ? 0 : Math.min(config.threads(), 2))
+        .build();
+    try (Graph g = new Graph(); Session s = new Session(g, false, proto);
+        TFloat32 a = TFloat32.tensorOf(Shape.of(n, n), DataBuffers.of(values, true, false))) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class);
+      // the product's sum comes back, not the matrix: the copy out is not timed
+      Operand<TFloat32> y = tf.reduceSum(tf.linalg.matMul(x, x), tf.constant(new int[] {0, 1}));
+      int runs = config.repeats() + Math.max(1, config.warmup());
+      double[] gflops = new double[config.repeats()];
+      for (int i = 0; i < runs; i++) {
+        long t = System.nanoTime();
+        try (Result r = s.runner().feed(x, a).fetch(y).run()) {
+          r.get(0);
+        }
+        double seconds = (System.nanoTime() - t) / 1e9;
+        int k = i - (runs - config.repeats());
+        if (k >= 0) {
+          gflops[k] = 2.0 * n * n * n / seconds / 1e9;
+        }
+      }
+      return Spread.of(gflops);
+    }
+  }
+
+  /** The CPU's model name from /proc/cpuinfo, or the architecture where there is none. */
+  static String cpuName() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (line.startsWith("model name")) {
+          return line.substring(line.indexOf(':') + 1).strip();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux: fall through
+    }
+    return System.getProperty("os.arch");
+  }
+
+  /** The process's peak resident memory (VmHWM), in MiB; null where /proc has none. */
+  static Double peakResidentMib() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          String kb = line.substring(6).strip().split("\\s+")[0];
+          return Long.parseLong(kb) / 1024.0;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux
+    }
+    return null;
+  }
+}

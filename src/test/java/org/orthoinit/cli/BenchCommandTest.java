@@ -1,0 +1,80 @@
+package org.orthoinit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.orthoinit.experiment.ResultStore;
+import org.orthoinit.model.Architecture;
+import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.Summary;
+
+/** The benchmark's quick mode: the shape of what it writes, not how fast anything is. */
+class BenchCommandTest {
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void quickModeWritesEveryFigureForEveryDepth() throws Exception {
+    Path json = tmp.resolve("bench").resolve("quick.json");
+    Cli r = Cli.run("bench", "--quick", "--layers", "0,1", "--json", json.toString());
+    assertEquals(0, r.code(), r.err());
+    JsonNode root = ResultStore.JSON.readTree(json.toFile());
+    assertTrue(root.path("matmul_gflops").path("median").asDouble() > 0, root.toString());
+    assertEquals(2, root.path("environment").path("processors").asInt(
+        Runtime.getRuntime().availableProcessors()), root.toString());
+    assertTrue(root.path("cpu").asText().length() > 0);
+    JsonNode depths = root.path("depths");
+    assertEquals(2, depths.size());
+    for (int i = 0; i < 2; i++) {
+      JsonNode d = depths.get(i);
+      assertEquals(i, d.path("layers").asInt());
+      for (String key : List.of("images_per_second", "bare_loop_images_per_second",
+          "pipeline_ratio", "gflops", "fraction_of_matmul", "svd_init_seconds")) {
+        assertTrue(d.path(key).isNumber() && d.path(key).asDouble() > 0, key + " in " + d);
+      }
+      assertEquals(2, d.path("images_per_second_spread").path("n").asInt());
+      // images/s and GFLOP/s are one figure in two units
+      double flop = 3.0 * 30 * Summary.forwardFlops(Architecture.of(ModelConfig.of(i)));
+      assertEquals(flop / 1e9, d.path("step_gflop").asDouble(), 1e-9);
+      assertEquals(d.path("images_per_second").asDouble() / 30 * flop / 1e9,
+          d.path("gflops").asDouble(), 1e-6);
+    }
+    assertTrue(root.path("peak_resident_mib").asDouble() > 100);
+    assertTrue(r.out().contains("real/bare"), r.out());
+    assertEquals(2, r.out().lines().filter(l -> l.matches("\\s+[01] .*")).count(), r.out());
+  }
+
+  @Test
+  void forwardFlopsCountConvolutionsAndLinearLayers() {
+    // 0 extra layers by hand: conv 3->64 at 16x16, 64->192 at 8x8, 192->192, 192->256 and
+    // 256->256 at 4x4 (3x3 kernels), then 1024x4096, 4096x4096, 4096x10
+    long convs = 2L * 9 * (16 * 16 * 3 * 64 + 8 * 8 * 64 * 192
+        + 4 * 4 * (192 * 192 + 192 * 256 + 256 * 256));
+    long linears = 2L * (1024 * 4096 + 4096 * 4096 + 4096 * 10);
+    assertEquals(convs + linears, Summary.forwardFlops(Architecture.of(ModelConfig.of(0))));
+    // each extra level-3 layer adds a 256->256 conv at 4x4
+    assertEquals(2L * 9 * 16 * 256 * 256,
+        Summary.forwardFlops(Architecture.of(ModelConfig.of(1)))
+            - Summary.forwardFlops(Architecture.of(ModelConfig.of(0))));
+  }
+
+  @Test
+  void badSettingsAreUsageErrorsAndWriteNothing() {
+    for (String[] args : List.of(new String[] {"--steps", "0"}, new String[] {"--repeats", "-1"},
+        new String[] {"--layers", "-2"}, new String[] {"--warmup", "x"},
+        new String[] {"--layers", "100000"})) {
+      Path json = tmp.resolve("bad.json");
+      Cli r = Cli.run("bench", "--quick", "--json", json.toString(), args[0], args[1]);
+      assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+      assertTrue(r.lastErrLine().contains(args[0]), r.err());
+      assertTrue(!Files.exists(json));
+    }
+  }
+}
