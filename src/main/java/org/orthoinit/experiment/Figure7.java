@@ -178,7 +178,7 @@ public final class Figure7 {
       RunSpec expected = spec(config, run, r.spec().threads());
       boolean complete = r.diverged() || r.epochs().size() == config.epochs();
       return Objects.equals(r.spec(), expected) && complete ? r : null;
-    } catch (IOException | RuntimeException e) {
+    } catch (ExperimentException | RuntimeException e) {
       return null; // unreadable: redo it
     }
   }

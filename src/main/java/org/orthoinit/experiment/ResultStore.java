@@ -58,8 +58,59 @@ public final class ResultStore {
     }
   }
 
-  /** Reads a run result. */
-  public static RunResult readRun(Path file) throws IOException {
-    return JSON.readValue(file.toFile(), RunResult.class);
+  /**
+   * Reads a run result and checks that it is whole: a name, a spec, a known status, epochs
+   * numbered from 1 with a loss each (the last may be null only in a diverged run).
+   *
+   * @throws ExperimentException naming the file and what is wrong with it, in one line
+   */
+  public static RunResult readRun(Path file) throws ExperimentException {
+    RunResult r;
+    try {
+      r = JSON.readValue(file.toFile(), RunResult.class);
+    } catch (IOException e) {
+      throw new ExperimentException(file + ": not a readable run result (" + firstLine(e) + ")");
+    }
+    String wrong = problem(r);
+    if (wrong != null) {
+      throw new ExperimentException(file + ": not a complete run result (" + wrong + ")");
+    }
+    return r;
+  }
+
+  private static String problem(RunResult r) {
+    if (r == null) {
+      return "empty";
+    }
+    if (r.name() == null || r.spec() == null || r.spec().model() == null
+        || r.spec().train() == null || r.spec().init() == null) {
+      return "no name or spec";
+    }
+    if (!RunResult.OK.equals(r.status()) && !r.diverged()) {
+      return "status '" + r.status() + "'";
+    }
+    if (r.epochs() == null || r.epochs().isEmpty()) {
+      return "no epochs";
+    }
+    for (int i = 0; i < r.epochs().size(); i++) {
+      RunResult.Epoch e = r.epochs().get(i);
+      if (e == null || e.epoch() != i + 1) {
+        return "epoch " + (i + 1) + " missing or out of order";
+      }
+      boolean lastOfDiverged = r.diverged() && i == r.epochs().size() - 1;
+      if (!lastOfDiverged && (e.loss() == null || !Double.isFinite(e.loss()))) {
+        return "epoch " + (i + 1) + " has no finite loss";
+      }
+    }
+    if (r.orthogonality() != null && r.orthogonality().contains(null)) {
+      return "an empty orthogonality entry";
+    }
+    return null;
+  }
+
+  /** The first line of an exception's message (Jackson's go on to show the source). */
+  static String firstLine(Exception e) {
+    String m = e.getMessage();
+    return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse("").strip();
   }
 }
