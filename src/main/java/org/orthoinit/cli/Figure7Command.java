@@ -106,6 +106,9 @@ final class Figure7Command implements Callable<Integer> {
         : "figure7: scaled down from the paper: " + scaled);
     o.flush();
     Checks.writableFolder(out, "--out");
+    // a run file is ~10-60 KB; the figures ~1 MB per depth
+    long need = c.runs().size() * 256L * 1024 + c.layers().size() * (4L << 20);
+    Checks.freeSpace(out, need, "--out");
     Figure7.prepare(out, c);
 
     Cifar10Data train = Cifar10.load(data.dir(), Cifar10.Split.TRAIN);

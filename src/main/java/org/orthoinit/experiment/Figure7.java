@@ -138,29 +138,46 @@ public final class Figure7 {
       Cifar10Data train, Cifar10Data test, int threads, Listener listener)
       throws IOException, InitException, ExperimentException {
     prepare(out, config);
-    removeStaleTemps(out.resolve(RUNS));
-    List<RunResult> results = new ArrayList<>();
-    List<Figure7Config.Run> todo = new ArrayList<>();
-    for (Figure7Config.Run run : shard.of(config.runs())) {
-      RunResult done = finished(out, config, run);
-      if (done != null) {
-        results.add(done);
-        listener.runDone(done, true);
-      } else {
-        todo.add(run);
+    List<Figure7Config.Run> grid = config.runs();
+    List<Integer> positions = shard.of(java.util.stream.IntStream.range(0, grid.size()).boxed()
+        .toList());
+    try (GridLock lock = GridLock.acquire(out, positions)) {
+      removeStaleTemps(out.resolve(RUNS));
+      List<RunResult> results = new ArrayList<>();
+      List<Figure7Config.Run> todo = new ArrayList<>();
+      for (int position : positions) {
+        Figure7Config.Run run = grid.get(position);
+        // the lock says no one else writes this run: any temp file of it is left from a kill
+        removeTemps(out.resolve(RUNS), run);
+        RunResult done = finished(out, config, run);
+        if (done != null) {
+          results.add(done);
+          listener.runDone(done, true);
+        } else {
+          todo.add(run);
+        }
+      }
+      listener.gridStarted(todo.size(), config.epochs());
+      for (int i = 0; i < todo.size(); i++) {
+        Figure7Config.Run run = todo.get(i);
+        listener.runStarted(run, i + 1, todo.size());
+        RunResult r = TrainingRun.execute(run.name(), spec(config, run, threads), dataLabel,
+            train, test, null, listener);
+        ResultStore.write(runFile(out, run), r);
+        results.add(r);
+        listener.runDone(r, false);
+      }
+      return results;
+    }
+  }
+
+  private static void removeTemps(Path dir, Figure7Config.Run run) throws IOException {
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir,
+        "." + run.name() + ".json.*.tmp")) {
+      for (Path p : s) {
+        Files.deleteIfExists(p);
       }
     }
-    listener.gridStarted(todo.size(), config.epochs());
-    for (int i = 0; i < todo.size(); i++) {
-      Figure7Config.Run run = todo.get(i);
-      listener.runStarted(run, i + 1, todo.size());
-      RunResult r = TrainingRun.execute(run.name(), spec(config, run, threads), dataLabel, train,
-          test, null, listener);
-      ResultStore.write(runFile(out, run), r);
-      results.add(r);
-      listener.runDone(r, false);
-    }
-    return results;
   }
 
   public static Path runFile(Path out, Figure7Config.Run run) {

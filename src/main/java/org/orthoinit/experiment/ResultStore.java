@@ -23,6 +23,12 @@ public final class ResultStore {
       .enable(SerializationFeature.INDENT_OUTPUT)
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+  /**
+   * Fault injection for the kill tests: milliseconds each write waits between its synced temp
+   * file and the rename, so a test can kill the process in the middle of a write. Unset: 0.
+   */
+  private static final long WRITE_PAUSE_MS = Long.getLong("orthoinit.test.writePauseMs", 0);
+
   private ResultStore() {}
 
   /** Writes {@code value} as JSON to {@code file} atomically: readers see the old or the new file. */
@@ -47,6 +53,13 @@ public final class ResultStore {
           ch.write(b);
         }
         ch.force(true);
+      }
+      if (WRITE_PAUSE_MS > 0) {
+        try {
+          Thread.sleep(WRITE_PAUSE_MS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
       try {
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
