@@ -66,6 +66,11 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
         .replace("Exception", "")
         .replaceAll("([a-z])([A-Z])", "$1 $2")
         .toLowerCase();
-    return io.getMessage() == null ? kind : io.getMessage() + " (" + kind + ")";
+    if (io.getMessage() == null) {
+      return kind;
+    }
+    // a plain IOException's message is the whole story; a subclass's kind adds to it
+    return io.getClass() == IOException.class ? io.getMessage()
+        : io.getMessage() + " (" + kind + ")";
   }
 }

@@ -1,0 +1,133 @@
+package org.orthoinit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.orthoinit.TestImages;
+import org.orthoinit.experiment.ResultStore;
+
+/**
+ * Full and read-only disks, made real with small tmpfs mounts (Linux, root). Where mounting is not
+ * allowed the tests are skipped and say so.
+ */
+class DiskTest {
+
+  @TempDir
+  Path tmp;
+
+  private final List<Path> mounts = new ArrayList<>();
+
+  private static int sh(String... cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    p.getInputStream().readAllBytes();
+    return p.waitFor();
+  }
+
+  /** A fresh tmpfs of {@code size} (mount's syntax, e.g. 3m) at {@code dir}. */
+  private Path mount(Path dir, String size, boolean readOnly) throws Exception {
+    Files.createDirectories(dir);
+    int code = sh("mount", "-t", "tmpfs", "-o", "size=" + size + (readOnly ? ",ro" : ""),
+        "tmpfs", dir.toString());
+    if (code != 0) {
+      System.out.println("DiskTest skipped: cannot mount a tmpfs here (needs root on Linux)");
+    }
+    Assumptions.assumeTrue(code == 0, "cannot mount a tmpfs here (needs root on Linux)");
+    mounts.add(dir);
+    return dir;
+  }
+
+  @AfterEach
+  void unmount() throws Exception {
+    for (Path m : mounts) {
+      sh("umount", m.toString());
+    }
+  }
+
+  /** Fills the disk of {@code dir} until fewer than {@code left} bytes are free. */
+  private static void fill(Path dir, long left) throws IOException {
+    long free = Files.getFileStore(dir).getUsableSpace();
+    Files.write(dir.resolve("filler"), new byte[(int) Math.max(0, free - left)]);
+  }
+
+  @Test
+  void aFullDiskStopsFigure7BeforeTrainingAndKeepsEarlierResults() throws Exception {
+    Path data = TestImages.writeDataset(tmp.resolve("cifar"), 60, 20);
+    Path disk = mount(tmp.resolve("disk"), "12m", false);
+    Path out = disk.resolve("f7");
+    Cli first = Cli.run("figure7", "--preset", "smoke", "--layers", "0", "--repeats", "1",
+        "--epochs", "1", "--inits", "xavier", "--train-limit", "30", "--test-limit", "10",
+        "--data", data.toString(), "--out", out.toString());
+    assertEquals(0, first.code(), first.err());
+    Path run = out.resolve("runs/L0_xavier_r0.json");
+    byte[] before = Files.readAllBytes(run);
+    fill(disk, 200 * 1024);
+    Cli r = Cli.run("figure7", "--preset", "smoke", "--layers", "0", "--repeats", "2",
+        "--epochs", "1", "--inits", "xavier", "--train-limit", "30", "--test-limit", "10",
+        "--data", data.toString(), "--out", out.toString());
+    assertEquals(1, r.code(), r.err());
+    assertTrue(r.lastErrLine().startsWith("figure7: --out: cannot write to " + out),
+        r.lastErrLine());
+    assertTrue(r.lastErrLine().contains("No space left on device"), r.lastErrLine());
+    assertTrue(!r.out().contains("L0_xavier_r1"), "no training: " + r.out());
+    assertArrayEquals(before, Files.readAllBytes(run));
+
+    // room for the write check, not for what the grid will write
+    Files.delete(disk.resolve("filler"));
+    fill(disk, 2 << 20);
+    Cli tight = Cli.run("figure7", "--preset", "smoke", "--layers", "0", "--repeats", "2",
+        "--epochs", "1", "--inits", "xavier", "--train-limit", "30", "--test-limit", "10",
+        "--data", data.toString(), "--out", out.toString());
+    assertEquals(1, tight.code(), tight.err());
+    assertTrue(tight.lastErrLine().matches("figure7: --out: " + out + " has [0-9,]+ KiB free, "
+        + "fewer than the [0-9,]+ KiB the results will need; .*"), tight.lastErrLine());
+    assertArrayEquals(before, Files.readAllBytes(run));
+    try (var s = Files.list(out)) {
+      assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".write-check")));
+    }
+  }
+
+  @Test
+  void aWriteThatRunsOutOfSpaceLeavesTheOldFileAndNoTempFile() throws Exception {
+    Path disk = mount(tmp.resolve("disk"), "1m", false);
+    Path file = disk.resolve("summary.json");
+    ResultStore.writeBytes(file, "old".getBytes());
+    fill(disk, 64 * 1024);
+    assertThrows(IOException.class, () -> ResultStore.writeBytes(file, new byte[512 * 1024]));
+    assertEquals("old", Files.readString(file));
+    try (var s = Files.list(disk)) {
+      assertEquals(List.of("filler", "summary.json"),
+          s.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+  }
+
+  @Test
+  void aReadOnlyFolderIsRefusedUpFrontByEveryWritingCommand() throws Exception {
+    Path data = TestImages.writeDataset(tmp.resolve("cifar"), 60, 20);
+    Path ro = mount(tmp.resolve("ro"), "1m", true);
+    List<String[]> commands = List.of(
+        new String[] {"figure7", "--preset", "smoke", "--data", data.toString(), "--out",
+            ro.resolve("f7").toString()},
+        new String[] {"train", "--layers", "0", "--epochs", "1", "--data", data.toString(),
+            "--out", ro.resolve("run.json").toString()},
+        new String[] {"init-report", "--layers", "0", "--data", data.toString(), "--out",
+            ro.resolve("report").toString()},
+        new String[] {"bench", "--quick", "--json", ro.resolve("b.json").toString()});
+    for (String[] args : commands) {
+      Cli r = Cli.run(args);
+      assertEquals(1, r.code(), args[0] + ": " + r.err());
+      assertTrue(r.lastErrLine().contains("Read-only file system"), r.lastErrLine());
+      assertTrue(r.lastErrLine().contains(ro.toString()), r.lastErrLine());
+    }
+  }
+}
