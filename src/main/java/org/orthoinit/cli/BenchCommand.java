@@ -8,7 +8,6 @@ import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.experiment.Benchmark;
 import org.orthoinit.experiment.ResultStore;
-import org.orthoinit.model.ModelConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -67,16 +66,13 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Benchmark.Config base = quick ? Benchmark.QUICK : Benchmark.FULL;
     List<Integer> depths = layers != null ? layers : base.layers();
-    if (depths.stream().anyMatch(l -> l < 0 || l > ModelConfig.MAX_LAYERS)) {
-      throw new IllegalArgumentException("--layers must be depths in 0.." + ModelConfig.MAX_LAYERS
-          + ", got " + depths);
-    }
+    Flags.depths("--layers", depths);
     Benchmark.Config config = new Benchmark.Config(depths, base.batchSize(),
         positive(warmup, base.warmup(), "--warmup", 0),
         positive(steps, base.steps(), "--steps", 1),
         positive(repeats, base.repeats(), "--repeats", 1),
         positive(initBatch, base.initBatch(), "--init-batch", 0), base.matmulSize(),
-        positive(threads, 0, "--threads", 0));
+        Flags.threads(threads));
     Path file = json != null ? json : Path.of("results", "bench", "bench.json");
     Checks.writableFolder(file.toAbsolutePath().getParent(), "--json");
     int images = config.batchSize() * Math.max(config.steps(), config.warmup());

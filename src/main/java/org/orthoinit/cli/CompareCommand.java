@@ -44,6 +44,9 @@ final class CompareCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (layers != null) {
+      Flags.depths("--layers", layers);
+    }
     PytorchResults.Curves theirs = PytorchResults.read(pytorch, layers);
     GridSummary summary = Figure7.summarize(ours);
     Comparison c = Comparison.of(summary, theirs.byDepth());

@@ -129,13 +129,31 @@ final class Figure7Command implements Callable<Integer> {
     return 0;
   }
 
+  private static void check(String flag, Integer value, int least) {
+    if (value != null) {
+      Flags.atLeast(flag, value, least);
+    }
+  }
+
   /** The preset's settings with every given flag applied. */
   Figure7Config config() {
     Preset p = preset != null ? preset
         : "gpu".equals(Environment.current(threads).device()) ? Preset.PAPER : Preset.CPU;
     Figure7Config b = p.config();
-    if (level != 2 && level != 3) {
-      throw new IllegalArgumentException("--level must be 2 or 3, got " + level);
+    Flags.level("--level", level);
+    Flags.threads(threads);
+    if (layers != null) {
+      Flags.depths("--layers", layers);
+    }
+    check("--repeats", repeats, 1);
+    check("--epochs", epochs, 1);
+    check("--train-limit", trainLimit, 0);
+    check("--test-limit", testLimit, 0);
+    if (batchSize != null) {
+      Flags.batchSize(batchSize);
+    }
+    if (lr != null) {
+      Flags.positive("--lr", lr);
     }
     List<InitMethod> curves = inits != null ? inits : b.inits();
     return new Figure7Config(p.id(), layers != null ? layers : b.layers(), curves,

@@ -58,10 +58,7 @@ final class InitReportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ModelConfig config = model.config();
-    int batch = run.initBatch;
-    if (batch < 1) {
-      throw new IllegalArgumentException("--init-batch must be >= 1, got " + batch);
-    }
+    int batch = run.checked().initBatch;
     Checks.writableFolder(out, "--out");
     Cifar10Data train = Cifar10.load(data.dir(), Cifar10.Split.TRAIN);
     SvdInitializer.checkBatch(org.orthoinit.model.Architecture.of(config),

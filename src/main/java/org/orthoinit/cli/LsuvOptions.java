@@ -19,7 +19,8 @@ final class LsuvOptions {
 
   /** The settings, checked with the flags' names; null unless {@code init} is LSUV. */
   Lsuv.Settings settings(InitMethod init) {
-    return init == InitMethod.LSUV ? settings() : null;
+    Lsuv.Settings s = settings(); // checked even when unused: a bad value is a typo either way
+    return init == InitMethod.LSUV ? s : null;
   }
 
   Lsuv.Settings settings() {

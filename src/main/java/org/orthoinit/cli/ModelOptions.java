@@ -24,6 +24,11 @@ final class ModelOptions {
   float dropout;
 
   ModelConfig config() {
+    Flags.range("--layers", layers, 0, ModelConfig.MAX_LAYERS);
+    Flags.level("--level", level);
+    if (!(dropout >= 0f && dropout < 1f)) {
+      throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+    }
     return new ModelConfig(layers, level, batchNorm, dropout, ModelConfig.CLASSES_DEFAULT);
   }
 }

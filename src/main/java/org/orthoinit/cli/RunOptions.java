@@ -17,4 +17,11 @@ final class RunOptions {
   @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
       description = "TensorFlow threads; 0 = all cores (default).")
   int threads;
+
+  /** Checks --init-batch and --threads. */
+  RunOptions checked() {
+    Flags.atLeast("--init-batch", initBatch, 1);
+    Flags.threads(threads);
+    return this;
+  }
 }

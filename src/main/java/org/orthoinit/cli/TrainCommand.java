@@ -87,6 +87,11 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ModelConfig config = model.config();
+    run.checked();
+    Flags.atLeast("--epochs", epochs, 1);
+    Flags.positive("--lr", lr);
+    Flags.batchSize(batchSize);
+    Flags.atLeast("--train-limit", trainLimit, 0);
     Map<String, float[]> start = null;
     if (weights != null) {
       TorchImport.Imported imported = TorchImport.read(weights);
