@@ -95,7 +95,12 @@ final class Figure7Command implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Figure7Config c = config();
-    Shard part = shard == null ? Shard.ALL : Shard.parse(shard, System.getenv());
+    Shard part;
+    try {
+      part = shard == null ? Shard.ALL : Shard.parse(shard, System.getenv());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--" + e.getMessage());
+    }
     PrintWriter o = spec.commandLine().getOut();
     String scaled = c.scaledDown();
     o.println("figure7: preset " + c.preset() + ", layers " + c.layers()
@@ -122,10 +127,18 @@ final class Figure7Command implements Callable<Integer> {
     o.printf("figure7: training on %,d images from %s, accuracy on %,d test images%n",
         train.size(), data.dir(), test.size());
     o.flush();
+    Figure7.Outcome outcome;
     try (Progress.Grid progress = new Progress.Grid(spec.commandLine().getErr(), o)) {
-      Figure7.run(c, part, out, data.dir().toString(), train, test, threads, progress);
+      outcome = Figure7.run(c, part, out, data.dir().toString(), train, test, threads, progress);
     }
     PlotCommand.draw(out, o);
+    if (!outcome.failures().isEmpty()) {
+      PrintWriter err = spec.commandLine().getErr();
+      outcome.failures().forEach(f -> err.println("figure7: " + f));
+      err.println("figure7: " + outcome.failures().size() + " run(s) could not be initialized; "
+          + "the others are in " + out);
+      return 1;
+    }
     return 0;
   }
 

@@ -86,7 +86,7 @@ final class Progress {
   /** One bar per epoch, its steps as the unit, with the running loss. */
   static class Training implements TrainingRun.Listener, AutoCloseable {
     protected String label;
-    private final PrintWriter err;
+    protected final PrintWriter err;
     private ProgressBar bar;
     private double sum;
 
@@ -199,6 +199,21 @@ final class Progress {
       }
       out.println(Report.oneLine(result) + (skipped ? " (finished before, kept)" : ""));
       out.flush();
+    }
+
+    @Override
+    public void runSetAside(java.nio.file.Path file, java.nio.file.Path moved, String why) {
+      endEpochBar();
+      err.println("figure7: " + file + " cannot be kept (" + why + "): moved to "
+          + moved.getFileName() + ", training the run again");
+      err.flush();
+    }
+
+    @Override
+    public void runFailed(Figure7Config.Run run, String why) {
+      endEpochBar();
+      err.println("figure7: " + run.name() + " failed: " + why + "; going on with the others");
+      err.flush();
     }
 
     static String duration(double seconds) {

@@ -82,6 +82,27 @@ public final class Cifar10Data {
   /**
    * @return the number of images
    */
+  /**
+   * SHA-256 of the records in order (labels and pixels), in hex: two data sets with the same
+   * fingerprint hold the same images in the same order, wherever they were read from.
+   */
+  public String fingerprint() {
+    java.security.MessageDigest sha;
+    try {
+      sha = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JVM has no SHA-256", e);
+    }
+    if (rows == null) {
+      sha.update(records, 0, size * RECORD_BYTES);
+    } else {
+      for (int r : rows) {
+        sha.update(records, r * RECORD_BYTES, RECORD_BYTES);
+      }
+    }
+    return java.util.HexFormat.of().formatHex(sha.digest());
+  }
+
   public int size() {
     return size;
   }

@@ -43,10 +43,33 @@ public final class Figure7 {
 
     /** A run finished and its file was written; or it was found finished already. */
     default void runDone(RunResult result, boolean skipped) {}
+
+    /** A run file that cannot be kept was moved aside (to {@code moved}) and will be redone. */
+    default void runSetAside(Path file, Path moved, String why) {}
+
+    /** A run could not be initialized; the grid goes on without it. */
+    default void runFailed(Figure7Config.Run run, String why) {}
   }
 
-  /** The settings file: the grid and what the folder was made with. */
-  public record Settings(Figure7Config config, String decomposition) {}
+  /**
+   * The settings file: the grid and what the folder was made with.
+   *
+   * @param data SHA-256 fingerprints of the training and test images the runs used; null in
+   *     folders made before they were recorded (then not compared)
+   */
+  public record Settings(Figure7Config config, String decomposition,
+      @com.fasterxml.jackson.annotation.JsonInclude(
+          com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) DataPrint data) {}
+
+  /** Which images a grid trains and tests on. */
+  public record DataPrint(String train, String test) {
+    public static DataPrint of(Cifar10Data train, Cifar10Data test) {
+      return new DataPrint(train.fingerprint(), test == null ? null : test.fingerprint());
+    }
+  }
+
+  /** What {@link #run} did: every result of the shard, and the runs that failed. */
+  public record Outcome(List<RunResult> results, List<String> failures) {}
 
   private Figure7() {}
 
@@ -58,19 +81,45 @@ public final class Figure7 {
    */
   public static void prepare(Path out, Figure7Config config)
       throws IOException, ExperimentException {
+    prepare(out, config, null);
+  }
+
+  /**
+   * As {@link #prepare(Path, Figure7Config)}, and with {@code data} (null: not known yet) also
+   * refuses a folder whose runs trained on other images.
+   */
+  public static void prepare(Path out, Figure7Config config, DataPrint data)
+      throws IOException, ExperimentException {
     Files.createDirectories(out.resolve(RUNS));
     Path file = out.resolve(SETTINGS_FILE);
-    Settings mine = new Settings(config, SvdInitializer.DECOMPOSITION_DEFAULT.name());
+    JsonNode theirs = null;
     if (Files.exists(file)) {
-      JsonNode theirs = ResultStore.JSON.readTree(file.toFile());
+      try {
+        theirs = ResultStore.JSON.readTree(file.toFile());
+      } catch (IOException e) {
+        throw new ExperimentException(file + ": unreadable settings ("
+            + ResultStore.firstLine(e) + "); move it away to start the folder afresh");
+      }
+    }
+    if (data == null && theirs != null && theirs.has("data")) {
+      // not known yet: keep the folder's until it is
+      data = ResultStore.JSON.treeToValue(theirs.get("data"), DataPrint.class);
+    }
+    Settings mine = new Settings(config, SvdInitializer.DECOMPOSITION_DEFAULT.name(), data);
+    if (theirs != null) {
       // through text, so numbers on both sides are parsed alike
       JsonNode ours = ResultStore.JSON.readTree(ResultStore.JSON.writeValueAsString(mine));
+      if (!theirs.has("data") && ours instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+        o.remove("data"); // a folder from before fingerprints: its data cannot be checked
+      }
       String diff = firstDifference("", ours, theirs);
       if (diff != null && hasRuns(out)) {
-        throw new ExperimentException(file + ": this folder holds results of other settings ("
-            + diff + "); use another --out, or the same settings");
+        String what = diff.startsWith("data.") ? "results of other images"
+            : "results of other settings";
+        throw new ExperimentException(file + ": this folder holds " + what + " (" + diff
+            + "); use another --out, or the same settings and data");
       }
-      if (diff == null) {
+      if (diff == null && !(data != null && !theirs.has("data"))) {
         return;
       }
     }
@@ -134,14 +183,15 @@ public final class Figure7 {
    *
    * @return the shard's results, finished before or now
    */
-  public static List<RunResult> run(Figure7Config config, Shard shard, Path out, String dataLabel,
+  public static Outcome run(Figure7Config config, Shard shard, Path out, String dataLabel,
       Cifar10Data train, Cifar10Data test, int threads, Listener listener)
-      throws IOException, InitException, ExperimentException {
-    prepare(out, config);
+      throws IOException, ExperimentException {
     List<Figure7Config.Run> grid = config.runs();
     List<Integer> positions = shard.of(java.util.stream.IntStream.range(0, grid.size()).boxed()
         .toList());
+    Files.createDirectories(out.resolve(RUNS));
     try (GridLock lock = GridLock.acquire(out, positions)) {
+      prepare(out, config, DataPrint.of(train, test));
       removeStaleTemps(out.resolve(RUNS));
       List<RunResult> results = new ArrayList<>();
       List<Figure7Config.Run> todo = new ArrayList<>();
@@ -149,26 +199,58 @@ public final class Figure7 {
         Figure7Config.Run run = grid.get(position);
         // the lock says no one else writes this run: any temp file of it is left from a kill
         removeTemps(out.resolve(RUNS), run);
+        Path file = runFile(out, run);
         RunResult done = finished(out, config, run);
         if (done != null) {
           results.add(done);
           listener.runDone(done, true);
         } else {
+          if (Files.exists(file)) {
+            setAside(file, listener);
+          }
           todo.add(run);
         }
       }
+      List<String> failures = new ArrayList<>();
       listener.gridStarted(todo.size(), config.epochs());
       for (int i = 0; i < todo.size(); i++) {
         Figure7Config.Run run = todo.get(i);
         listener.runStarted(run, i + 1, todo.size());
-        RunResult r = TrainingRun.execute(run.name(), spec(config, run, threads), dataLabel,
-            train, test, null, listener);
+        RunResult r;
+        try {
+          r = TrainingRun.execute(run.name(), spec(config, run, threads), dataLabel, train, test,
+              null, listener);
+        } catch (InitException e) {
+          // one degenerate init must not cost the other runs of the grid
+          failures.add(run.name() + ": " + e.getMessage());
+          listener.runFailed(run, e.getMessage());
+          continue;
+        }
         ResultStore.write(runFile(out, run), r);
         results.add(r);
         listener.runDone(r, false);
       }
-      return results;
+      return new Outcome(results, failures);
     }
+  }
+
+  /**
+   * Moves a run file that cannot be kept (unreadable, partial, or of another spec) to
+   * {@code NAME.json.rejected-TIME}, so its bytes stay for a look and the run is redone.
+   */
+  private static void setAside(Path file, Listener listener) throws IOException {
+    String why;
+    try {
+      ResultStore.readRun(file);
+      why = "it belongs to other settings or stopped early";
+    } catch (ExperimentException e) {
+      why = e.getMessage().substring(e.getMessage().indexOf(": ") + 2);
+    }
+    String stamp = java.time.LocalDateTime.now().format(
+        java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    Path moved = file.resolveSibling(file.getFileName() + ".rejected-" + stamp);
+    Files.move(file, moved, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    listener.runSetAside(file, moved, why);
   }
 
   private static void removeTemps(Path dir, Figure7Config.Run run) throws IOException {

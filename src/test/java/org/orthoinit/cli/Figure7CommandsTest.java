@@ -77,7 +77,8 @@ class Figure7CommandsTest {
         "--epochs", "2", "--data", data.toString(), "--out", out.toString());
     assertEquals(1, other.code());
     assertTrue(other.err().strip().endsWith("this folder holds results of other settings "
-        + "(config.epochs 2 here, 1 in the folder); use another --out, or the same settings"),
+        + "(config.epochs 2 here, 1 in the folder); use another --out, or the same settings and "
+        + "data"),
         other.err());
   }
 
@@ -85,9 +86,9 @@ class Figure7CommandsTest {
   void badGridFlagsAreUsageErrors() {
     Cli r = Cli.run("figure7", "--repeats", "0");
     assertEquals(2, r.code());
-    assertEquals("figure7: repeats must be >= 1, got 0", r.err().strip());
+    assertEquals("figure7: --repeats must be >= 1, got 0", r.err().strip());
     Cli s = Cli.run("figure7", "--shard", "5/2");
     assertEquals(2, s.code());
-    assertEquals("figure7: shard must be K/N with 0 <= K < N, got 5/2", s.err().strip());
+    assertEquals("figure7: --shard must be K/N with 0 <= K < N, got 5/2", s.err().strip());
   }
 }

@@ -91,6 +91,12 @@ class Figure7Test {
 
     assertEquals(List.of("L0_svd_r0", "L0_xavier_r1"), run(TINY, Shard.ALL, out));
     Map<String, byte[]> after = files(out);
+    // the truncated file was set aside, bytes intact, not overwritten
+    List<String> rejected = after.keySet().stream()
+        .filter(n -> n.startsWith("L0_xavier_r1.json.rejected-")).toList();
+    assertEquals(1, rejected.size(), after.keySet().toString());
+    assertEquals("{\"name\" : \"L0_xavier_r1\", \"spec\" : {",
+        new String(after.remove(rejected.get(0))));
     assertEquals(4, after.size(), after.keySet().toString());
     for (String kept : List.of("L0_xavier_r0.json", "L0_svd_r1.json")) {
       assertArrayEquals(before.get(kept), after.get(kept), kept + " changed");
@@ -235,5 +241,43 @@ class Figure7Test {
     ExperimentException e = assertThrows(ExperimentException.class,
         () -> Figure7.prepare(out, TINY.withBaselines(3, true, null)));
     assertTrue(e.getMessage().contains("config.batchNormBaseline true here"), e.getMessage());
+  }
+
+  @Test
+  void aFolderOfRunsOnOtherImagesIsRefused() throws Exception {
+    Path out = tmp.resolve("f7");
+    Figure7Config one = new Figure7Config("test", List.of(0), List.of(InitMethod.XAVIER), 1, 1,
+        30, 10, 0.001f, 30, 30, 5);
+    Figure7.run(one, Shard.ALL, out, "fake", train, test, 0, Figure7.Listener.NONE);
+    Cifar10Data other = train.select(new int[] {1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+        15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29}); // two images swapped
+    ExperimentException e = assertThrows(ExperimentException.class, () -> Figure7.run(one,
+        Shard.ALL, out, "fake", other, test, 0, Figure7.Listener.NONE));
+    assertTrue(e.getMessage().contains("this folder holds results of other images (data.train "),
+        e.getMessage());
+    // the same images read again are the same data
+    assertEquals(List.of(), run(one, Shard.ALL, out));
+  }
+
+  @Test
+  void aRunThatCannotBeInitializedDoesNotStopTheGrid() throws Exception {
+    Path out = tmp.resolve("f7");
+    // black images: LSUV finds no variance to scale; Xavier trains on them all the same
+    Cifar10Data black = Cifar10Data.of(new byte[30 * 3072], new byte[30]);
+    Figure7Config c = new Figure7Config("test", List.of(0),
+        List.of(InitMethod.LSUV, InitMethod.XAVIER), 1, 1, 30, 10, 0.001f, 30, 30, 5);
+    List<String> failed = new ArrayList<>();
+    Figure7.Outcome o = Figure7.run(c, Shard.ALL, out, "black", black, null, 0,
+        new Figure7.Listener() {
+          @Override
+          public void runFailed(Figure7Config.Run run, String why) {
+            failed.add(run.name());
+          }
+        });
+    assertEquals(List.of("L0_lsuv_r0"), failed);
+    assertEquals(1, o.failures().size());
+    assertTrue(o.failures().get(0).startsWith("L0_lsuv_r0: features.0: "), o.failures().get(0));
+    assertEquals(List.of("L0_xavier_r0"), o.results().stream().map(RunResult::name).toList());
+    assertTrue(Files.exists(out.resolve("runs/L0_xavier_r0.json")));
   }
 }
