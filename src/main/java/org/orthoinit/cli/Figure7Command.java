@@ -114,7 +114,7 @@ final class Figure7Command implements Callable<Integer> {
     // a run file is ~10-60 KB; the figures ~1 MB per depth
     long need = c.runs().size() * 256L * 1024 + c.layers().size() * (4L << 20);
     Checks.freeSpace(out, need, "--out");
-    Figure7.prepare(out, c);
+    Figure7.check(out, c);
 
     Cifar10Data train = Cifar10.load(data.dir(), Cifar10.Split.TRAIN);
     if (c.trainLimit() > 0) {

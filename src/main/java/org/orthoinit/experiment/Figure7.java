@@ -1,6 +1,8 @@
 package org.orthoinit.experiment;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -58,11 +60,11 @@ public final class Figure7 {
    *     folders made before they were recorded (then not compared)
    */
   public record Settings(Figure7Config config, String decomposition,
-      @com.fasterxml.jackson.annotation.JsonInclude(
-          com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) DataPrint data) {}
+      @JsonInclude(JsonInclude.Include.NON_NULL) DataPrint data) {}
 
   /** Which images a grid trains and tests on. */
   public record DataPrint(String train, String test) {
+    /** The fingerprints of these data sets ({@code test} may be null). */
     public static DataPrint of(Cifar10Data train, Cifar10Data test) {
       return new DataPrint(train.fingerprint(), test == null ? null : test.fingerprint());
     }
@@ -75,20 +77,33 @@ public final class Figure7 {
 
   /**
    * Checks {@code out} against {@code config}: a new folder gets the settings file; a folder with
-   * other settings is refused.
+   * other settings is refused once it holds a run (until then its settings may still change).
    *
    * @throws ExperimentException naming the file and the first difference
    */
   public static void prepare(Path out, Figure7Config config)
       throws IOException, ExperimentException {
-    prepare(out, config, null);
+    settle(out, config, null, true);
   }
 
   /**
-   * As {@link #prepare(Path, Figure7Config)}, and with {@code data} (null: not known yet) also
-   * refuses a folder whose runs trained on other images.
+   * Refuses {@code config} for {@code out} if the folder holds runs of other settings; writes
+   * nothing. For a quick check before loading data; {@link #run} settles the folder under its lock.
    */
-  public static void prepare(Path out, Figure7Config config, DataPrint data)
+  public static void check(Path out, Figure7Config config)
+      throws IOException, ExperimentException {
+    if (Files.isDirectory(out.resolve(RUNS)) && hasRuns(out)) {
+      settle(out, config, null, false);
+    }
+  }
+
+  /**
+   * Compares the folder's settings with {@code config} and {@code data} (null: not known yet, the
+   * folder's are kept). With {@code mayWrite} (no other figure7 runs in the folder) a new folder,
+   * or one without runs, gets these settings; without it, or once runs exist, any difference is
+   * refused.
+   */
+  private static void settle(Path out, Figure7Config config, DataPrint data, boolean mayWrite)
       throws IOException, ExperimentException {
     Files.createDirectories(out.resolve(RUNS));
     Path file = out.resolve(SETTINGS_FILE);
@@ -96,32 +111,43 @@ public final class Figure7 {
     if (Files.exists(file)) {
       try {
         theirs = ResultStore.JSON.readTree(file.toFile());
+        if (data == null && theirs.has("data")) {
+          data = ResultStore.JSON.treeToValue(theirs.get("data"), DataPrint.class);
+        }
       } catch (IOException e) {
         throw new ExperimentException(file + ": unreadable settings ("
             + ResultStore.firstLine(e) + "); move it away to start the folder afresh");
       }
     }
-    if (data == null && theirs != null && theirs.has("data")) {
-      // not known yet: keep the folder's until it is
-      data = ResultStore.JSON.treeToValue(theirs.get("data"), DataPrint.class);
-    }
     Settings mine = new Settings(config, SvdInitializer.DECOMPOSITION_DEFAULT.name(), data);
-    if (theirs != null) {
-      // through text, so numbers on both sides are parsed alike
-      JsonNode ours = ResultStore.JSON.readTree(ResultStore.JSON.writeValueAsString(mine));
-      if (!theirs.has("data") && ours instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
-        o.remove("data"); // a folder from before fingerprints: its data cannot be checked
+    if (theirs == null) {
+      if (mayWrite) {
+        ResultStore.write(file, mine);
       }
-      String diff = firstDifference("", ours, theirs);
-      if (diff != null && hasRuns(out)) {
-        String what = diff.startsWith("data.") ? "results of other images"
-            : "results of other settings";
-        throw new ExperimentException(file + ": this folder holds " + what + " (" + diff
-            + "); use another --out, or the same settings and data");
+      return;
+    }
+    // through text, so numbers on both sides are parsed alike
+    JsonNode ours = ResultStore.JSON.readTree(ResultStore.JSON.writeValueAsString(mine));
+    boolean unprinted = !theirs.has("data"); // a folder from before fingerprints
+    if (unprinted && ours instanceof ObjectNode o) {
+      o.remove("data");
+    }
+    String diff = firstDifference("", ours, theirs);
+    if (diff == null) {
+      if (mayWrite && unprinted && data != null) {
+        ResultStore.write(file, mine); // from now on its data is checked
       }
-      if (diff == null && !(data != null && !theirs.has("data"))) {
-        return;
-      }
+      return;
+    }
+    if (hasRuns(out)) {
+      String what = diff.startsWith("data.") ? "results of other images"
+          : "results of other settings";
+      throw new ExperimentException(file + ": this folder holds " + what + " (" + diff
+          + "); use another --out, or the same settings and data");
+    }
+    if (!mayWrite) {
+      throw new ExperimentException(file + ": another figure7 is running into this folder with "
+          + "other settings (" + diff + "); use another --out, or the same settings and data");
     }
     ResultStore.write(file, mine);
   }
@@ -190,8 +216,9 @@ public final class Figure7 {
     List<Integer> positions = shard.of(java.util.stream.IntStream.range(0, grid.size()).boxed()
         .toList());
     Files.createDirectories(out.resolve(RUNS));
-    try (GridLock lock = GridLock.acquire(out, positions)) {
-      prepare(out, config, DataPrint.of(train, test));
+    DataPrint data = DataPrint.of(train, test);
+    try (GridLock lock = GridLock.acquire(out, positions,
+        alone -> settle(out, config, data, alone))) {
       removeStaleTemps(out.resolve(RUNS));
       List<RunResult> results = new ArrayList<>();
       List<Figure7Config.Run> todo = new ArrayList<>();

@@ -6,70 +6,88 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Keeps two processes from training the same runs into one results folder: one byte of the lock
- * file per grid position, locked (an OS record lock) for every run this process may train. Shards
- * of one grid lock disjoint bytes and so work side by side; a second process over the same runs
- * is refused. The OS drops the locks when a process dies, even by SIGKILL: nothing stale is left.
+ * Keeps two processes from training the same runs into one results folder, with OS record locks
+ * on the bytes of one file: byte 0 guards the settings (held shared by every running figure7,
+ * exclusively only to write them), byte 1 + i is grid position i, held by the process that may
+ * train it. Shards of one grid hold disjoint bytes and so work side by side; a second process over
+ * the same runs, or with other settings, is refused. The OS drops the locks when a process dies,
+ * even by SIGKILL: nothing stale is left. One figure7 per folder per JVM.
  */
 public final class GridLock implements AutoCloseable {
 
+  /** The lock file in the results folder. */
   public static final String FILE = ".figure7.lock";
+  /** The settings byte; run positions follow it. */
+  private static final long SETTINGS = 0;
+
+  /** What to do with the settings once their lock is known. */
+  @FunctionalInterface
+  public interface SettingsStep {
+    /**
+     * @param alone no other figure7 runs in the folder: the settings may be written
+     */
+    void settle(boolean alone) throws IOException, ExperimentException;
+  }
 
   private final FileChannel channel;
-  private final List<FileLock> locks;
 
-  private GridLock(FileChannel channel, List<FileLock> locks) {
+  private GridLock(FileChannel channel) {
     this.channel = channel;
-    this.locks = locks;
   }
 
   /**
-   * Locks the given grid positions of the folder {@code out}.
+   * Settles the settings under their lock, then locks the given grid positions of {@code out}.
    *
-   * @throws ExperimentException if another process (or another grid in this one) holds any
+   * @throws ExperimentException if another process holds any of the positions, or the settings
+   *     step refuses
    */
-  public static GridLock acquire(Path out, List<Integer> positions)
+  public static GridLock acquire(Path out, List<Integer> positions, SettingsStep settings)
       throws IOException, ExperimentException {
+    // shared locks need a readable channel, exclusive ones a writable one
     FileChannel channel = FileChannel.open(out.resolve(FILE), StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE);
-    List<FileLock> locks = new ArrayList<>();
+        StandardOpenOption.READ, StandardOpenOption.WRITE);
+    boolean ok = false;
     try {
+      FileLock exclusive = tryLock(channel, SETTINGS, false);
+      if (exclusive != null) {
+        settings.settle(true);
+        exclusive.release();
+      }
+      // shared from here on; waits out another process's settings write, then checks again, so
+      // settings written by a process that started in between are seen
+      channel.lock(SETTINGS, 1, true);
+      settings.settle(false);
       for (int p : positions) {
-        FileLock lock;
-        try {
-          lock = channel.tryLock(p, 1, false);
-        } catch (OverlappingFileLockException e) {
-          lock = null; // held by this JVM
-        }
-        if (lock == null) {
+        if (tryLock(channel, SETTINGS + 1 + p, false) == null) {
           throw new ExperimentException(out + ": another figure7 is running into this folder "
               + "and holds some of these runs; wait for it to finish, or give each process its "
               + "own --shard K/N");
         }
-        locks.add(lock);
       }
-      return new GridLock(channel, locks);
-    } catch (IOException | ExperimentException | RuntimeException e) {
-      for (FileLock l : locks) {
-        l.release();
+      ok = true;
+      return new GridLock(channel);
+    } finally {
+      if (!ok) {
+        channel.close(); // releases every lock taken above
       }
-      channel.close();
-      throw e;
     }
   }
 
+  private static FileLock tryLock(FileChannel channel, long position, boolean shared)
+      throws IOException {
+    try {
+      return channel.tryLock(position, 1, shared);
+    } catch (OverlappingFileLockException e) {
+      return null; // held in this JVM
+    }
+  }
+
+  /** Releases every lock (closing the channel releases them all). */
   @Override
   public void close() throws IOException {
-    try {
-      for (FileLock l : locks) {
-        l.release();
-      }
-    } finally {
-      channel.close();
-    }
+    channel.close();
   }
 }

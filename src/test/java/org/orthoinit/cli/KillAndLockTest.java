@@ -187,6 +187,15 @@ class KillAndLockTest {
         assertTrue(b.output().contains(out + ": another figure7 is running into this folder"),
             b.output());
       }
+      // other settings while the first process trains its first run (no run file yet)
+      byte[] settings = Files.readAllBytes(out.resolve(Figure7.SETTINGS_FILE));
+      Started other = start(data, out, List.of("--shard", "1/2", "--epochs", "7"));
+      all.add(other);
+      assertTrue(other.process().waitFor(60, TimeUnit.SECONDS));
+      assertEquals(1, other.process().exitValue(), other.output());
+      assertTrue(other.output().contains("another figure7 is running into this folder with other "
+          + "settings (config.epochs 7 here, 500 in the folder)"), other.output());
+      assertArrayEquals(settings, Files.readAllBytes(out.resolve(Figure7.SETTINGS_FILE)));
       assertTrue(a.process().isAlive(), "the first process kept going");
       Started c = start(data, out, List.of("--shard", "1/2", "--epochs", "500"));
       all.add(c);
