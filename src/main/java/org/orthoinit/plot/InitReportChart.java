@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
 import org.orthoinit.experiment.InitReport;
 import org.orthoinit.init.Probe;
 
@@ -35,6 +36,8 @@ public final class InitReportChart {
       s.setMarker(Figures.marker(c.init()));
     }
     chart.getStyler().setYAxisMin(0.0);
+    // every corner of the plot has a curve in it at 75 layers
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
     Figures.sparseIntegerTicks(chart, report.curves().get(0).gaps().size(), MAX_TICK_LABELS);
     return chart;
   }
