@@ -120,8 +120,10 @@ public final class Fuzz {
                 + expected.getSimpleName(), cause);
           }
           if (cause.getMessage() == null || cause.getMessage().isBlank()
-              || cause.getMessage().contains("\n")) {
-            fail(v.name() + ": the message must be one line, got '" + cause.getMessage() + "'");
+              || cause.getMessage().contains("\n")
+              || !cause.getMessage().contains(file.getFileName().toString())) {
+            fail(v.name() + ": the message must be one line naming " + file.getFileName()
+                + ", got '" + cause.getMessage() + "'");
           }
           refused++;
         }

@@ -8,6 +8,7 @@ import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.experiment.Benchmark;
 import org.orthoinit.experiment.ResultStore;
+import org.orthoinit.model.ModelConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -68,16 +69,33 @@ final class BenchCommand implements Callable<Integer> {
     List<Integer> depths = layers != null ? layers : base.layers();
     Flags.depths("--layers", depths);
     Benchmark.Config config = new Benchmark.Config(depths, base.batchSize(),
-        positive(warmup, base.warmup(), "--warmup", 0),
-        positive(steps, base.steps(), "--steps", 1),
-        positive(repeats, base.repeats(), "--repeats", 1),
-        positive(initBatch, base.initBatch(), "--init-batch", 0), base.matmulSize(),
+        Flags.range("--warmup", warmup != null ? warmup : base.warmup(), 0, Flags.MAX_STEPS),
+        Flags.range("--steps", steps != null ? steps : base.steps(), 1, Flags.MAX_STEPS),
+        Flags.range("--repeats", repeats != null ? repeats : base.repeats(), 1,
+            Flags.MAX_REPEATS),
+        Flags.range("--init-batch", initBatch != null ? initBatch : base.initBatch(), 0,
+            Flags.MAX_IMAGES), base.matmulSize(),
         Flags.threads(threads));
     Path file = json != null ? json : Path.of("results", "bench", "bench.json");
+    long images = (long) config.batchSize() * Math.max(config.steps(), config.warmup());
+    String flag = config.warmup() > config.steps() ? "--warmup" : "--steps";
+    Cifar10Data input;
+    if (data != null) {
+      input = Cifar10.load(data, Cifar10.Split.TRAIN);
+      if (input.size() < images) {
+        throw new IllegalArgumentException(String.format("%s: %d steps of %d images need "
+            + "%,d training images, %s has %,d", flag, Math.max(config.steps(), config.warmup()),
+            config.batchSize(), images, data, input.size()));
+      }
+    } else if (images > Flags.MAX_IMAGES) {
+      throw new IllegalArgumentException(String.format("%s: %d steps of %d random images "
+          + "would need %,d of them; at most %,d (use --data for more)", flag,
+          Math.max(config.steps(), config.warmup()), config.batchSize(), images,
+          Flags.MAX_IMAGES));
+    } else {
+      input = random((int) Math.max(images, config.initBatch()));
+    }
     Checks.writableFolder(file.toAbsolutePath().getParent(), "--json");
-    int images = config.batchSize() * Math.max(config.steps(), config.warmup());
-    Cifar10Data input = data != null ? Cifar10.load(data, Cifar10.Split.TRAIN)
-        : random(Math.max(images, config.initBatch()));
     PrintWriter err = spec.commandLine().getErr();
     Benchmark.Report report = Benchmark.run(config, input, what -> {
       err.println("bench: " + what);
@@ -90,25 +108,19 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static int positive(Integer value, int fallback, String flag, int least) {
-    int v = value != null ? value : fallback;
-    if (v < least) {
-      throw new IllegalArgumentException(flag + " must be >= " + least + ", got " + v);
-    }
-    return v;
-  }
-
-  /** Seeded random images: the benchmark's default input. */
+  /** Seeded random images with labels: the benchmark's default input. */
   static Cifar10Data random(int n) {
-    java.util.Random r = new java.util.Random(1);
-    byte[] pixels = new byte[n * 3072];
+    java.util.Random r = new java.util.Random(RANDOM_SEED);
+    byte[] pixels = new byte[n * Cifar10.IMAGE_BYTES];
     byte[] labels = new byte[n];
     r.nextBytes(pixels);
     for (int i = 0; i < n; i++) {
-      labels[i] = (byte) r.nextInt(10);
+      labels[i] = (byte) r.nextInt(ModelConfig.CLASSES_DEFAULT);
     }
     return Cifar10Data.of(pixels, labels);
   }
+
+  private static final long RANDOM_SEED = 1;
 
   static String table(Benchmark.Report r) {
     StringBuilder s = new StringBuilder();

@@ -29,6 +29,11 @@ import picocli.CommandLine.Spec;
         + "smoke (a few minutes). Any flag overrides its preset value."})
 final class Figure7Command implements Callable<Integer> {
 
+  /** Room kept per run of this shard: a run file is 10-60 KB. */
+  private static final long RUN_FILE_BYTES = 256L << 10;
+  /** Room kept per depth for its figures (PNG, SVG, PDF; loss and gap): about 2 MB. */
+  private static final long FIGURE_BYTES = 4L << 20;
+
   @Spec
   CommandSpec spec;
 
@@ -111,8 +116,7 @@ final class Figure7Command implements Callable<Integer> {
         : "figure7: scaled down from the paper: " + scaled);
     o.flush();
     Checks.writableFolder(out, "--out");
-    // a run file is ~10-60 KB; the figures ~1 MB per depth
-    long need = c.runs().size() * 256L * 1024 + c.layers().size() * (4L << 20);
+    long need = part.of(c.runs()).size() * RUN_FILE_BYTES + c.layers().size() * FIGURE_BYTES;
     Checks.freeSpace(out, need, "--out");
     Figure7.check(out, c);
 
@@ -142,9 +146,9 @@ final class Figure7Command implements Callable<Integer> {
     return 0;
   }
 
-  private static void check(String flag, Integer value, int least) {
+  private static void check(String flag, Integer value, int least, int most) {
     if (value != null) {
-      Flags.atLeast(flag, value, least);
+      Flags.range(flag, value, least, most);
     }
   }
 
@@ -158,10 +162,10 @@ final class Figure7Command implements Callable<Integer> {
     if (layers != null) {
       Flags.depths("--layers", layers);
     }
-    check("--repeats", repeats, 1);
-    check("--epochs", epochs, 1);
-    check("--train-limit", trainLimit, 0);
-    check("--test-limit", testLimit, 0);
+    check("--repeats", repeats, 1, Flags.MAX_REPEATS);
+    check("--epochs", epochs, 1, Flags.MAX_STEPS);
+    check("--train-limit", trainLimit, 0, Integer.MAX_VALUE);
+    check("--test-limit", testLimit, 0, Integer.MAX_VALUE);
     if (batchSize != null) {
       Flags.batchSize(batchSize);
     }

@@ -13,6 +13,12 @@ final class Flags {
   static final int MAX_THREADS = 1024;
   /** Larger batches than this would not fit in memory at any depth. */
   static final int MAX_BATCH = 100_000;
+  /** More images than CIFAR-10 has (60,000) for an init batch is a typo. */
+  static final int MAX_IMAGES = 60_000;
+  /** Repeats per curve: beyond this a grid would not finish in a lifetime. */
+  static final int MAX_REPEATS = 1_000;
+  /** Epochs or benchmark steps. */
+  static final int MAX_STEPS = 1_000_000;
 
   private Flags() {}
 

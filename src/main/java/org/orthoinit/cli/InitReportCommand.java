@@ -59,6 +59,7 @@ final class InitReportCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ModelConfig config = model.config();
     int batch = run.checked().initBatch;
+    inits.forEach(i -> lsuv.check(i, batch));
     Checks.writableFolder(out, "--out");
     Cifar10Data train = Cifar10.load(data.dir(), Cifar10.Split.TRAIN);
     SvdInitializer.checkBatch(org.orthoinit.model.Architecture.of(config),

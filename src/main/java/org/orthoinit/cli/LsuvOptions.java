@@ -23,6 +23,14 @@ final class LsuvOptions {
     return init == InitMethod.LSUV ? s : null;
   }
 
+  /** LSUV measures a variance per layer: it needs at least two images. */
+  void check(InitMethod init, int initBatch) {
+    settings();
+    if (init == InitMethod.LSUV && initBatch < 2) {
+      throw new IllegalArgumentException("--init-batch must be >= 2 for LSUV, got " + initBatch);
+    }
+  }
+
   Lsuv.Settings settings() {
     if (!(tolerance > 0 && tolerance < 1)) {
       throw new IllegalArgumentException("--lsuv-tolerance must be in (0, 1), got " + tolerance);

@@ -204,8 +204,8 @@ final class Progress {
     @Override
     public void runSetAside(java.nio.file.Path file, java.nio.file.Path moved, String why) {
       endEpochBar();
-      err.println("figure7: " + file + " cannot be kept (" + why + "): moved to "
-          + moved.getFileName() + ", training the run again");
+      err.println("figure7: " + why + "; moved to " + moved.getFileName()
+          + ", training the run again");
       err.flush();
     }
 

@@ -20,7 +20,7 @@ final class RunOptions {
 
   /** Checks --init-batch and --threads. */
   RunOptions checked() {
-    Flags.atLeast("--init-batch", initBatch, 1);
+    Flags.range("--init-batch", initBatch, 1, Flags.MAX_IMAGES);
     Flags.threads(threads);
     return this;
   }

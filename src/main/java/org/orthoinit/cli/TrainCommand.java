@@ -88,10 +88,15 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ModelConfig config = model.config();
     run.checked();
-    Flags.atLeast("--epochs", epochs, 1);
+    Flags.range("--epochs", epochs, 1, Flags.MAX_STEPS);
     Flags.positive("--lr", lr);
     Flags.batchSize(batchSize);
     Flags.atLeast("--train-limit", trainLimit, 0);
+    if (weights != null && init == InitMethod.LSUV) {
+      throw new IllegalArgumentException("--init lsuv replaces every kernel with its own; it "
+          + "cannot start from --weights (svd can: it keeps the first layers)");
+    }
+    lsuv.check(init, run.initBatch);
     Map<String, float[]> start = null;
     if (weights != null) {
       TorchImport.Imported imported = TorchImport.read(weights);

@@ -46,7 +46,10 @@ public final class Figure7 {
     /** A run finished and its file was written; or it was found finished already. */
     default void runDone(RunResult result, boolean skipped) {}
 
-    /** A run file that cannot be kept was moved aside (to {@code moved}) and will be redone. */
+    /**
+     * A run file that cannot be kept was moved aside (to {@code moved}) and will be redone;
+     * {@code why} names the file and the fault.
+     */
     default void runSetAside(Path file, Path moved, String why) {}
 
     /** A run could not be initialized; the grid goes on without it. */
@@ -269,15 +272,23 @@ public final class Figure7 {
     String why;
     try {
       ResultStore.readRun(file);
-      why = "it belongs to other settings or stopped early";
+      why = file + ": a run of other settings, or one that stopped early";
     } catch (ExperimentException e) {
-      why = e.getMessage().substring(e.getMessage().indexOf(": ") + 2);
+      why = e.getMessage();
     }
     String stamp = java.time.LocalDateTime.now().format(
         java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-    Path moved = file.resolveSibling(file.getFileName() + ".rejected-" + stamp);
-    Files.move(file, moved, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    listener.runSetAside(file, moved, why);
+    for (int k = 0; ; k++) {
+      Path moved = file.resolveSibling(file.getFileName() + ".rejected-" + stamp
+          + (k == 0 ? "" : "-" + k));
+      try {
+        Files.move(file, moved); // never over an earlier rejected file
+        listener.runSetAside(file, moved, why);
+        return;
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        // the same second: take the next suffix
+      }
+    }
   }
 
   private static void removeTemps(Path dir, Figure7Config.Run run) throws IOException {

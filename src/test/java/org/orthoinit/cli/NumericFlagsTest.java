@@ -16,8 +16,8 @@ import org.orthoinit.TestImages;
 
 /**
  * Every numeric flag of every command with 0 (where 0 means nothing sensible), a negative number,
- * a number too large for the flag and text: one usage line naming the flag, exit code 2, before
- * any work. Zero is a meaningful value for some flags (0 extra layers, seed 0, all cores, all
+ * numbers too large for the flag (beyond its range, and beyond its type) and text: one usage line
+ * naming the flag, exit code 2, before any work (nothing is written). Zero is a meaningful value for some flags (0 extra layers, seed 0, all cores, all
  * images, no warm-up, no dropout) and is not tried there.
  */
 class NumericFlagsTest {
@@ -75,19 +75,19 @@ class NumericFlagsTest {
       {"train", "--layers", "-1", "1001", "99999999999", "abc"},
       {"train", "--level", "0", "-1", "4", "x"},
       {"train", "--dropout", "-0.1", "1", "1e40", "half"},
-      {"train", "--epochs", "0", "-1", "99999999999", "two"},
+      {"train", "--epochs", "0", "-1", "1000001", "99999999999", "two"},
       {"train", "--lr", "0", "-0.001", "1e40", "fast"},
       {"train", "--batch-size", "0", "-30", "100001", "3O"},
       {"train", "--train-limit", "-1", "99999999999", "all"},
       {"train", "--seed", "99999999999999999999", "s"},
-      {"train", "--init-batch", "0", "-1", "99999999999", "x"},
+      {"train", "--init-batch", "0", "-1", "60001", "99999999999", "x"},
       {"train", "--threads", "-1", "1025", "99999999999", "two"},
       {"train", "--lsuv-tolerance", "0", "-0.1", "1", "tight"},
       {"train", "--lsuv-iterations", "0", "-1", "99999999999", "ten"},
       {"figure7", "--layers", "-1", "1001", "99999999999", "abc"},
       {"figure7", "--level", "0", "-1", "4", "x"},
-      {"figure7", "--repeats", "0", "-1", "99999999999", "x"},
-      {"figure7", "--epochs", "0", "-1", "99999999999", "x"},
+      {"figure7", "--repeats", "0", "-1", "1001", "1000000000", "99999999999", "x"},
+      {"figure7", "--epochs", "0", "-1", "1000001", "99999999999", "x"},
       {"figure7", "--train-limit", "-1", "99999999999", "x"},
       {"figure7", "--test-limit", "-1", "99999999999", "x"},
       {"figure7", "--lr", "0", "-1", "1e40", "x"},
@@ -99,7 +99,7 @@ class NumericFlagsTest {
       {"init-report", "--layers", "-1", "1001", "99999999999", "x"},
       {"init-report", "--level", "0", "-1", "4", "x"},
       {"init-report", "--seed", "99999999999999999999", "x"},
-      {"init-report", "--init-batch", "0", "-1", "99999999999", "x"},
+      {"init-report", "--init-batch", "0", "1", "-1", "60001", "99999999999", "x"},
       {"init-report", "--threads", "-1", "1025", "99999999999", "x"},
       {"init-report", "--lsuv-tolerance", "0", "-1", "1", "x"},
       {"init-report", "--lsuv-iterations", "0", "-1", "99999999999", "x"},
@@ -107,10 +107,10 @@ class NumericFlagsTest {
       {"summary", "--level", "0", "-1", "4", "x"},
       {"summary", "--dropout", "-1", "1", "1e40", "x"},
       {"bench", "--layers", "-1", "1001", "99999999999", "x"},
-      {"bench", "--steps", "0", "-1", "99999999999", "x"},
-      {"bench", "--repeats", "0", "-1", "99999999999", "x"},
-      {"bench", "--warmup", "-1", "99999999999", "x"},
-      {"bench", "--init-batch", "-1", "99999999999", "x"},
+      {"bench", "--steps", "0", "-1", "3000", "1000001", "99999999999", "x"},
+      {"bench", "--repeats", "0", "-1", "1001", "99999999999", "x"},
+      {"bench", "--warmup", "-1", "3000", "1000001", "99999999999", "x"},
+      {"bench", "--init-batch", "-1", "60001", "99999999999", "x"},
       {"bench", "--threads", "-1", "1025", "99999999999", "x"},
       {"compare", "--layers", "-1", "1001", "99999999999", "x"},
   };
@@ -141,5 +141,7 @@ class NumericFlagsTest {
     assertEquals(2, r.code(), String.join(" ", argv) + "\n" + r.out() + r.err());
     assertTrue(r.lastErrLine().contains(flag), r.lastErrLine());
     assertEquals(1, r.err().strip().lines().count(), r.err());
+    // refused before any work: nothing written
+    assertTrue(!java.nio.file.Files.exists(tmp.resolve("out")), "wrote " + tmp.resolve("out"));
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.TestImages;
@@ -37,7 +38,9 @@ class SummaryAndReportTest {
     assertTrue(r.out().contains("features.13"), r.out());
     InitReport report = ResultStore.JSON.readValue(
         out.resolve("init_L2_level3_s0.json").toFile(), InitReport.class);
-    assertEquals(2, report.curves().size());
+    // every init, then Xavier on the same model with batch norm
+    assertEquals(List.of("xavier", "svd", "lsuv", "xavier+bn"),
+        report.curves().stream().map(InitReport.Curve::init).toList());
     assertEquals(7, report.curves().get(0).gaps().size());
     assertTrue(report.curves().get(1).finalGap() < report.curves().get(0).finalGap());
     for (String ext : new String[] {".png", ".svg", ".pdf"}) {

@@ -96,16 +96,21 @@ class TrainCommandTest {
   void badFlagsAreUsageErrorsNamingTheValue() {
     Cli r = Cli.run("train", "--layers", "-3");
     assertEquals(2, r.code());
-    assertTrue(r.err().startsWith("train: layers must be in 0..1000, got -3"), r.err());
+    assertTrue(r.err().startsWith("train: --layers must be in 0..1000, got -3"), r.err());
     Cli epochs = Cli.run("train", "--epochs", "0");
     assertEquals(2, epochs.code());
-    assertTrue(epochs.err().startsWith("train: epochs must be >= 1, got 0"), epochs.err());
+    assertTrue(epochs.err().startsWith("train: --epochs must be in 1..1000000, got 0"),
+        epochs.err());
     Cli word = Cli.run("train", "--lr", "fast");
     assertEquals(2, word.code());
     assertEquals("train: Invalid value for option '--lr': 'fast' is not a float "
         + "(see 'orthoinit train --help')", word.err().strip());
-    Cli init = Cli.run("train", "--init", "lsuv");
+    Cli init = Cli.run("train", "--init", "orthogonal");
     assertEquals(2, init.code());
-    assertTrue(init.err().contains("unknown init 'lsuv'"), init.err());
+    assertTrue(init.err().contains("unknown init 'orthogonal', expected one of xavier, svd, lsuv"),
+        init.err());
+    Cli both = Cli.run("train", "--init", "lsuv", "--weights", "model.onnx");
+    assertEquals(2, both.code());
+    assertTrue(both.err().startsWith("train: --init lsuv replaces every kernel"), both.err());
   }
 }
