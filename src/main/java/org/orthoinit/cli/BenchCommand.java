@@ -131,7 +131,8 @@ final class BenchCommand implements Callable<Integer> {
     s.append(String.format("%6s %18s %18s %9s %8s %9s %10s%n", "layers", "real img/s (range)",
         "bare img/s (range)", "real/bare", "GFLOP/s", "of matmul", "SVD init s"));
     for (Benchmark.Depth d : r.depths()) {
-      s.append(String.format("%6d %6.1f (%4.0f-%4.0f) %6.1f (%4.0f-%4.0f) %9.3f %8.1f %8.0f%% %10s%n",
+      s.append(String.format(
+          "%6d %6.1f (%4.0f-%4.0f) %6.1f (%4.0f-%4.0f) %9.3f %8.1f %8.0f%% %10s%n",
           d.layers(), d.imagesPerSecond(), d.realPath().min(), d.realPath().max(),
           d.bareImagesPerSecond(), d.bareLoop().min(), d.bareLoop().max(), d.pipelineRatio(),
           d.gflops(), 100 * d.fractionOfMatmul(),

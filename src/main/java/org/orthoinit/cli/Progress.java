@@ -1,6 +1,7 @@
 package org.orthoinit.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.InteractiveConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -202,7 +203,7 @@ final class Progress {
     }
 
     @Override
-    public void runSetAside(java.nio.file.Path file, java.nio.file.Path moved, String why) {
+    public void runSetAside(Path file, Path moved, String why) {
       endEpochBar();
       err.println("figure7: " + why + "; moved to " + moved.getFileName()
           + ", training the run again");

@@ -7,7 +7,10 @@ import static org.orthoinit.data.Cifar10.IMAGE_BYTES;
 import static org.orthoinit.data.Cifar10.LABEL_BYTES;
 import static org.orthoinit.data.Cifar10.RECORD_BYTES;
 
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.Objects;
 
 /**
@@ -80,17 +83,14 @@ public final class Cifar10Data {
   }
 
   /**
-   * @return the number of images
-   */
-  /**
    * SHA-256 of the records in order (labels and pixels), in hex: two data sets with the same
    * fingerprint hold the same images in the same order, wherever they were read from.
    */
   public String fingerprint() {
-    java.security.MessageDigest sha;
+    MessageDigest sha;
     try {
-      sha = java.security.MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JVM has no SHA-256", e);
     }
     if (rows == null) {
@@ -100,9 +100,10 @@ public final class Cifar10Data {
         sha.update(records, r * RECORD_BYTES, RECORD_BYTES);
       }
     }
-    return java.util.HexFormat.of().formatHex(sha.digest());
+    return HexFormat.of().formatHex(sha.digest());
   }
 
+  /** The number of images. */
   public int size() {
     return size;
   }

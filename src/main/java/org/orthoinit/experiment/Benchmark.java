@@ -4,9 +4,11 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.SvdInitializer;
@@ -124,7 +126,7 @@ public final class Benchmark {
   public static Report run(Config config, Cifar10Data data, Listener listener)
       throws InitException {
     long t0 = System.nanoTime();
-    String started = java.time.Instant.now().toString();
+    String started = Instant.now().toString();
     listener.stage("matmul " + config.matmulSize() + " x " + config.matmulSize());
     Spread matmul = matmulGflops(config);
     List<Depth> depths = new ArrayList<>();
@@ -203,7 +205,7 @@ public final class Benchmark {
   static Spread matmulGflops(Config config) {
     int n = config.matmulSize();
     float[] values = new float[n * n];
-    java.util.Random random = new java.util.Random(1);
+    Random random = new Random(1);
     for (int i = 0; i < values.length; i++) {
       values[i] = random.nextFloat() - 0.5f;
     }
@@ -253,7 +255,7 @@ public final class Benchmark {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
         if (line.startsWith("VmHWM:")) {
-          String kb = line.substring(6).strip().split("\\s+")[0];
+          String kb = line.substring("VmHWM:".length()).strip().split("\\s+")[0];
           return Long.parseLong(kb) / 1024.0;
         }
       }

@@ -5,11 +5,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -276,8 +279,7 @@ public final class Figure7 {
     } catch (ExperimentException e) {
       why = e.getMessage();
     }
-    String stamp = java.time.LocalDateTime.now().format(
-        java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     for (int k = 0; ; k++) {
       Path moved = file.resolveSibling(file.getFileName() + ".rejected-" + stamp
           + (k == 0 ? "" : "-" + k));
@@ -285,7 +287,7 @@ public final class Figure7 {
         Files.move(file, moved); // never over an earlier rejected file
         listener.runSetAside(file, moved, why);
         return;
-      } catch (java.nio.file.FileAlreadyExistsException e) {
+      } catch (FileAlreadyExistsException e) {
         // the same second: take the next suffix
       }
     }

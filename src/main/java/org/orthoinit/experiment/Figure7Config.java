@@ -100,6 +100,7 @@ public record Figure7Config(String preset, List<Integer> layers, List<InitMethod
    * @param batchNorm the model has batch norm (the baseline curve; init is then Xavier)
    */
   public record Run(int layers, InitMethod init, boolean batchNorm, int repeat) {
+    /** A run of the model without batch norm. */
     public Run(int layers, InitMethod init, int repeat) {
       this(layers, init, false, repeat);
     }

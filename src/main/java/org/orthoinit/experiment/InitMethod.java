@@ -24,6 +24,7 @@ public enum InitMethod {
         return m;
       }
     }
-    throw new IllegalArgumentException("unknown init '" + s + "', expected one of xavier, svd, lsuv");
+    throw new IllegalArgumentException("unknown init '" + s
+        + "', expected one of xavier, svd, lsuv");
   }
 }

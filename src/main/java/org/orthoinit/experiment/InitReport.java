@@ -2,6 +2,7 @@ package org.orthoinit.experiment;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.Lsuv;
@@ -45,7 +46,7 @@ public record InitReport(ModelConfig model, long seed, int batch, List<Curve> cu
    * @param progress told each curve's id as it starts
    */
   public static InitReport run(ModelConfig model, Options options, long seed, int batch,
-      Cifar10Data train, int threads, java.util.function.Consumer<String> progress)
+      Cifar10Data train, int threads, Consumer<String> progress)
       throws InitException {
     int n = Math.min(batch, train.size());
     float[] images = TrainingRun.initBatch(train, n, seed);

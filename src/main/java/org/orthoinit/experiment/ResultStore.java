@@ -24,7 +24,7 @@ public final class ResultStore {
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   /**
-   * Fault injection for the kill tests: milliseconds each write waits between its synced temp
+   * Internal, for tests only. Fault injection for the kill tests: milliseconds each write waits between its synced temp
    * file and the rename, so a test can kill the process in the middle of a write. Unset: 0.
    */
   private static final long WRITE_PAUSE_MS = Long.getLong("orthoinit.test.writePauseMs", 0);

@@ -12,7 +12,6 @@ import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Parameter;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
-import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
@@ -20,6 +19,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.linalg.Qr;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt32;
 
 /**
  * Layer-sequential unit-variance initialization (Mishkin and Matas, "All you need is a good init",
@@ -150,7 +150,7 @@ public final class Lsuv {
   }
 
   /** Every axis of {@code y}, whatever its rank. */
-  private static Operand<org.tensorflow.types.TInt32> allAxes(Ops s, Operand<TFloat32> y) {
+  private static Operand<TInt32> allAxes(Ops s, Operand<TFloat32> y) {
     return s.range(s.constant(0), s.rank(y), s.constant(1));
   }
 

@@ -23,8 +23,11 @@ public final class Figures {
    * Xavier + batch norm green triangles, LSUV purple diamonds.
    */
   public static final Color XAVIER = new Color(31, 90, 200);
+  /** Orthogonal (SVD init): red. */
   public static final Color SVD = new Color(210, 40, 40);
+  /** Xavier + batch norm: green. */
   public static final Color BATCH_NORM = new Color(40, 150, 60);
+  /** LSUV: purple. */
   public static final Color LSUV = new Color(130, 60, 170);
   private static final Color OTHER = new Color(90, 90, 90);
   public static final int WIDTH = 800;
@@ -74,6 +77,7 @@ public final class Figures {
     };
   }
 
+  /** The marker of a curve: squares, circles, triangles, diamonds. */
   public static org.knowm.xchart.style.markers.Marker marker(String curve) {
     return switch (curve) {
       case "xavier" -> SeriesMarkers.SQUARE;

@@ -30,7 +30,8 @@ class Figure7CommandsTest {
     Cli r = Cli.run("plot", dir.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().startsWith("summary of 12 run(s) -> "), r.out());
-    assertTrue(r.out().contains(" 0 layers svd      : 3 run(s), epoch 4 loss 2.3018 [2.3010, 2.3025]"),
+    assertTrue(r.out().contains(
+        " 0 layers svd      : 3 run(s), epoch 4 loss 2.3018 [2.3010, 2.3025]"),
         r.out());
     for (String depth : new String[] {"0", "1"}) {
       for (String ext : new String[] {".png", ".svg", ".pdf"}) {
