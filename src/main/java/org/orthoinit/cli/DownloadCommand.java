@@ -27,9 +27,14 @@ final class DownloadCommand implements Callable<Integer> {
       + "(default: ${DEFAULT-VALUE}); http(s) or file.")
   URI url = Cifar10.URL;
 
+  /** The archive (163 MB) and the batches unpacked from it (185 MB), with room to spare. */
+  private static final long ARCHIVE_AND_BATCHES = 400L << 20;
+
   @Override
   public Integer call() throws Exception {
     Path cache = dir != null ? dir : DataOptions.defaultCache();
+    Checks.writableFolder(cache, "--dir");
+    Checks.freeSpace(cache, ARCHIVE_AND_BATCHES, "--dir");
     Path batches;
     try (Progress.Download bar = new Progress.Download(spec.commandLine().getErr())) {
       batches = new Cifar10Downloader().prepare(url, cache, bar);

@@ -45,6 +45,10 @@ final class ExportCommand implements Callable<Integer> {
       String base = weights.getFileName().toString().replaceFirst("\\.onnx$", "");
       savedModel = Path.of("models", base);
     }
+    Checks.writableParents(savedModel, onnx);
+    if (graphs != null) {
+      Checks.writableFolder(graphs, "--graphs");
+    }
     boolean fromSaved = Files.isDirectory(weights);
     TorchImport.Imported model = fromSaved ? SavedModels.read(weights) : TorchImport.read(weights);
     var out = spec.commandLine().getOut();
@@ -59,7 +63,6 @@ final class ExportCommand implements Callable<Integer> {
       out.println("wrote ONNX " + onnx);
     }
     if (graphs != null) {
-      Checks.writableFolder(graphs, "--graphs");
       out.println("wrote GraphDef " + SummaryCommand.writeGraph(model.config(), graphs,
           SummaryCommand.baseName(model.config())));
     }

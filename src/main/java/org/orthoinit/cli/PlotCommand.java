@@ -27,6 +27,8 @@ final class PlotCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Figure7.settings(dir); // a figure7 folder, or a clear error
+    Checks.writableFolder(dir, dir.toString());
     draw(dir, spec.commandLine().getOut());
     return 0;
   }

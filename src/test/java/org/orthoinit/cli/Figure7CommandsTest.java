@@ -87,7 +87,7 @@ class Figure7CommandsTest {
   void badGridFlagsAreUsageErrors() {
     Cli r = Cli.run("figure7", "--repeats", "0");
     assertEquals(2, r.code());
-    assertEquals("figure7: --repeats must be >= 1, got 0", r.err().strip());
+    assertEquals("figure7: --repeats must be in 1..1000, got 0", r.err().strip());
     Cli s = Cli.run("figure7", "--shard", "5/2");
     assertEquals(2, s.code());
     assertEquals("figure7: --shard must be K/N with 0 <= K < N, got 5/2", s.err().strip());
