@@ -17,6 +17,9 @@ import org.orthoinit.train.EpochResult;
 /** Progress bars on stderr for the listeners of the packages below, which never print. */
 final class Progress {
 
+  /** Characters of a bar in a log: room for a grid position, a run name and the loss. */
+  private static final int LOG_WIDTH = 120;
+
   /** How often a bar redraws. */
   private static final int UPDATE_MILLIS = 500;
 
@@ -28,7 +31,7 @@ final class Progress {
    */
   static ConsoleProgressBarConsumer consumer() {
     return System.console() != null ? new InteractiveConsoleProgressBarConsumer(System.err)
-        : new ConsoleProgressBarConsumer(System.err);
+        : new ConsoleProgressBarConsumer(System.err, LOG_WIDTH);
   }
 
   static ProgressBar bar(String task, long max, String unit) {
