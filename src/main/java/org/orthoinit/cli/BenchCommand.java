@@ -1,6 +1,7 @@
 package org.orthoinit.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -38,8 +39,9 @@ final class BenchCommand implements Callable<Integer> {
   Path json;
 
   @Option(names = "--data", paramLabel = "DIR",
-      description = "CIFAR-10 to train on (default: random images of the same format; speed "
-          + "does not depend on the pixels).")
+      description = "CIFAR-10 to train on (default: where 'download' put it, if it did; else "
+          + "random images of the same format: speed does not depend on the pixels, but the SVD "
+          + "initializer may fail on a deep model's random representations).")
   Path data;
 
   @Option(names = "--steps", paramLabel = "N", description = "Timed steps per repetition "
@@ -77,6 +79,9 @@ final class BenchCommand implements Callable<Integer> {
             Flags.MAX_IMAGES), base.matmulSize(),
         Flags.threads(threads));
     Path file = json != null ? json : Path.of("results", "bench", "bench.json");
+    if (data == null && Files.isDirectory(DataOptions.defaultCache())) {
+      data = DataOptions.defaultCache();
+    }
     long images = (long) config.batchSize() * Math.max(config.steps(), config.warmup());
     String flag = config.warmup() > config.steps() ? "--warmup" : "--steps";
     Cifar10Data input;
@@ -97,7 +102,9 @@ final class BenchCommand implements Callable<Integer> {
     }
     Checks.writableFolder(file.toAbsolutePath().getParent(), "--json");
     PrintWriter err = spec.commandLine().getErr();
-    Benchmark.Report report = Benchmark.run(config, input, what -> {
+    String label = data != null ? data.toString() : "random images";
+    err.println("bench: training on " + label);
+    Benchmark.Report report = Benchmark.run(config, input, label, what -> {
       err.println("bench: " + what);
       err.flush();
     });
@@ -136,7 +143,14 @@ final class BenchCommand implements Callable<Integer> {
           d.layers(), d.imagesPerSecond(), d.realPath().min(), d.realPath().max(),
           d.bareImagesPerSecond(), d.bareLoop().min(), d.bareLoop().max(), d.pipelineRatio(),
           d.gflops(), 100 * d.fractionOfMatmul(),
-          d.svdInitSeconds() == null ? "-" : String.format("%.1f", d.svdInitSeconds())));
+          d.svdInitError() != null ? "failed" : d.svdInitSeconds() == null ? "-"
+              : String.format("%.1f", d.svdInitSeconds())));
+    }
+    for (Benchmark.Depth d : r.depths()) {
+      if (d.svdInitError() != null) {
+        s.append(String.format("SVD initializer at %d layers failed: %s%n", d.layers(),
+            d.svdInitError()));
+      }
     }
     if (r.peakResidentMib() != null) {
       s.append(String.format("peak resident memory %.0f MiB; %.0f s in all%n", r.peakResidentMib(),

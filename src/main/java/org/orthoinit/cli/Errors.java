@@ -24,8 +24,10 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
   public int handleExecutionException(Exception e, CommandLine cmd,
       CommandLine.ParseResult parsed) {
     String name = cmd.getCommandName();
-    if (e instanceof TensorFlowException) {
-      // some extend IllegalArgumentException, but they are failures of a step, not of flags
+    if (e instanceof TensorFlowException
+        || e.getClass().getPackageName().equals(TensorFlowException.class.getPackageName())) {
+      // some (TFInvalidArgumentException, TFUnimplementedException) extend Java's own exceptions
+      // instead of TensorFlowException, but they are failures of a step, not of flags
       cmd.getErr().println(name + ": TensorFlow failed: " + firstLine(e.getMessage()));
       return FAILED;
     }

@@ -1,5 +1,6 @@
 package org.orthoinit.experiment;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -89,7 +90,9 @@ public final class Benchmark {
    * @param stepGflop floating-point work of one training step (3 x forward, batch images)
    * @param gflops achieved by the real path's median step
    * @param fractionOfMatmul gflops / the matmul's median
-   * @param svdInitSeconds the SVD initializer's wall time (Xavier excluded); null if skipped
+   * @param svdInitSeconds the SVD initializer's wall time (Xavier excluded); null if skipped or
+   *     failed
+   * @param svdInitError why the SVD initializer failed on this data (the other figures stand)
    */
   public record Depth(int layers,
       @JsonProperty("images_per_second") double imagesPerSecond,
@@ -101,10 +104,16 @@ public final class Benchmark {
       double gflops,
       @JsonProperty("fraction_of_matmul") double fractionOfMatmul,
       @JsonProperty("bare_loop_gflops") double bareGflops,
-      @JsonProperty("svd_init_seconds") Double svdInitSeconds) {}
+      @JsonProperty("svd_init_seconds") Double svdInitSeconds,
+      @JsonProperty("svd_init_error") @JsonInclude(JsonInclude.Include.NON_NULL)
+      String svdInitError) {}
 
-  /** Everything, as written to JSON. */
-  public record Report(Config config, String cpu, Environment environment,
+  /**
+   * Everything, as written to JSON.
+   *
+   * @param data what was trained on: a CIFAR-10 folder, or random images
+   */
+  public record Report(Config config, String data, String cpu, Environment environment,
       @JsonProperty("matmul_gflops") Spread matmulGflops, List<Depth> depths,
       @JsonProperty("peak_resident_mib") Double peakResidentMib, String started,
       double seconds) {}
@@ -119,12 +128,11 @@ public final class Benchmark {
   private Benchmark() {}
 
   /**
-   * Runs the benchmark on {@code data} (real images, or any images of the CIFAR-10 format).
-   *
-   * @throws InitException if the SVD initializer refuses the batch
+   * Runs the benchmark on {@code data} (real images, or any images of the CIFAR-10 format). A
+   * failed SVD initializer is recorded, not thrown: the speed figures stand without it.
    */
-  public static Report run(Config config, Cifar10Data data, Listener listener)
-      throws InitException {
+  public static Report run(Config config, Cifar10Data data, String dataLabel,
+      Listener listener) {
     long t0 = System.nanoTime();
     String started = Instant.now().toString();
     listener.stage("matmul " + config.matmulSize() + " x " + config.matmulSize());
@@ -133,12 +141,12 @@ public final class Benchmark {
     for (int layers : config.layers()) {
       depths.add(depth(config, layers, data, matmul.median(), listener));
     }
-    return new Report(config, cpuName(), Environment.current(config.threads()), matmul, depths,
+    return new Report(config, dataLabel, cpuName(), Environment.current(config.threads()), matmul, depths,
         peakResidentMib(), started, (System.nanoTime() - t0) / 1e9);
   }
 
   private static Depth depth(Config config, int layers, Cifar10Data data, double peak,
-      Listener listener) throws InitException {
+      Listener listener) {
     ModelConfig model = ModelConfig.of(layers);
     int b = config.batchSize();
     int needed = b * Math.max(config.steps(), config.warmup());
@@ -175,9 +183,15 @@ public final class Benchmark {
       }
     }
     Double init = null;
+    String initError = null;
     if (config.initBatch() > 0) {
       listener.stage(layers + " layers: SVD initializer on " + config.initBatch() + " images");
-      init = svdSeconds(model, data, config);
+      try {
+        init = svdSeconds(model, data, config);
+      } catch (InitException e) {
+        initError = e.getMessage();
+        listener.stage(layers + " layers: the SVD initializer failed (" + initError + ")");
+      }
     }
     double stepFlop = 3.0 * b * Summary.forwardFlops(Architecture.of(model));
     Spread realSpread = Spread.of(real);
@@ -185,7 +199,7 @@ public final class Benchmark {
     double gflops = stepFlop / 1e9 * realSpread.median() / b;
     return new Depth(layers, realSpread.median(), realSpread, bareSpread.median(), bareSpread,
         Spread.of(ratio).median(), stepFlop / 1e9, gflops, gflops / peak,
-        stepFlop / 1e9 * bareSpread.median() / b, init);
+        stepFlop / 1e9 * bareSpread.median() / b, init, initError);
   }
 
   private static double svdSeconds(ModelConfig model, Cifar10Data data, Config config)

@@ -20,7 +20,9 @@ public record GridSummary(Figure7Config config, int runs, List<String> missing,
    * @param repeats runs that finished without diverging (the curve's sample)
    * @param diverged runs that diverged: left out of the mean, counted here
    * @param gaps the orthogonality gap of the final features on the probe batch, from epoch 0 (at
-   *     init); empty for runs that did not record it
+   *     init); empty for runs that did not record it. A gap is undefined (NaN in the run file)
+   *     when the features of the whole probe batch are zero, every ReLU dead; such epochs are
+   *     left out of the mean
    */
   public record Curve(int layers, String init, int repeats, int diverged, List<Point> epochs,
       Double meanTestAccuracy, List<Point> gaps) {}
@@ -34,10 +36,15 @@ public record GridSummary(Figure7Config config, int runs, List<String> missing,
     List<Point> points = new ArrayList<>();
     for (int e = 0; ; e++) {
       int epoch = e;
-      double[] g = with.stream().flatMap(r -> r.orthogonality().stream())
-          .filter(o -> o.epoch() == epoch).mapToDouble(RunResult.Orthogonality::gap).toArray();
-      if (g.length == 0) {
+      List<RunResult.Orthogonality> at = with.stream().flatMap(r -> r.orthogonality().stream())
+          .filter(o -> o.epoch() == epoch).toList();
+      if (at.isEmpty()) {
         return points;
+      }
+      double[] g = at.stream().mapToDouble(RunResult.Orthogonality::gap)
+          .filter(Double::isFinite).toArray();
+      if (g.length == 0) {
+        continue;
       }
       Stats.Interval i = Stats.interval(g, Stats.LEVEL);
       boolean band = g.length > 1;

@@ -233,7 +233,10 @@ public final class SvdInitializer {
   private Result run(Session.Runner runner, TFloat32 x) throws InitException {
     try {
       return runner.feed(images, x).run();
-    } catch (org.tensorflow.exceptions.TensorFlowException e) {
+    } catch (org.tensorflow.exceptions.TensorFlowException
+        | org.tensorflow.exceptions.TFInvalidArgumentException e) {
+      // an eigensolver that does not converge (NaN input) reports an invalid argument, which
+      // TensorFlow Java raises as an IllegalArgumentException, not a TensorFlowException
       String first = e.getMessage() == null ? "" : e.getMessage().lines()
           .filter(l -> !l.isBlank()).findFirst().orElse("");
       throw new InitException("the decomposition failed, a representation is not finite ("

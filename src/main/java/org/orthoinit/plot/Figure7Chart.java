@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.orthoinit.experiment.Figure7Config;
 import org.orthoinit.experiment.GridSummary;
@@ -47,6 +48,7 @@ public final class Figure7Chart {
     chart.setXAxisTitle(maxRepeats > 1 ? "epochs (band: 95% t-interval of the mean over repeats)"
         : "epochs (one repeat per curve: no interval)");
     Figures.sparseIntegerTicks(chart, c.epochs(), MAX_TICK_LABELS);
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
     return chart;
   }
 
@@ -64,6 +66,7 @@ public final class Figure7Chart {
       }
     }
     chart.getStyler().setYAxisMin(0.0);
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
     return chart;
   }
 

@@ -280,4 +280,26 @@ class Figure7Test {
     assertEquals(List.of("L0_xavier_r0"), o.results().stream().map(RunResult::name).toList());
     assertTrue(Files.exists(out.resolve("runs/L0_xavier_r0.json")));
   }
+
+  @Test
+  void anUndefinedGapLeavesItsEpochOutOfTheCurveNotTheRest() throws Exception {
+    Path out = tmp.resolve("f7");
+    Figure7Config one = new Figure7Config("test", List.of(0), List.of(InitMethod.XAVIER), 1, 2,
+        30, 10, 0.001f, 30, 30, 5);
+    run(one, Shard.ALL, out);
+    RunResult r = ResultStore.readRun(Figure7.runFile(out, new Figure7Config.Run(0,
+        InitMethod.XAVIER, 0)));
+    List<RunResult.Orthogonality> gaps = new ArrayList<>(r.orthogonality());
+    RunResult.Orthogonality dead = gaps.get(1);
+    // a probe batch whose features are all zero has no gap: NaN in the run file
+    gaps.set(1, new RunResult.Orthogonality(1, Double.NaN, Double.NaN));
+    RunResult withDead = new RunResult(r.name(), r.spec(), r.data(), r.trainImages(), r.status(),
+        r.epochs(), r.testAccuracy(), r.initSeconds(), r.init(), r.lsuv(), gaps,
+        r.environment(), r.started(), r.finished());
+    GridSummary s = GridSummary.of(one, List.of(withDead));
+    assertEquals(List.of(0, 2), s.curves().get(0).gaps().stream().map(GridSummary.Point::epoch)
+        .toList());
+    assertEquals(gaps.get(2).gap(), s.curves().get(0).gaps().get(1).mean(), 1e-15);
+    assertTrue(Double.isFinite(dead.gap()));
+  }
 }

@@ -12,6 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 import org.orthoinit.TestImages;
 import org.orthoinit.model.AlexNet;
+import org.orthoinit.model.Architecture;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
 import org.tensorflow.Operand;
@@ -143,6 +144,25 @@ class SvdInitializerTest {
       InitException e = assertThrows(InitException.class,
           () -> init.initialize(new float[N * TestImages.PIXELS], N));
       assertTrue(e.getMessage().startsWith("features.6: "), e.getMessage());
+      assertTrue(e.getMessage().endsWith("nothing was assigned"), e.getMessage());
+      assertArrayEquals(before, s.read(List.of("features.6.weight")).get("features.6.weight"));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"GRAM_EIGH", "SVD"})
+  void aDecompositionThatFailsOnAnInfiniteRepresentationIsAnInitException(String decomposition) {
+    try (ModelSession s = ModelSession.open(ModelConfig.of(1), 1, 0)) {
+      Xavier.initialize(s, 3);
+      // an infinite bias before the first square conv: max pool and ReLU keep infinities (they
+      // would drop a NaN), so features.6 sees them and its decomposition cannot succeed
+      float[] inf = new float[Architecture.C2];
+      java.util.Arrays.fill(inf, Float.POSITIVE_INFINITY);
+      s.assign(java.util.Map.of("features.3.bias", inf));
+      float[] before = s.read(List.of("features.6.weight")).get("features.6.weight");
+      float[] x = TestImages.uniform(N, 4);
+      var init = new SvdInitializer(s, SvdInitializer.Decomposition.valueOf(decomposition));
+      InitException e = assertThrows(InitException.class, () -> init.initialize(x, N));
       assertTrue(e.getMessage().endsWith("nothing was assigned"), e.getMessage());
       assertArrayEquals(before, s.read(List.of("features.6.weight")).get("features.6.weight"));
     }
