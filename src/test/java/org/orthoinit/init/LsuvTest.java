@@ -196,4 +196,62 @@ class LsuvTest {
     assertThrows(IllegalArgumentException.class, () -> new Lsuv.Settings(1, 10));
     assertThrows(IllegalArgumentException.class, () -> new Lsuv.Settings(0.1, 0));
   }
+
+  /**
+   * The orthonormal start is Q sign(diag R) of the seeded Gaussian matrix: the Q with a positive R
+   * diagonal, which Gram-Schmidt gives directly. Without the sign fix, columns would come out
+   * with the signs the QR routine happens to choose.
+   */
+  @Test
+  void theOrthonormalStartIsTheGramSchmidtBasisOfTheSeededGaussian() throws InitException {
+    long seed = 9;
+    float[] x = TestImages.uniform(N, 7);
+    float[] kernel;
+    try (ModelSession s = ModelSession.open(ModelConfig.of(0), 1, 0)) {
+      Xavier.initialize(s, 3);
+      new Lsuv(s, Lsuv.PAPER).initialize(x, N, seed);
+      kernel = s.read(List.of("features.0.weight")).get("features.0.weight");
+    }
+    // features.0 is the first parameter: HWIO [3, 3, 3, 64] = [27, 64], wider than tall, so
+    // the Gaussian is [64, 27] and the kernel is its Q transposed
+    int m = 64;
+    int k = 27;
+    Random random = new Random(seed * 0x9E3779B97F4A7C15L);
+    double[][] q = new double[k][m]; // columns of the Gaussian, orthonormalized in order
+    float[] g = new float[m * k];
+    for (int i = 0; i < g.length; i++) {
+      g[i] = (float) random.nextGaussian();
+    }
+    for (int j = 0; j < k; j++) {
+      for (int i = 0; i < m; i++) {
+        q[j][i] = g[i * k + j];
+      }
+      for (int p = 0; p < j; p++) {
+        double dot = 0;
+        for (int i = 0; i < m; i++) {
+          dot += q[p][i] * q[j][i];
+        }
+        for (int i = 0; i < m; i++) {
+          q[j][i] -= dot * q[p][i];
+        }
+      }
+      double norm = 0;
+      for (int i = 0; i < m; i++) {
+        norm += q[j][i] * q[j][i];
+      }
+      for (int i = 0; i < m; i++) {
+        q[j][i] /= Math.sqrt(norm);
+      }
+    }
+    double scale = 0; // LSUV's one factor for the whole kernel: the norm of any row
+    for (int i = 0; i < m; i++) {
+      scale += (double) kernel[i] * kernel[i];
+    }
+    scale = Math.sqrt(scale);
+    for (int j = 0; j < k; j++) {
+      for (int i = 0; i < m; i++) {
+        assertEquals(q[j][i], kernel[j * m + i] / scale, 1e-4, "row " + j + ", column " + i);
+      }
+    }
+  }
 }
