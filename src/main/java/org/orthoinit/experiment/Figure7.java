@@ -16,6 +16,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.IntStream;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.SvdInitializer;
@@ -211,16 +212,18 @@ public final class Figure7 {
   }
 
   /**
-   * Trains this shard's unfinished runs, each written to {@code runs/NAME.json} when done.
+   * Trains this shard's unfinished runs, each written to {@code runs/NAME.json} when done, under
+   * the folder's lock (see {@link GridLock}); settles the folder's settings first.
    *
-   * @return the shard's results, finished before or now
+   * @return the shard's results, finished before or now, and the runs whose init failed
+   * @throws ExperimentException if another process holds these runs, or the folder holds other
+   *     settings or runs on other images
    */
   public static Outcome run(Figure7Config config, Shard shard, Path out, String dataLabel,
       Cifar10Data train, Cifar10Data test, int threads, Listener listener)
       throws IOException, ExperimentException {
     List<Figure7Config.Run> grid = config.runs();
-    List<Integer> positions = shard.of(java.util.stream.IntStream.range(0, grid.size()).boxed()
-        .toList());
+    List<Integer> positions = shard.of(IntStream.range(0, grid.size()).boxed().toList());
     Files.createDirectories(out.resolve(RUNS));
     DataPrint data = DataPrint.of(train, test);
     try (GridLock lock = GridLock.acquire(out, positions,
