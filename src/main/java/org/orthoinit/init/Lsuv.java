@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.orthoinit.model.AlexNet;
-import org.orthoinit.model.Architecture;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Parameter;
@@ -97,9 +96,7 @@ public final class Lsuv {
     this.settings = settings;
     AlexNet model = session.model();
     Ops tf = model.tf().withSubScope("lsuv");
-    images = tf.withName("images").placeholder(TFloat32.class, Placeholder.shape(
-        Shape.of(-1, Architecture.IMAGE_SIZE, Architecture.IMAGE_SIZE,
-            Architecture.IMAGE_CHANNELS)));
+    images = AlexNet.imagesPlaceholder(tf);
     Placeholder<TFloat32> scale = tf.withName("scale").placeholder(TFloat32.class,
         Placeholder.shape(Shape.scalar()));
     AlexNet.Features features = model.features(tf.withSubScope("walk"), images,
@@ -168,10 +165,10 @@ public final class Lsuv {
     long start = System.nanoTime();
     session.assign(orthonormal(seed));
     List<LayerResult> results = new ArrayList<>();
+    // the representation entering the current layer: first the images tensor, then output 0 of
+    // the Result that computed it; exactly one of the two is open, closed when the next arrives
     Result held = null;
-    TFloat32 input = TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE,
-        Architecture.IMAGE_SIZE, Architecture.IMAGE_CHANNELS),
-        DataBuffers.of(imagesNhwc, true, false));
+    TFloat32 input = ModelSession.imagesTensor(imagesNhwc, n);
     try {
       for (int i = 0; i < stages.size(); i++) {
         Stage stage = stages.get(i);

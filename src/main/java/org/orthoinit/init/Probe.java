@@ -3,13 +3,10 @@ package org.orthoinit.init;
 import java.util.ArrayList;
 import java.util.List;
 import org.orthoinit.model.AlexNet;
-import org.orthoinit.model.Architecture;
 import org.orthoinit.model.ModelSession;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
@@ -39,9 +36,7 @@ public final class Probe {
     this.session = session;
     AlexNet model = session.model();
     Ops tf = model.tf().withSubScope(scopeName);
-    images = tf.withName("images").placeholder(TFloat32.class, Placeholder.shape(
-        Shape.of(-1, Architecture.IMAGE_SIZE, Architecture.IMAGE_SIZE,
-            Architecture.IMAGE_CHANNELS)));
+    images = AlexNet.imagesPlaceholder(tf);
     AlexNet.Features f = model.features(tf, images, AlexNet.Mode.TRAIN, AlexNet::standardConv);
     for (AlexNet.Block b : f.blocks()) {
       names.add(b.conv().name());
@@ -55,9 +50,7 @@ public final class Probe {
     Session.Runner runner = session.session().runner();
     gaps.forEach(runner::fetch);
     runner.fetch(features.gramRatio()).fetch(features.gap());
-    try (TFloat32 x = TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE,
-            Architecture.IMAGE_SIZE, Architecture.IMAGE_CHANNELS),
-            DataBuffers.of(imagesNhwc, true, false));
+    try (TFloat32 x = ModelSession.imagesTensor(imagesNhwc, n);
         Result r = runner.feed(images, x).run()) {
       List<BlockGap> blocks = new ArrayList<>();
       for (int i = 0; i < names.size(); i++) {

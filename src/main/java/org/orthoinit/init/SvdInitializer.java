@@ -11,8 +11,6 @@ import org.orthoinit.model.ModelSession;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.linalg.MatMul;
@@ -88,9 +86,7 @@ public final class SvdInitializer {
     this.decomposition = decomposition;
     AlexNet model = session.model();
     Ops tf = model.tf().withSubScope("svd_init");
-    images = tf.withName("images").placeholder(TFloat32.class, Placeholder.shape(
-        Shape.of(-1, Architecture.IMAGE_SIZE, Architecture.IMAGE_SIZE,
-            Architecture.IMAGE_CHANNELS)));
+    images = AlexNet.imagesPlaceholder(tf);
     // the seed runs the model in training mode here: batch norms use batch statistics
     AlexNet.Features before = model.features(tf.withSubScope("before"), images,
         AlexNet.Mode.TRAIN, AlexNet::standardConv);
@@ -189,9 +185,7 @@ public final class SvdInitializer {
     List<BlockGap> gaps = new ArrayList<>();
     double before;
     double after;
-    try (TFloat32 x = TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE,
-            Architecture.IMAGE_SIZE, Architecture.IMAGE_CHANNELS),
-            DataBuffers.of(imagesNhwc, true, false));
+    try (TFloat32 x = ModelSession.imagesTensor(imagesNhwc, n);
         Result r = run(runner, x)) {
       int at = 0;
       for (String name : names) {

@@ -19,8 +19,6 @@ import org.tensorflow.SavedModelBundle;
 import org.tensorflow.SessionFunction;
 import org.tensorflow.Signature;
 import org.tensorflow.TensorFlow;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -149,9 +147,7 @@ public final class SavedModels {
       throw new InteropException(dir, "not a SavedModel folder (no saved_model.pb)");
     }
     try (SavedModelBundle bundle = SavedModelBundle.load(dir.toString(), SavedModelBundle.DEFAULT_TAG);
-        TFloat32 x = TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE,
-            Architecture.IMAGE_SIZE, Architecture.IMAGE_CHANNELS),
-            DataBuffers.of(imagesNhwc, true, false));
+        TFloat32 x = ModelSession.imagesTensor(imagesNhwc, n);
         Result r = bundle.function(SIGNATURE).call(Map.of(INPUT, x))) {
       TFloat32 logits = output(r, LOGITS, dir);
       TFloat32 features = output(r, FEATURES, dir);

@@ -80,9 +80,7 @@ public final class AlexNet {
       addVariable(bn.runningMean(), Shape.of(bn.channels()));
       addVariable(bn.runningVar(), Shape.of(bn.channels()));
     }
-    images = tf.withName("images").placeholder(TFloat32.class, Placeholder.shape(
-        Shape.of(-1, Architecture.IMAGE_SIZE, Architecture.IMAGE_SIZE,
-            Architecture.IMAGE_CHANNELS)));
+    images = imagesPlaceholder(tf);
   }
 
   /**
@@ -105,6 +103,13 @@ public final class AlexNet {
 
   public ModelConfig config() {
     return architecture.config();
+  }
+
+  /** A placeholder named "images" in {@code scope} for NHWC [N, 32, 32, 3] images. */
+  public static Placeholder<TFloat32> imagesPlaceholder(Ops scope) {
+    return scope.withName("images").placeholder(TFloat32.class, Placeholder.shape(
+        Shape.of(-1, Architecture.IMAGE_SIZE, Architecture.IMAGE_SIZE,
+            Architecture.IMAGE_CHANNELS)));
   }
 
   /** Images, NHWC [N, 32, 32, 3] in [0, 1]. */

@@ -156,8 +156,7 @@ public final class ModelSession implements AutoCloseable {
     for (int start = 0; start < n; start += PREDICT_CHUNK) {
       int m = Math.min(PREDICT_CHUNK, n - start);
       float[] chunk = java.util.Arrays.copyOfRange(imagesNhwc, start * pixels, (start + m) * pixels);
-      try (TFloat32 x = TFloat32.tensorOf(Shape.of(m, Architecture.IMAGE_SIZE,
-              Architecture.IMAGE_SIZE, Architecture.IMAGE_CHANNELS), DataBuffers.of(chunk, true, false));
+      try (TFloat32 x = imagesTensor(chunk, m);
           Result r = session.runner().feed(model.images(), x)
               .fetch(eval.logits()).fetch(eval.features().features()).run()) {
         ((TFloat32) r.get(0)).asRawTensor().data().asFloats()
@@ -167,6 +166,17 @@ public final class ModelSession implements AutoCloseable {
       }
     }
     return new Prediction(n, classes, logits, features);
+  }
+
+  /**
+   * The first {@code n} images of {@code imagesNhwc} (NHWC in [0, 1], possibly longer) as a
+   * [n, 32, 32, 3] tensor; the caller closes it.
+   */
+  public static TFloat32 imagesTensor(float[] imagesNhwc, int n) {
+    int pixels = Architecture.IMAGE_SIZE * Architecture.IMAGE_SIZE * Architecture.IMAGE_CHANNELS;
+    return TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE, Architecture.IMAGE_SIZE,
+        Architecture.IMAGE_CHANNELS), DataBuffers.of(imagesNhwc, true, false)
+        .narrow((long) n * pixels));
   }
 
   /** Copies a float tensor out. */

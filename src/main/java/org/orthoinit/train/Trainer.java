@@ -93,9 +93,7 @@ public final class Trainer {
    */
   public double repeatStep(float[] imagesNhwc, int[] batchLabels, int n, int count) {
     double last = Double.NaN;
-    try (TFloat32 x = TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE,
-            Architecture.IMAGE_SIZE, Architecture.IMAGE_CHANNELS),
-            DataBuffers.of(imagesNhwc, true, false).narrow((long) n * PIXELS));
+    try (TFloat32 x = ModelSession.imagesTensor(imagesNhwc, n);
         TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(batchLabels, true, false)
             .narrow(n))) {
       for (int i = 0; i < count; i++) {
@@ -114,9 +112,7 @@ public final class Trainer {
   }
 
   private double run(float[] imagesNhwc, int[] batchLabels, int n, boolean train) {
-    try (TFloat32 x = TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE,
-            Architecture.IMAGE_SIZE, Architecture.IMAGE_CHANNELS),
-            DataBuffers.of(imagesNhwc, true, false).narrow((long) n * PIXELS));
+    try (TFloat32 x = ModelSession.imagesTensor(imagesNhwc, n);
         TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(batchLabels, true, false)
             .narrow(n))) {
       Session.Runner runner = session.session().runner()

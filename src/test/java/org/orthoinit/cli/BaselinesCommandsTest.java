@@ -109,19 +109,4 @@ class BaselinesCommandsTest {
     assertEquals(0, s.code(), s.err());
     assertTrue(s.out().contains("features.9"), s.out());
   }
-
-  @Test
-  void badBaselineFlagsAreUsageErrors() throws Exception {
-    Path data = TestImages.writeDataset(tmp.resolve("cifar"), 30, 10);
-    for (String[] args : List.of(
-        new String[] {"--lsuv-tolerance", "0"}, new String[] {"--lsuv-tolerance", "1.5"},
-        new String[] {"--lsuv-iterations", "0"}, new String[] {"--level", "4"},
-        new String[] {"--lsuv-iterations", "ten"})) {
-      Cli r = Cli.run("figure7", "--preset", "smoke", "--inits", "lsuv", "--data",
-          data.toString(), "--out", tmp.resolve("bad").toString(), args[0], args[1]);
-      assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
-      assertTrue(r.lastErrLine().contains(args[0]), r.err());
-      assertTrue(!Files.exists(tmp.resolve("bad").resolve("figure7.json")), String.join(" ", args));
-    }
-  }
 }
