@@ -13,6 +13,7 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Assign;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.op.random.RandomUniform;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -186,8 +187,7 @@ public final class AlexNet {
           x = dropout(s, x, config().dropout());
         }
       } else if (layer instanceof Layer.Linear l) {
-        x = s.nn.biasAdd(s.linalg.matMul(x, variables.get(l.weight())),
-            variables.get(l.biasName()));
+        x = linear(s, x, variables.get(l.weight()), variables.get(l.biasName()), mode);
       } else if (layer instanceof Layer.Relu) {
         x = s.nn.relu(x);
       } else {
@@ -195,6 +195,23 @@ public final class AlexNet {
       }
     }
     return x;
+  }
+
+  /**
+   * x W + b for x [N, in] and W [in, out]. Training computes the product as (W^T x^T)^T: the same
+   * sums, but the gradient it gets with respect to x is then (W dy^T)^T, with the large weight
+   * as it is stored. The plain form's gradient, dy W^T, makes oneDNN transpose the weight first:
+   * 27 ms instead of 6 at 4096 x 4096 and batch 30 on 2 cores, a ninth of a 15-layer step.
+   */
+  private static Operand<TFloat32> linear(Ops s, Operand<TFloat32> x, Operand<TFloat32> w,
+      Operand<TFloat32> b, Mode mode) {
+    if (mode == Mode.EVAL) {
+      return s.nn.biasAdd(s.linalg.matMul(x, w), b);
+    }
+    Operand<TInt32> swap = s.constant(new int[] {1, 0});
+    Operand<TFloat32> yT = s.linalg.matMul(w, s.linalg.transpose(x, swap),
+        MatMul.transposeA(true));
+    return s.nn.biasAdd(s.linalg.transpose(yT, swap), b);
   }
 
   /** The convolution with the model's own kernel and bias. */
