@@ -2,7 +2,9 @@ package org.orthoinit.cli;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.orthoinit.data.ArchiveSpec;
 import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Downloader;
 import picocli.CommandLine.Command;
@@ -33,11 +35,17 @@ final class DownloadCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path cache = dir != null ? dir : DataOptions.defaultCache();
-    Checks.writableFolder(cache, "--dir");
-    Checks.freeSpace(cache, ARCHIVE_AND_BATCHES, "--dir");
+    // a complete cache needs nothing written: it may sit on a read-only or full disk
+    Optional<Path> ready = Cifar10Downloader.prepared(cache, ArchiveSpec.CIFAR10);
     Path batches;
-    try (Progress.Download bar = new Progress.Download(spec.commandLine().getErr())) {
-      batches = new Cifar10Downloader().prepare(url, cache, bar);
+    if (ready.isPresent()) {
+      batches = ready.get();
+    } else {
+      Checks.writableFolder(cache, "--dir");
+      Checks.freeSpace(cache, ARCHIVE_AND_BATCHES, "--dir");
+      try (Progress.Download bar = new Progress.Download(spec.commandLine().getErr())) {
+        batches = new Cifar10Downloader().prepare(url, cache, bar);
+      }
     }
     spec.commandLine().getOut().println("CIFAR-10 ready in " + batches);
     return 0;

@@ -112,6 +112,16 @@ public final class Cifar10Downloader {
     return extract(archive, folder, spec);
   }
 
+  /**
+   * The folder {@link #prepare} would return without downloading anything, if {@code cacheDir}
+   * already holds every file of {@code spec} with its exact size.
+   */
+  public static Optional<Path> prepared(Path cacheDir, ArchiveSpec spec) {
+    Path folder = cacheDir.resolve(spec.folderName());
+    return Files.exists(folder) && spec.problemWith(folder).isEmpty()
+        ? Optional.of(folder) : Optional.empty();
+  }
+
   private static void createFolder(Path cacheDir) throws DataException {
     if (Files.exists(cacheDir) && !Files.isDirectory(cacheDir)) {
       throw new DataException(cacheDir, "is not a folder; pass a folder for the downloaded data");

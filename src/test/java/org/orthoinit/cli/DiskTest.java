@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,6 +16,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.TestImages;
+import org.orthoinit.data.ArchiveSpec;
+import org.orthoinit.data.Cifar10;
 import org.orthoinit.experiment.ResultStore;
 
 /**
@@ -129,5 +132,28 @@ class DiskTest {
       assertTrue(r.lastErrLine().contains("Read-only file system"), r.lastErrLine());
       assertTrue(r.lastErrLine().contains(ro.toString()), r.lastErrLine());
     }
+  }
+
+  @Test
+  void aSecondDownloadNeedsNoWritableOrFreeDisk() throws Exception {
+    Path disk = mount(tmp.resolve("disk"), "1m", false);
+    Path batches = Files.createDirectories(disk.resolve(Cifar10.BATCHES_FOLDER));
+    for (var file : ArchiveSpec.CIFAR10.files().entrySet()) {
+      // sparse: a tmpfs of 1 MiB holds the six 30 MB batches of a complete cache
+      try (RandomAccessFile f = new RandomAccessFile(batches.resolve(file.getKey()).toFile(),
+          "rw")) {
+        f.setLength(file.getValue());
+      }
+    }
+    assertEquals(0, sh("mount", "-o", "remount,ro", disk.toString()));
+    Cli r = Cli.run("download", "--dir", disk.toString(), "--url", "file:/nonexistent.tar.gz");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("CIFAR-10 ready in " + batches), r.out());
+
+    // an empty read-only cache still needs writing, and is refused before any download
+    Path empty = mount(tmp.resolve("empty"), "1m", true);
+    r = Cli.run("download", "--dir", empty.toString(), "--url", "file:/nonexistent.tar.gz");
+    assertEquals(1, r.code(), r.err());
+    assertTrue(r.lastErrLine().contains("Read-only file system"), r.lastErrLine());
   }
 }
