@@ -48,7 +48,8 @@ final class CompareCommand implements Callable<Integer> {
       Flags.depths("--layers", layers);
     }
     PytorchResults.Curves theirs = PytorchResults.read(pytorch, layers);
-    GridSummary summary = Figure7.summarize(ours);
+    // reads --ours only: its summary.json is plot's and figure7's to write
+    GridSummary summary = Figure7.summary(ours);
     Comparison c = Comparison.of(summary, theirs.byDepth());
     Path dir = out != null ? out : ours;
     Checks.writableFolder(dir, "--out");

@@ -337,10 +337,15 @@ public final class Figure7 {
     return all;
   }
 
+  /** The summary of the run files in {@code out}, without writing anything. */
+  public static GridSummary summary(Path out) throws IOException, ExperimentException {
+    Figure7Config config = settings(out);
+    return GridSummary.of(config, collect(out, config));
+  }
+
   /** Rebuilds {@code summary.json} from the run files. */
   public static GridSummary summarize(Path out) throws IOException, ExperimentException {
-    Figure7Config config = settings(out);
-    GridSummary summary = GridSummary.of(config, collect(out, config));
+    GridSummary summary = summary(out);
     ResultStore.write(out.resolve(SUMMARY_FILE), summary);
     return summary;
   }

@@ -145,6 +145,12 @@ public final class PytorchResults {
             throw new InteropException(file, init.getKey() + ", " + depth.getKey()
                 + " layers, repeat " + repeat.getKey() + ": epochs are not 1.." + epochs.size());
           }
+          if (!curves.isEmpty() && curves.get(0).length != epochs.size()) {
+            throw new InteropException(file, init.getKey() + ", " + depth.getKey()
+                + " layers: repeat " + repeat.getKey() + " has " + epochs.size()
+                + " epochs, repeat " + init.getValue().firstKey() + " has "
+                + curves.get(0).length + "; every repeat needs the same epochs");
+          }
           curves.add(epochs.values().stream().mapToDouble(Double::doubleValue).toArray());
         }
         out.computeIfAbsent(depth.getKey(), k -> new LinkedHashMap<>())

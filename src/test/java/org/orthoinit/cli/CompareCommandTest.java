@@ -55,6 +55,7 @@ class CompareCommandTest {
     assertTrue(r.out().contains("1      svd         2    2.3029    2.3000"), r.out());
     assertTrue(r.out().contains("1      svd         3    2.3024         -         -  -"), r.out());
     assertTrue(Files.exists(out.resolve("compare_1.svg")));
+    assertFalse(Files.exists(ours.resolve("summary.json")), "--ours is only read");
   }
 
   @Test

@@ -83,6 +83,12 @@ class PytorchResultsTest {
         + "epoch >= 1, finite loss)", refusal("f.csv", h + "xavier,15,0,0,2.3\n"));
     assertEquals("xavier, 15 layers, repeat 0: epochs are not 1..2",
         refusal("g.csv", h + "xavier,15,0,1,2.3\nxavier,15,0,3,2.2\n"));
+    assertEquals("xavier, 15 layers: repeat 1 has 1 epochs, repeat 0 has 2; every repeat needs "
+        + "the same epochs", refusal("j.csv", h + "xavier,15,0,1,2.3\nxavier,15,0,2,2.2\n"
+        + "xavier,15,1,1,2.3\n"));
+    assertEquals("xavier, 15 layers: repeat 1 has 3 epochs, repeat 0 has 2; every repeat needs "
+        + "the same epochs", refusal("k.csv", h + "xavier,15,0,1,2.3\nxavier,15,0,2,2.2\n"
+        + "xavier,15,1,1,2.3\nxavier,15,1,2,2.2\nxavier,15,1,3,2.1\n"));
     assertEquals("holds no rows after the header", refusal("h.csv", h));
     assertEquals("line 1: expected the header init,layers,repeat,epoch,loss, got an empty file",
         refusal("i.csv", ""));
