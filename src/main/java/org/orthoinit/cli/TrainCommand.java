@@ -106,7 +106,10 @@ final class TrainCommand implements Callable<Integer> {
     RunSpec runSpec = new RunSpec(config, new TrainConfig(epochs, lr, batchSize, run.seed), init,
         trainLimit, run.initBatch, SvdInitializer.DECOMPOSITION_DEFAULT, run.threads,
         lsuv.settings(init));
-    String name = "L" + config.numLayers() + "_" + init.id() + "_s" + run.seed;
+    // L15_svd_s0; L15_xavier_level2_bn_s0 for other models, so that no run overwrites another's
+    String name = "L" + config.numLayers() + "_" + init.id()
+        + (config.level() != ModelConfig.LEVEL_DEFAULT ? "_level" + config.level() : "")
+        + (config.batchNorm() ? "_bn" : "") + "_s" + run.seed;
     Path file = out != null ? out : Path.of("results", "train", name + ".json");
     Checks.writableFolder(file.toAbsolutePath().getParent(), "--out");
     Path savedModel = saveModel == null ? null
@@ -128,6 +131,8 @@ final class TrainCommand implements Callable<Integer> {
     try (Progress.Training progress = new Progress.Training(name, spec.commandLine().getErr()) {
       @Override
       public void trained(ModelSession session, RunResult r) throws IOException {
+        // the run file first: a SavedModel that cannot be written must not cost the run
+        ResultStore.write(file, r);
         if (savedModel != null && !r.diverged()) {
           stage("writing SavedModel " + savedModel);
           SavedModels.export(session.read(session.model().variables().keySet().stream()
@@ -139,7 +144,6 @@ final class TrainCommand implements Callable<Integer> {
       result = TrainingRun.execute(name, runSpec, data.dir().toString(), train, test, start,
           progress);
     }
-    ResultStore.write(file, result);
     spec.commandLine().getOut().println(Report.oneLine(result) + " -> " + file);
     return result.diverged() ? Errors.FAILED : 0;
   }

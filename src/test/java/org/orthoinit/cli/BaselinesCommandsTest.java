@@ -83,6 +83,7 @@ class BaselinesCommandsTest {
     assertTrue(t.out().contains("LSUV: every layer at unit variance"), t.out());
     RunResult run = ResultStore.readRun(tmp.resolve("run.json"));
     assertEquals(2, run.spec().model().level());
+    assertEquals("L2_lsuv_level2_s0", run.name(), "the default file name tells the models apart");
     assertEquals(5 + 2 + 3, run.lsuv().layers().size());
 
     Path onnx = tmp.resolve("model.onnx");

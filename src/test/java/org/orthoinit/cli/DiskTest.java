@@ -156,4 +156,21 @@ class DiskTest {
     assertEquals(1, r.code(), r.err());
     assertTrue(r.lastErrLine().contains("Read-only file system"), r.lastErrLine());
   }
+
+  @Test
+  void aSavedModelThatDoesNotFitKeepsTheRunFile() throws Exception {
+    Path data = TestImages.writeDataset(tmp.resolve("cifar"), 60, 20);
+    // the run file takes kilobytes, the SavedModel 100 MB of classifier weights
+    Path disk = mount(tmp.resolve("disk"), "12m", false);
+    Path run = disk.resolve("run.json");
+    Cli r = Cli.run("train", "--layers", "0", "--epochs", "1", "--no-test", "--data",
+        data.toString(), "--out", run.toString(), "--save-model",
+        disk.resolve("model").toString());
+    assertEquals(1, r.code(), r.err());
+    assertTrue(r.lastErrLine().contains("No space left on device"), r.lastErrLine());
+    assertEquals(1, ResultStore.readRun(run).epochs().size());
+    try (var left = Files.list(disk)) {
+      assertEquals(List.of(run), left.toList(), "no half-written SavedModel");
+    }
+  }
 }
