@@ -45,6 +45,11 @@ final class ExportCommand implements Callable<Integer> {
       String base = weights.getFileName().toString().replaceFirst("\\.onnx$", "");
       savedModel = Path.of("models", base);
     }
+    if (savedModel != null && Files.exists(savedModel)) {
+      throw new IllegalArgumentException("--saved-model: " + savedModel + " exists already"
+          + (savedModel.toAbsolutePath().normalize().equals(weights.toAbsolutePath().normalize())
+              ? " (it is --weights; name another folder with --saved-model)" : ""));
+    }
     Checks.writableParents(savedModel, onnx);
     if (graphs != null) {
       Checks.writableFolder(graphs, "--graphs");

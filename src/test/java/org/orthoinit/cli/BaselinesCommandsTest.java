@@ -87,6 +87,11 @@ class BaselinesCommandsTest {
     assertEquals(5 + 2 + 3, run.lsuv().layers().size());
 
     Path onnx = tmp.resolve("model.onnx");
+    // export's default folder, models/<name>, is the SavedModel itself when it reads one there
+    Cli same = Cli.run("export", "--weights", saved.toString(), "--saved-model",
+        saved.toString());
+    assertEquals(2, same.code(), same.err());
+    assertTrue(same.lastErrLine().contains("it is --weights"), same.lastErrLine());
     Cli e = Cli.run("export", "--weights", saved.toString(), "--onnx", onnx.toString());
     assertEquals(0, e.code(), e.err());
     Path images = tmp.resolve("x.npy");
