@@ -37,7 +37,7 @@ public final class Fixtures {
     return dir().resolve(name);
   }
 
-  /** max |a - b| / max |b|: the relative error. */
+  /** max |a - b| / max |b|: the relative error every parity check uses. */
   public static double relativeError(float[] actual, float[] expected) {
     Assertions.assertEquals(expected.length, actual.length, "lengths");
     double err = 0;

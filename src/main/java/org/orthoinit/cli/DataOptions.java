@@ -20,7 +20,7 @@ final class DataOptions {
 
   @Option(names = "--data", paramLabel = "DIR",
       description = "CIFAR-10 in the binary format: a folder with data_batch_N.bin and "
-          + "test_batch.bin, or one holding cifar-10-batches-bin/ (default: ${ORTHOINIT_DATA} or "
+          + "test_batch.bin, or one holding cifar-10-batches-bin/ (default: $${ORTHOINIT_DATA} or "
           + "~/.cache/orthoinit/cifar10, where 'download' puts it).")
   Path data;
 

@@ -22,7 +22,7 @@ final class DownloadCommand implements Callable<Integer> {
   CommandSpec spec;
 
   @Option(names = "--dir", paramLabel = "DIR",
-      description = "Cache folder (default: ${ORTHOINIT_DATA} or ~/.cache/orthoinit/cifar10).")
+      description = "Cache folder (default: $${ORTHOINIT_DATA} or ~/.cache/orthoinit/cifar10).")
   Path dir;
 
   @Option(names = "--url", paramLabel = "URL", description = "Where to fetch the archive from "

@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "figure7", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Run Figure 7: extra layers x init x repeats, each trained as the seed does, "
         + "into a results folder (one JSON per finished run; a rerun skips them), then draw "
-        + "convolutional_<layers>.png/.svg/.pdf.",
+        + "convolutional_<layers> (loss) and orthogonality_<layers> (gap) as .png/.svg/.pdf.",
         "Presets: paper (15,75 layers; xavier,svd; 4 repeats; 20 epochs; 50,000 images; the "
         + "default with GPU natives), cpu (about an hour on 2 cores; the default otherwise), "
         + "smoke (a few minutes). Any flag overrides its preset value."})
@@ -48,7 +48,7 @@ final class Figure7Command implements Callable<Integer> {
       description = "Results folder (default: ${DEFAULT-VALUE}).")
   Path out;
 
-  @Option(names = "--layers", split = ",", paramLabel = "N", description = "Depths, e.g. 15,75.")
+  @Option(names = "--layers", split = ",", paramLabel = "N", description = "Depths (presets: paper 15,75; cpu 75; smoke 5).")
   List<Integer> layers;
 
   @Option(names = "--inits", split = ",", paramLabel = "INIT", converter = InitConverter.class,
@@ -68,24 +68,33 @@ final class Figure7Command implements Callable<Integer> {
   @Mixin
   LsuvOptions lsuv;
 
-  @Option(names = "--repeats", paramLabel = "N", description = "Runs per depth and init.")
+  @Option(names = "--repeats", paramLabel = "N",
+      description = "Runs per depth and init (presets: paper 4, cpu 1, smoke 2).")
   Integer repeats;
 
-  @Option(names = "--epochs", paramLabel = "N") Integer epochs;
+  @Option(names = "--epochs", paramLabel = "N",
+      description = "Passes over the training images (presets: paper 20, cpu 30, smoke 4).")
+  Integer epochs;
 
   @Option(names = "--train-limit", paramLabel = "N",
-      description = "First N training images; 0 = all.")
+      description = "First N training images; 0 = all (presets: paper all, cpu 3000, "
+          + "smoke 1500).")
   Integer trainLimit;
 
   @Option(names = "--test-limit", paramLabel = "N",
-      description = "First N test images for the accuracy; 0 = all.")
+      description = "First N test images for the accuracy; 0 = all (presets: paper all, "
+          + "cpu 2000, smoke 500).")
   Integer testLimit;
 
-  @Option(names = "--lr", paramLabel = "RATE") Float lr;
+  @Option(names = "--lr", paramLabel = "RATE",
+      description = "SGD learning rate (every preset: 0.001, the seed's).")
+  Float lr;
 
-  @Option(names = "--batch-size", paramLabel = "N") Integer batchSize;
+  @Option(names = "--batch-size", paramLabel = "N",
+      description = "Images per SGD step (every preset: 30, the seed's).")
+  Integer batchSize;
 
-  @Option(names = "--seed", paramLabel = "N", description = "Base seed; repeat r uses seed + r.")
+  @Option(names = "--seed", paramLabel = "N", description = "Base seed; repeat r uses seed + r (every preset: 0).")
   Long seed;
 
   @Option(names = "--shard", paramLabel = "K/N",

@@ -103,7 +103,8 @@ final class InitCommand implements Callable<Integer> {
       }
       if (savedModel != null) {
         SavedModels.export(session.readAll(), SavedModels.Metadata.of(model.config(),
-            "svd (" + method + " on " + images.n() + " images)", weights.toString()), savedModel);
+            method + " (" + decomposition.name().toLowerCase(java.util.Locale.ROOT) + " on "
+            + images.n() + " images)", weights.toString()), savedModel);
         spec.commandLine().getOut().println("wrote SavedModel " + savedModel);
       }
     }

@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
 /** Redraws Figure 7 from a results folder's JSON alone. */
 @Command(name = "plot", mixinStandardHelpOptions = true,
     description = "Rebuild summary.json from the run files in a figure7 results folder (from any "
-        + "number of shards) and redraw convolutional_<layers>.png/.svg/.pdf.")
+        + "number of shards) and redraw convolutional_<layers> and orthogonality_<layers> "
+        + "(.png/.svg/.pdf).")
 final class PlotCommand implements Callable<Integer> {
 
   @Spec

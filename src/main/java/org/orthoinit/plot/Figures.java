@@ -41,7 +41,7 @@ public final class Figures {
     System.setProperty("java.awt.headless", "true");
   }
 
-  /** A white chart with a legend inside and grid lines, ready for series. */
+  /** A white chart with grid lines and a legend at the top right (a chart may move it). */
   public static XYChart chart(String title, String x, String y) {
     XYChart chart = new XYChart(WIDTH, HEIGHT);
     chart.setTitle(title);

@@ -31,7 +31,7 @@ import org.tensorflow.types.TInt32;
  */
 public final class Trainer {
 
-  /** Images in one NHWC CIFAR-10 image. */
+  /** Floats in one NHWC CIFAR-10 image (32 x 32 x 3). */
   private static final int PIXELS =
       Architecture.IMAGE_SIZE * Architecture.IMAGE_SIZE * Architecture.IMAGE_CHANNELS;
 

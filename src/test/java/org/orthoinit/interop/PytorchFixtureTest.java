@@ -63,7 +63,7 @@ class PytorchFixtureTest {
     Path p = prop == null || prop.isBlank() ? null : Path.of(prop);
     Assumptions.assumeTrue(p != null && Files.isDirectory(p),
         "PyTorch fixtures not found: system property orthoinit.fixtures = " + prop
-            + " is not a folder (expected e.g. /work/shared/fixtures/pytorch); skipping");
+            + " is not a folder (set -Dorthoinit.fixtures=DIR); skipping");
     fixtures = p;
   }
 
