@@ -1,5 +1,6 @@
 package org.orthoinit.cli;
 
+import org.orthoinit.init.SvdInitializer;
 import picocli.CommandLine.Option;
 
 /** {@code --seed}, {@code --init-batch}, {@code --threads}: for commands that build a model. */
@@ -10,7 +11,8 @@ final class RunOptions {
           + "(default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--init-batch", defaultValue = "256", paramLabel = "N",
+  @Option(names = "--init-batch", defaultValue = "" + SvdInitializer.BATCH_DEFAULT,
+      paramLabel = "N",
       description = "Training images for the SVD or LSUV initializer (default: ${DEFAULT-VALUE}).")
   int initBatch;
 

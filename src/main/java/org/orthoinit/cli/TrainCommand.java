@@ -12,10 +12,11 @@ import org.orthoinit.experiment.RunResult;
 import org.orthoinit.experiment.RunSpec;
 import org.orthoinit.experiment.TrainingRun;
 import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.interop.InteropException;
 import org.orthoinit.interop.SavedModels;
 import org.orthoinit.interop.TorchImport;
-import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.ModelSession;
 import org.orthoinit.train.TrainConfig;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -51,15 +52,17 @@ final class TrainCommand implements Callable<Integer> {
   @Mixin
   LsuvOptions lsuv;
 
-  @Option(names = "--epochs", defaultValue = "20", paramLabel = "N",
+  @Option(names = "--epochs", defaultValue = "" + TrainConfig.EPOCHS_DEFAULT, paramLabel = "N",
       description = "Epochs (default: ${DEFAULT-VALUE}).")
   int epochs;
 
-  @Option(names = "--lr", defaultValue = "0.001", paramLabel = "RATE",
+  @Option(names = "--lr", defaultValue = "" + TrainConfig.LEARNING_RATE_DEFAULT,
+      paramLabel = "RATE",
       description = "SGD learning rate (default: ${DEFAULT-VALUE}).")
   float lr;
 
-  @Option(names = "--batch-size", defaultValue = "30", paramLabel = "N",
+  @Option(names = "--batch-size", defaultValue = "" + TrainConfig.BATCH_SIZE_DEFAULT,
+      paramLabel = "N",
       description = "Images per SGD step (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
@@ -135,9 +138,13 @@ final class TrainCommand implements Callable<Integer> {
         ResultStore.write(file, r);
         if (savedModel != null && !r.diverged()) {
           stage("writing SavedModel " + savedModel);
-          SavedModels.export(session.read(session.model().variables().keySet().stream()
-              .toList()), SavedModels.Metadata.of(r.spec().model(), r.spec().init().id(),
-                  "run " + r.name() + " from " + source), savedModel);
+          try {
+            SavedModels.export(session.read(session.model().variables().keySet().stream()
+                .toList()), SavedModels.Metadata.of(r.spec().model(), r.spec().init().id(),
+                    "run " + r.name() + " from " + source), savedModel);
+          } catch (InteropException e) {
+            throw new IOException(e.getMessage(), e); // one line already
+          }
         }
       }
     }) {

@@ -67,9 +67,11 @@ public final class Benchmark {
   }
 
   /** The full measurement: depths 15 and 75, batch 30, 5 x 20 timed steps each. */
-  public static final Config FULL = new Config(List.of(15, 75), 30, 5, 20, 5, 256, 4096, 0);
+  public static final Config FULL = new Config(List.of(15, 75), TrainConfig.BATCH_SIZE_DEFAULT,
+      5, 20, 5, SvdInitializer.BATCH_DEFAULT, 4096, 0);
   /** A check that the benchmark works, in seconds: it says nothing about speed. */
-  public static final Config QUICK = new Config(List.of(0), 30, 1, 2, 2, 16, 256, 0);
+  public static final Config QUICK = new Config(List.of(0), TrainConfig.BATCH_SIZE_DEFAULT, 1,
+      2, 2, 16, 256, 0);
 
   /** Median and range of repeated measurements. */
   public record Spread(double median, double min, double max, int n) {

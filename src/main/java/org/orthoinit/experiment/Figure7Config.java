@@ -4,7 +4,9 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.ArrayList;
 import java.util.List;
 import org.orthoinit.init.Lsuv;
+import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.train.TrainConfig;
 
 /**
  * The Figure 7 grid and how each of its runs trains. Everything here decides the results, so a
@@ -149,7 +151,9 @@ public record Figure7Config(String preset, List<Integer> layers, List<InitMethod
 
   /** The paper's settings, for comparison. */
   public static final Figure7Config PAPER = new Figure7Config("paper", List.of(15, 75),
-      List.of(InitMethod.XAVIER, InitMethod.SVD), 4, 20, 0, 0, 0.001f, 30, 256, 0);
+      List.of(InitMethod.XAVIER, InitMethod.SVD), 4, TrainConfig.EPOCHS_DEFAULT, 0, 0,
+      TrainConfig.LEARNING_RATE_DEFAULT, TrainConfig.BATCH_SIZE_DEFAULT,
+      SvdInitializer.BATCH_DEFAULT, 0);
 
   /**
    * How these settings are scaled down from the paper's, in words; empty when they are the

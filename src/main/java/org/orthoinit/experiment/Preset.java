@@ -1,6 +1,8 @@
 package org.orthoinit.experiment;
 
 import java.util.List;
+import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.train.TrainConfig;
 
 /** Named starting points for {@code figure7}; every value can be overridden by a flag. */
 public enum Preset {
@@ -12,10 +14,12 @@ public enum Preset {
    * have clearly parted. A 75-layer step takes ~0.7 s on such a machine.
    */
   CPU(new Figure7Config("cpu", List.of(75), List.of(InitMethod.XAVIER, InitMethod.SVD), 1,
-      30, 3000, 2000, 0.001f, 30, 256, 0)),
+      30, 3000, 2000, TrainConfig.LEARNING_RATE_DEFAULT, TrainConfig.BATCH_SIZE_DEFAULT,
+      SvdInitializer.BATCH_DEFAULT, 0)),
   /** A few minutes: a shallow model, two repeats, a first look at the pipeline and the figures. */
   SMOKE(new Figure7Config("smoke", List.of(5), List.of(InitMethod.XAVIER, InitMethod.SVD), 2, 4,
-      1500, 500, 0.001f, 30, 256, 0));
+      1500, 500, TrainConfig.LEARNING_RATE_DEFAULT, TrainConfig.BATCH_SIZE_DEFAULT,
+      SvdInitializer.BATCH_DEFAULT, 0));
 
   private final Figure7Config config;
 

@@ -1,5 +1,7 @@
 package org.orthoinit.interop;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,10 +81,28 @@ public final class OnnxExport {
         .build();
   }
 
-  /** Writes the model to {@code file} atomically. */
+  /**
+   * Writes the model to {@code file} atomically, then reads it back as {@code predict} and
+   * {@code init} would: a file whose weights do not come back bit for bit is deleted.
+   */
   public static void write(Path file, ModelConfig config, Map<String, float[]> weights)
       throws InteropException {
     OnnxModel.write(file, model(config, weights));
+    try {
+      TorchImport.Imported back = TorchImport.read(file);
+      if (!back.config().withDropout(config.dropout()).equals(config)) {
+        throw new InteropException(file, "written, it reads back as another model ("
+            + back.config() + "); not kept");
+      }
+      Weights.requireSame(file, weights, back.weights());
+    } catch (InteropException e) {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException ignored) {
+        // the error below says what went wrong; a leftover file is the lesser fault
+      }
+      throw e;
+    }
   }
 
   /** Adds the node(s) of one layer reading {@code in}; returns its output name. */

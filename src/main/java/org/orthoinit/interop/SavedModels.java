@@ -53,14 +53,33 @@ public final class SavedModels {
     }
   }
 
+  /** Images an export is checked on after it is loaded back. */
+  private static final int PROBE_IMAGES = 4;
+  /** Same graph, same weights, another session: only the order of sums may differ. */
+  private static final double LOGITS_TOLERANCE = 1e-5;
+
   private SavedModels() {}
+
+  /** Seeded images in [0, 1], NHWC. */
+  private static float[] probeImages() {
+    java.util.Random random = new java.util.Random(PROBE_IMAGES);
+    float[] x = new float[PROBE_IMAGES * Architecture.IMAGE_SIZE * Architecture.IMAGE_SIZE
+        * Architecture.IMAGE_CHANNELS];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = random.nextFloat();
+    }
+    return x;
+  }
 
   /**
    * Writes a SavedModel of {@code config} with {@code weights} (TensorFlow layout) to {@code dir},
-   * which must not exist. It is written beside {@code dir} and renamed into place when complete.
+   * which must not exist. It is written beside {@code dir}, loaded back and checked (weights bit
+   * for bit, logits of a few images through its signature), and renamed into place.
+   *
+   * @throws InteropException if what was written does not load back the same; nothing is left
    */
   public static void export(Map<String, float[]> weights, Metadata metadata, Path dir)
-      throws IOException {
+      throws IOException, InteropException {
     Path target = dir.toAbsolutePath();
     if (Files.exists(target)) {
       throw new java.nio.file.FileAlreadyExistsException(target.toString(), null,
@@ -86,6 +105,17 @@ public final class SavedModels {
       Path meta = tmp.resolve(METADATA);
       Files.createDirectories(meta.getParent());
       JSON.writeValue(meta.toFile(), metadata);
+      // load what was written: the same weights bit for bit, the same logits through the
+      // serving signature as from the session that wrote it
+      float[] probe = probeImages();
+      Prediction expected = session.predict(probe, PROBE_IMAGES);
+      Weights.requireSame(target, weights, read(tmp).weights());
+      float[] served = predict(tmp, probe, PROBE_IMAGES).logits();
+      double error = Weights.relativeError(served, expected.logits());
+      if (!(error <= LOGITS_TOLERANCE)) {
+        throw new InteropException(target, "written, its serving signature's logits differ "
+            + "from the model's by " + error + " (relative); not kept");
+      }
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       deleteTree(tmp);
