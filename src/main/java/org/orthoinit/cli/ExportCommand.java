@@ -3,6 +3,7 @@ package org.orthoinit.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.orthoinit.interop.GraphDefs;
 import org.orthoinit.interop.OnnxExport;
 import org.orthoinit.interop.SavedModels;
 import org.orthoinit.interop.TorchImport;
@@ -68,8 +69,7 @@ final class ExportCommand implements Callable<Integer> {
       out.println("wrote ONNX " + onnx);
     }
     if (graphs != null) {
-      out.println("wrote GraphDef " + SummaryCommand.writeGraph(model.config(), graphs,
-          SummaryCommand.baseName(model.config())));
+      out.println("wrote GraphDef " + GraphDefs.write(model.config(), graphs));
     }
     return 0;
   }

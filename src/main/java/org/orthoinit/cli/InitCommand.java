@@ -2,13 +2,10 @@ package org.orthoinit.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.orthoinit.experiment.PytorchInit;
 import org.orthoinit.experiment.ResultStore;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.interop.ImageArrays;
-import org.orthoinit.interop.OnnxExport;
-import org.orthoinit.interop.SavedModels;
-import org.orthoinit.interop.TorchImport;
-import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -85,28 +82,20 @@ final class InitCommand implements Callable<Integer> {
     if (savedModel != null && java.nio.file.Files.exists(savedModel)) {
       throw new IllegalArgumentException("--saved-model: " + savedModel + " exists already");
     }
-    TorchImport.Imported model = TorchImport.read(weights);
     ImageArrays.Batch images = ImageArrays.read(batch, layout);
     ImageArrays.Batch evaluate = predict == null ? null : ImageArrays.read(predict, layout);
-    SvdInitializer.Report r;
-    Prediction p = null;
-    try (ModelSession session = ModelSession.open(model.config(), 0, 0)) {
-      session.assign(model.weights());
-      spec.commandLine().getErr().printf("init: %s on %d images%n", method, images.n());
-      r = new SvdInitializer(session, decomposition).initialize(images.nhwc(), images.n());
-      if (evaluate != null) {
-        p = session.predict(evaluate.nhwc(), evaluate.n());
-      }
-      if (exportOnnx != null) {
-        OnnxExport.write(exportOnnx, model.config(), session.readAll());
-        spec.commandLine().getOut().println("wrote ONNX " + exportOnnx);
-      }
-      if (savedModel != null) {
-        SavedModels.export(session.readAll(), SavedModels.Metadata.of(model.config(),
-            method + " (" + decomposition.name().toLowerCase(java.util.Locale.ROOT) + " on "
-            + images.n() + " images)", weights.toString()), savedModel);
-        spec.commandLine().getOut().println("wrote SavedModel " + savedModel);
-      }
+    PytorchInit.Outcome done = PytorchInit.run(new PytorchInit.Options(weights, images, evaluate,
+        decomposition, exportOnnx, savedModel), stage -> {
+          spec.commandLine().getErr().println("init: " + stage);
+          spec.commandLine().getErr().flush();
+        });
+    SvdInitializer.Report r = done.report();
+    Prediction p = done.prediction();
+    if (exportOnnx != null) {
+      spec.commandLine().getOut().println("wrote ONNX " + exportOnnx);
+    }
+    if (savedModel != null) {
+      spec.commandLine().getOut().println("wrote SavedModel " + savedModel);
     }
     spec.commandLine().getOut().printf("gram ratio %.4f -> %.4f, %d layers rewritten in %.1f s%n",
         r.gramRatioBefore(), r.gramRatioAfter(), r.outputNorms().size(), r.seconds());

@@ -15,6 +15,18 @@ public final class Summary {
 
   private Summary() {}
 
+  /** The rows as aligned text, with a total line: what {@code summary} prints. */
+  public static String table(Architecture architecture) {
+    StringBuilder s = new StringBuilder();
+    String format = "%-16s %-36s %-12s %,14d%n";
+    s.append(String.format("%-16s %-36s %-12s %14s%n", "layer", "type", "output", "parameters"));
+    for (Row r : rows(architecture)) {
+      s.append(String.format(format, r.name(), r.type(), r.outputShape(), r.parameters()));
+    }
+    s.append(String.format(format, "total", "", "", totalParameters(architecture)));
+    return s.toString();
+  }
+
   /**
    * Floating-point operations of one image's forward pass: 2 per multiply-add of every convolution
    * and linear layer (the element-wise ops are a rounding error next to them). A training step

@@ -1,0 +1,67 @@
+package org.orthoinit.experiment;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.function.Consumer;
+import org.orthoinit.init.InitException;
+import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.interop.ImageArrays;
+import org.orthoinit.interop.InteropException;
+import org.orthoinit.interop.OnnxExport;
+import org.orthoinit.interop.SavedModels;
+import org.orthoinit.interop.TorchImport;
+import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Prediction;
+
+/** The paper's initializer applied to a model exported from PyTorch: evaluated, handed back. */
+public final class PytorchInit {
+
+  /**
+   * What to do.
+   *
+   * @param weights the seed's AlexNet as exported by torch.onnx.export
+   * @param batch the images the initializer walks the layers with
+   * @param evaluate images to predict after the init, or null
+   * @param exportOnnx where to write the initialized model as ONNX, or null
+   * @param savedModel where to write it as a SavedModel (must not exist), or null
+   */
+  public record Options(Path weights, ImageArrays.Batch batch, ImageArrays.Batch evaluate,
+      SvdInitializer.Decomposition decomposition, Path exportOnnx, Path savedModel) {}
+
+  /**
+   * What it did.
+   *
+   * @param prediction of {@code evaluate}, or null
+   */
+  public record Outcome(SvdInitializer.Report report, Prediction prediction) {}
+
+  private PytorchInit() {}
+
+  /**
+   * Reads the model, runs the SVD initializer on {@code batch}, predicts and writes the exports
+   * asked for; {@code progress} hears when the initializer starts.
+   */
+  public static Outcome run(Options o, Consumer<String> progress)
+      throws InteropException, InitException, IOException {
+    TorchImport.Imported model = TorchImport.read(o.weights());
+    try (ModelSession session = ModelSession.open(model.config(), 0, 0)) {
+      session.assign(model.weights());
+      progress.accept("svd on " + o.batch().n() + " images");
+      SvdInitializer.Report report = new SvdInitializer(session, o.decomposition())
+          .initialize(o.batch().nhwc(), o.batch().n());
+      Prediction prediction = o.evaluate() == null ? null
+          : session.predict(o.evaluate().nhwc(), o.evaluate().n());
+      if (o.exportOnnx() != null) {
+        OnnxExport.write(o.exportOnnx(), model.config(), session.readAll());
+      }
+      if (o.savedModel() != null) {
+        String init = "svd (" + o.decomposition().name().toLowerCase(Locale.ROOT) + " on "
+            + o.batch().n() + " images)";
+        SavedModels.export(session.readAll(), SavedModels.Metadata.of(model.config(), init,
+            o.weights().toString()), o.savedModel());
+      }
+      return new Outcome(report, prediction);
+    }
+  }
+}
