@@ -165,10 +165,10 @@ public final class Benchmark {
       // one epoch over `steps` batches is the real path: shuffle, copy, feed, step, loss
       Trainer trainer = new Trainer(session, new TrainConfig(1, TrainConfig.LEARNING_RATE_DEFAULT,
           b, 0));
-      float[] images = new float[b * TrainingRun.PIXELS];
+      float[] images = new float[b * Architecture.IMAGE_FLOATS];
       int[] labels = new int[b];
       for (int j = 0; j < b; j++) {
-        data.copyImageNhwc(j, images, j * TrainingRun.PIXELS);
+        data.copyImageNhwc(j, images, j * Architecture.IMAGE_FLOATS);
         labels[j] = data.label(j);
       }
       listener.stage(layers + " layers: warm-up");

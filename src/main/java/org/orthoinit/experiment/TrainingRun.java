@@ -25,9 +25,6 @@ public final class TrainingRun {
   /** Makes the probe batch differ from the initializer's batch of the same seed. */
   private static final long PROBE_SALT = 0x9E37_79B9L;
 
-  static final int PIXELS =
-      Architecture.IMAGE_SIZE * Architecture.IMAGE_SIZE * Architecture.IMAGE_CHANNELS;
-
   /** What a run reports while it works, besides training progress. */
   public interface Listener extends TrainListener {
     Listener NONE = new Listener() {};
@@ -142,13 +139,13 @@ public final class TrainingRun {
       order[i] = i;
     }
     Random random = new Random(seed ^ 0x5EED_1A17L);
-    float[] out = new float[n * PIXELS];
+    float[] out = new float[n * Architecture.IMAGE_FLOATS];
     for (int i = 0; i < n; i++) {
       int j = i + random.nextInt(order.length - i); // partial Fisher-Yates
       int t = order[i];
       order[i] = order[j];
       order[j] = t;
-      data.copyImageNhwc(order[i], out, i * PIXELS);
+      data.copyImageNhwc(order[i], out, i * Architecture.IMAGE_FLOATS);
     }
     return out;
   }

@@ -63,8 +63,7 @@ public final class SavedModels {
   /** Seeded images in [0, 1], NHWC. */
   private static float[] probeImages() {
     java.util.Random random = new java.util.Random(PROBE_IMAGES);
-    float[] x = new float[PROBE_IMAGES * Architecture.IMAGE_SIZE * Architecture.IMAGE_SIZE
-        * Architecture.IMAGE_CHANNELS];
+    float[] x = new float[PROBE_IMAGES * Architecture.IMAGE_FLOATS];
     for (int i = 0; i < x.length; i++) {
       x[i] = random.nextFloat();
     }

@@ -13,6 +13,8 @@ public record Architecture(ModelConfig config, List<Layer> features, List<Layer>
   /** CIFAR-10 images: 32 x 32 RGB. */
   public static final int IMAGE_SIZE = 32;
   public static final int IMAGE_CHANNELS = 3;
+  /** Float values of one image, [32, 32, 3] NHWC. */
+  public static final int IMAGE_FLOATS = IMAGE_SIZE * IMAGE_SIZE * IMAGE_CHANNELS;
   /** The seed's filter counts. */
   public static final int C1 = 64;
   public static final int C2 = 192;

@@ -145,7 +145,7 @@ public final class ModelSession implements AutoCloseable {
    * Logits and flattened features of {@code n} images given NHWC in [0, 1], in evaluation mode.
    */
   public Prediction predict(float[] imagesNhwc, int n) {
-    int pixels = Architecture.IMAGE_SIZE * Architecture.IMAGE_SIZE * Architecture.IMAGE_CHANNELS;
+    int pixels = Architecture.IMAGE_FLOATS;
     if (imagesNhwc.length != (long) n * pixels) {
       throw new IllegalArgumentException(
           "expected " + n + " x " + pixels + " image values, got " + imagesNhwc.length);
@@ -173,7 +173,7 @@ public final class ModelSession implements AutoCloseable {
    * [n, 32, 32, 3] tensor; the caller closes it.
    */
   public static TFloat32 imagesTensor(float[] imagesNhwc, int n) {
-    int pixels = Architecture.IMAGE_SIZE * Architecture.IMAGE_SIZE * Architecture.IMAGE_CHANNELS;
+    int pixels = Architecture.IMAGE_FLOATS;
     return TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE, Architecture.IMAGE_SIZE,
         Architecture.IMAGE_CHANNELS), DataBuffers.of(imagesNhwc, true, false)
         .narrow((long) n * pixels));

@@ -31,10 +31,6 @@ import org.tensorflow.types.TInt32;
  */
 public final class Trainer {
 
-  /** Floats in one NHWC CIFAR-10 image (32 x 32 x 3). */
-  private static final int PIXELS =
-      Architecture.IMAGE_SIZE * Architecture.IMAGE_SIZE * Architecture.IMAGE_CHANNELS;
-
   /** What {@link #train} produced. */
   public record Outcome(List<EpochResult> epochs, boolean diverged) {}
 
@@ -149,7 +145,7 @@ public final class Trainer {
     int[] order = shuffle(data.size(), config.seed(), epoch);
     int b = config.batchSize();
     int batches = (data.size() + b - 1) / b;
-    float[] images = new float[b * PIXELS];
+    float[] images = new float[b * Architecture.IMAGE_FLOATS];
     int[] batchLabels = new int[b];
     double sum = 0;
     listener.epochStarted(epoch, batches);
@@ -158,7 +154,7 @@ public final class Trainer {
       int n = Math.min(b, data.size() - i * b);
       for (int j = 0; j < n; j++) {
         int index = order[i * b + j];
-        data.copyImageNhwc(index, images, j * PIXELS);
+        data.copyImageNhwc(index, images, j * Architecture.IMAGE_FLOATS);
         batchLabels[j] = data.label(index);
       }
       double batchLoss = step(images, batchLabels, n);
@@ -191,12 +187,12 @@ public final class Trainer {
   public double accuracy(Cifar10Data data) {
     int correct = 0;
     int chunk = ModelSession.PREDICT_CHUNK;
-    float[] images = new float[chunk * PIXELS];
+    float[] images = new float[chunk * Architecture.IMAGE_FLOATS];
     for (int start = 0; start < data.size(); start += chunk) {
       int n = Math.min(chunk, data.size() - start);
-      float[] batch = n == chunk ? images : new float[n * PIXELS];
+      float[] batch = n == chunk ? images : new float[n * Architecture.IMAGE_FLOATS];
       for (int j = 0; j < n; j++) {
-        data.copyImageNhwc(start + j, batch, j * PIXELS);
+        data.copyImageNhwc(start + j, batch, j * Architecture.IMAGE_FLOATS);
       }
       Prediction p = session.predict(batch, n);
       int[] predicted = p.argmax();
