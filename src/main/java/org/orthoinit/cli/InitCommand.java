@@ -85,18 +85,20 @@ final class InitCommand implements Callable<Integer> {
     ImageArrays.Batch images = ImageArrays.read(batch, layout);
     ImageArrays.Batch evaluate = predict == null ? null : ImageArrays.read(predict, layout);
     PytorchInit.Outcome done = PytorchInit.run(new PytorchInit.Options(weights, images, evaluate,
-        decomposition, exportOnnx, savedModel), stage -> {
-          spec.commandLine().getErr().println("init: " + stage);
-          spec.commandLine().getErr().flush();
+        decomposition, exportOnnx, savedModel), new PytorchInit.Listener() {
+          @Override
+          public void stage(String stage) {
+            spec.commandLine().getErr().println("init: " + stage);
+            spec.commandLine().getErr().flush();
+          }
+
+          @Override
+          public void wrote(String what, Path file) {
+            spec.commandLine().getOut().println("wrote " + what + " " + file);
+          }
         });
     SvdInitializer.Report r = done.report();
     Prediction p = done.prediction();
-    if (exportOnnx != null) {
-      spec.commandLine().getOut().println("wrote ONNX " + exportOnnx);
-    }
-    if (savedModel != null) {
-      spec.commandLine().getOut().println("wrote SavedModel " + savedModel);
-    }
     spec.commandLine().getOut().printf("gram ratio %.4f -> %.4f, %d layers rewritten in %.1f s%n",
         r.gramRatioBefore(), r.gramRatioAfter(), r.outputNorms().size(), r.seconds());
     if (report != null) {

@@ -84,7 +84,8 @@ final class TrainCommand implements Callable<Integer> {
   Path saveModel;
 
   @Option(names = "--out", paramLabel = "FILE.json",
-      description = "Run JSON (default: results/train/L<layers>_<init>_s<seed>.json).")
+      description = "Run JSON (default: results/train/<run name>.json, the run name being "
+          + "L<layers>_<init>[_level2][_bn]_s<seed>).")
   Path out;
 
   @Override

@@ -3,7 +3,6 @@ package org.orthoinit.experiment;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.function.Consumer;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.interop.ImageArrays;
@@ -36,30 +35,40 @@ public final class PytorchInit {
    */
   public record Outcome(SvdInitializer.Report report, Prediction prediction) {}
 
+  /** Hears the stages and each file as soon as it is written. */
+  public interface Listener {
+    void stage(String stage);
+
+    /** {@code what} is "ONNX" or "SavedModel". */
+    void wrote(String what, Path file);
+  }
+
   private PytorchInit() {}
 
   /**
    * Reads the model, runs the SVD initializer on {@code batch}, predicts and writes the exports
-   * asked for; {@code progress} hears when the initializer starts.
+   * asked for.
    */
-  public static Outcome run(Options o, Consumer<String> progress)
+  public static Outcome run(Options o, Listener listener)
       throws InteropException, InitException, IOException {
     TorchImport.Imported model = TorchImport.read(o.weights());
     try (ModelSession session = ModelSession.open(model.config(), 0, 0)) {
       session.assign(model.weights());
-      progress.accept("svd on " + o.batch().n() + " images");
+      listener.stage("svd on " + o.batch().n() + " images");
       SvdInitializer.Report report = new SvdInitializer(session, o.decomposition())
           .initialize(o.batch().nhwc(), o.batch().n());
       Prediction prediction = o.evaluate() == null ? null
           : session.predict(o.evaluate().nhwc(), o.evaluate().n());
       if (o.exportOnnx() != null) {
         OnnxExport.write(o.exportOnnx(), model.config(), session.readAll());
+        listener.wrote("ONNX", o.exportOnnx());
       }
       if (o.savedModel() != null) {
         String init = "svd (" + o.decomposition().name().toLowerCase(Locale.ROOT) + " on "
             + o.batch().n() + " images)";
         SavedModels.export(session.readAll(), SavedModels.Metadata.of(model.config(), init,
             o.weights().toString()), o.savedModel());
+        listener.wrote("SavedModel", o.savedModel());
       }
       return new Outcome(report, prediction);
     }

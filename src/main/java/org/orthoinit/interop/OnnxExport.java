@@ -3,9 +3,11 @@ package org.orthoinit.interop;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import org.orthoinit.interop.onnx.AttributeProto;
 import org.orthoinit.interop.onnx.GraphProto;
 import org.orthoinit.interop.onnx.ModelProto;
@@ -82,26 +84,35 @@ public final class OnnxExport {
   }
 
   /**
-   * Writes the model to {@code file} atomically, then reads it back as {@code predict} and
-   * {@code init} would: a file whose weights do not come back bit for bit is deleted.
+   * Writes the model to {@code file}: first to a temporary file beside it, which is read back as
+   * {@code predict} and {@code init} would read it and must give the same weights bit for bit,
+   * then renamed over {@code file}. When the check fails, {@code file} is left as it was.
    */
   public static void write(Path file, ModelConfig config, Map<String, float[]> weights)
       throws InteropException {
-    OnnxModel.write(file, model(config, weights));
+    Path target = file.toAbsolutePath();
+    Path tmp = target.resolveSibling("." + target.getFileName() + "."
+        + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".check");
     try {
-      TorchImport.Imported back = TorchImport.read(file);
-      if (!back.config().withDropout(config.dropout()).equals(config)) {
-        throw new InteropException(file, "written, it reads back as another model ("
-            + back.config() + "); not kept");
-      }
-      Weights.requireSame(file, weights, back.weights());
-    } catch (InteropException e) {
       try {
-        Files.deleteIfExists(file);
-      } catch (IOException ignored) {
-        // the error below says what went wrong; a leftover file is the lesser fault
+        OnnxModel.write(tmp, model(config, weights));
+      } catch (InteropException e) {
+        throw new InteropException(file, Weights.fault(tmp, e), e);
       }
-      throw e;
+      try {
+        Weights.requireSame(file, weights, TorchImport.read(tmp).weights());
+      } catch (InteropException e) {
+        throw e.file() != null && e.file().equals(tmp) ? Weights.notKept(file, tmp, e) : e;
+      }
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new InteropException(file, "cannot write: " + InteropException.describe(e), e);
+    } finally {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException ignored) {
+        // nothing to report beyond the fault already on its way; a hidden file may stay
+      }
     }
   }
 

@@ -108,11 +108,16 @@ public final class SavedModels {
       // serving signature as from the session that wrote it
       float[] probe = probeImages();
       Prediction expected = session.predict(probe, PROBE_IMAGES);
-      Weights.requireSame(target, weights, read(tmp).weights());
-      float[] served = predict(tmp, probe, PROBE_IMAGES).logits();
+      float[] served;
+      try {
+        Weights.requireSame(dir, weights, read(tmp).weights());
+        served = predict(tmp, probe, PROBE_IMAGES).logits();
+      } catch (InteropException e) {
+        throw e.file() != null && e.file().equals(tmp) ? Weights.notKept(dir, tmp, e) : e;
+      }
       double error = Weights.relativeError(served, expected.logits());
       if (!(error <= LOGITS_TOLERANCE)) {
-        throw new InteropException(target, "written, its serving signature's logits differ "
+        throw new InteropException(dir, "written, its serving signature's logits differ "
             + "from the model's by " + error + " (relative); not kept");
       }
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);

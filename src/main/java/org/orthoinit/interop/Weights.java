@@ -29,7 +29,26 @@ final class Weights {
     }
   }
 
-  /** max |a - b| / max |b|; NaN if the lengths differ or anything is not finite. */
+  /**
+   * A failed read-back of the temporary copy {@code tmp}, reported against {@code target}: the
+   * user never named the temporary file, and it is gone by the time they read the message.
+   */
+  static InteropException notKept(Path target, Path tmp, InteropException e) {
+    return new InteropException(target, "written, it does not read back (" + fault(tmp, e)
+        + "); not kept", e);
+  }
+
+  /** The fault of {@code e} without the temporary file's name that starts its message. */
+  static String fault(Path tmp, InteropException e) {
+    String fault = e.getMessage();
+    String prefix = tmp + ": ";
+    return fault.startsWith(prefix) ? fault.substring(prefix.length()) : fault;
+  }
+
+  /**
+   * max |a - b| / max |b|, or |a - b| when b is all zeros; NaN if the lengths differ. A NaN or an
+   * infinity in the values gives NaN or infinity, never a small error.
+   */
   static double relativeError(float[] a, float[] b) {
     if (a.length != b.length) {
       return Double.NaN;

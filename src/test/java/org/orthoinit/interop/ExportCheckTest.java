@@ -2,7 +2,6 @@ package org.orthoinit.interop;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,7 +33,13 @@ class ExportCheckTest {
         e.getMessage());
     e = assertThrows(InteropException.class, () -> Weights.requireSame(file, written, Map.of()));
     assertEquals(file + ": written, it reads back without a; not kept", e.getMessage());
+    // a fault of the temporary copy is told against the file the user named
+    Path copy = tmp.resolve(".m.onnx.1a2b.check");
+    assertEquals(file + ": written, it does not read back (truncated); not kept",
+        Weights.notKept(file, copy, new InteropException(copy, "truncated")).getMessage());
     assertEquals(0.5, Weights.relativeError(new float[] {1f, 3f}, new float[] {1f, 2f}));
+    assertEquals(Double.POSITIVE_INFINITY,
+        Weights.relativeError(new float[] {Float.POSITIVE_INFINITY}, new float[] {1f}));
     assertTrue(Double.isNaN(Weights.relativeError(new float[] {Float.NaN}, new float[] {1f})));
   }
 
@@ -49,16 +54,24 @@ class ExportCheckTest {
     SavedModels.export(weights, SavedModels.Metadata.of(config, "xavier", "test"), saved);
     assertTrue(SavedModels.isSavedModel(saved));
 
-    // a weight the architecture has no place for cannot come back from the file
+    // level and batch norm live in the extra layers: with none, the file cannot say them, and
+    // the weights alone are checked
+    ModelConfig bare = new ModelConfig(0, 2, true, ModelConfig.DROPOUT_DEFAULT,
+        ModelConfig.CLASSES_DEFAULT);
+    Path bareOnnx = tmp.resolve("bare.onnx");
+    OnnxExport.write(bareOnnx, bare, Xavier.values(Architecture.of(bare), 3));
+
+    // a weight the architecture has no place for cannot come back from the file, and the file
+    // that was there before stays as it was
     Map<String, float[]> extra = new LinkedHashMap<>(weights);
     extra.put("features.99.weight", new float[] {1f});
-    Path lossy = tmp.resolve("lossy.onnx");
+    Path lossy = Files.writeString(tmp.resolve("lossy.onnx"), "an earlier file");
     var e = assertThrows(InteropException.class, () -> OnnxExport.write(lossy, config, extra));
     assertEquals(lossy + ": written, it reads back without features.99.weight; not kept",
         e.getMessage());
-    assertFalse(Files.exists(lossy));
+    assertEquals("an earlier file", Files.readString(lossy));
     try (var left = Files.list(tmp)) {
-      assertEquals(2, left.count(), "only ok.onnx and saved: no temporary files");
+      assertEquals(4, left.count(), "ok.onnx, saved, bare.onnx, lossy.onnx: no temporary files");
     }
   }
 }
