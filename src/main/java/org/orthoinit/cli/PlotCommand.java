@@ -41,11 +41,16 @@ final class PlotCommand implements Callable<Integer> {
         s.missing().isEmpty() ? "" : ", " + s.missing().size() + " missing", dir.resolve(
             Figure7.SUMMARY_FILE));
     for (GridSummary.Curve c : s.curves()) {
+      String diverged = c.diverged() == 0 ? ""
+          : ", " + c.diverged() + " diverged (left out of the curve)";
       if (!c.epochs().isEmpty()) {
         GridSummary.Point last = c.epochs().get(c.epochs().size() - 1);
-        o.printf("  %2d layers %-9s: %d run(s), epoch %d loss %.4f%s%n", c.layers(), c.init(),
+        o.printf("  %2d layers %-9s: %d run(s), epoch %d loss %.4f%s%s%n", c.layers(), c.init(),
             c.repeats(), last.epoch(), last.mean(), last.lower() == null ? ""
-                : String.format(" [%.4f, %.4f]", last.lower(), last.upper()));
+                : String.format(" [%.4f, %.4f]", last.lower(), last.upper()), diverged);
+      } else if (c.diverged() > 0) {
+        o.printf("  %2d layers %-9s: every run diverged (%d)%n", c.layers(), c.init(),
+            c.diverged());
       }
     }
     figures.stream().filter(p -> p.toString().endsWith(".png"))

@@ -46,6 +46,24 @@ class Figure7CommandsTest {
   }
 
   @Test
+  void plotCountsDivergedRunsApart() throws Exception {
+    Path dir = fixture();
+    for (String run : new String[] {"L0_xavier_r2", "L1_xavier_r0", "L1_xavier_r1",
+        "L1_xavier_r2"}) {
+      Path file = dir.resolve("runs").resolve(run + ".json");
+      var json = (com.fasterxml.jackson.databind.node.ObjectNode) ResultStore.JSON.readTree(
+          file.toFile());
+      json.put("status", "diverged");
+      ResultStore.JSON.writeValue(file.toFile(), json);
+    }
+    Cli r = Cli.run("plot", dir.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains(" 0 layers xavier   : 2 run(s), epoch 4 loss ")
+        && r.out().contains(", 1 diverged (left out of the curve)"), r.out());
+    assertTrue(r.out().contains(" 1 layers xavier   : every run diverged (3)"), r.out());
+  }
+
+  @Test
   void plotOnAFolderWithoutResultsSaysSo() {
     Cli r = Cli.run("plot", tmp.toString());
     assertEquals(1, r.code());
