@@ -48,7 +48,8 @@ final class Figure7Command implements Callable<Integer> {
       description = "Results folder (default: ${DEFAULT-VALUE}).")
   Path out;
 
-  @Option(names = "--layers", split = ",", paramLabel = "N", description = "Depths (presets: paper 15,75; cpu 75; smoke 5).")
+  @Option(names = "--layers", split = ",", paramLabel = "N",
+      description = "Depths (presets: paper 15,75; cpu 75; smoke 5).")
   List<Integer> layers;
 
   @Option(names = "--inits", split = ",", paramLabel = "INIT", converter = InitConverter.class,
@@ -94,7 +95,8 @@ final class Figure7Command implements Callable<Integer> {
       description = "Images per SGD step (every preset: 30, the seed's).")
   Integer batchSize;
 
-  @Option(names = "--seed", paramLabel = "N", description = "Base seed; repeat r uses seed + r (every preset: 0).")
+  @Option(names = "--seed", paramLabel = "N",
+      description = "Base seed; repeat r uses seed + r (every preset: 0).")
   Long seed;
 
   @Option(names = "--shard", paramLabel = "K/N",
