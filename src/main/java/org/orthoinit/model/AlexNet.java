@@ -245,9 +245,19 @@ public final class AlexNet {
         c.bias() ? variables.get(c.biasName()) : null);
   }
 
-  private static Operand<TFloat32> maxPool(Ops s, Operand<TFloat32> x) {
-    return s.nn.maxPool(x, s.constant(new int[] {1, 2, 2, 1}), s.constant(new int[] {1, 2, 2, 1}),
-        "VALID");
+  /**
+   * 2x2 max pooling at stride 2. Built as TensorFlow's MaxPool with ksize and strides as
+   * attributes: oneDNN replaces that op (and its gradient) with its own, while the MaxPoolV2 that
+   * the Java API builds from operand inputs stays on TensorFlow's slower kernels.
+   */
+  static Operand<TFloat32> maxPool(Ops s, Operand<TFloat32> x) {
+    return s.scope().opBuilder("MaxPool", "MaxPool")
+        .addInput(x.asOutput())
+        .setAttr("ksize", new long[] {1, 2, 2, 1})
+        .setAttr("strides", new long[] {1, 2, 2, 1})
+        .setAttr("padding", "VALID")
+        .build()
+        .<TFloat32>output(0);
   }
 
   private Operand<TFloat32> batchNorm(Ops s, Layer.BatchNorm bn, Operand<TFloat32> x, Mode mode,
