@@ -4,17 +4,29 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
+import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.model.Architecture;
 
 /** Seeded synthetic images and CIFAR-10 batch files for tests. */
 public final class TestImages {
 
-  public static final int PIXELS =
-      Architecture.IMAGE_SIZE * Architecture.IMAGE_SIZE * Architecture.IMAGE_CHANNELS;
+  public static final int PIXELS = Architecture.IMAGE_FLOATS;
   /** Bytes of one CIFAR-10 record: a label, then 3072 pixels. */
   public static final int RECORD = 1 + PIXELS;
 
   private TestImages() {}
+
+  /** {@code n} images of random bytes in memory, labels i % 10. */
+  public static Cifar10Data randomData(int n, long seed) {
+    Random r = new Random(seed);
+    byte[] pixels = new byte[n * PIXELS];
+    byte[] labels = new byte[n];
+    r.nextBytes(pixels);
+    for (int i = 0; i < n; i++) {
+      labels[i] = (byte) (i % 10);
+    }
+    return Cifar10Data.of(pixels, labels);
+  }
 
   /** {@code n} NHWC images with uniform pixels in [0, 1]. */
   public static float[] uniform(int n, long seed) {

@@ -1,15 +1,15 @@
 package org.orthoinit.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.orthoinit.data.ArchiveSpec;
 import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.data.Cifar10Downloader;
 import org.orthoinit.experiment.Benchmark;
 import org.orthoinit.experiment.ResultStore;
-import org.orthoinit.model.ModelConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -79,23 +79,24 @@ final class BenchCommand implements Callable<Integer> {
             Flags.MAX_IMAGES), base.matmulSize(),
         Flags.threads(threads));
     Path file = json != null ? json : Path.of("results", "bench", "bench.json");
-    if (data == null && Files.isDirectory(DataOptions.defaultCache())) {
+    // only a complete cache: a failed download leaves the folder behind
+    if (data == null && Cifar10Downloader.prepared(DataOptions.defaultCache(),
+        ArchiveSpec.CIFAR10).isPresent()) {
       data = DataOptions.defaultCache();
     }
-    long images = (long) config.batchSize() * Math.max(config.steps(), config.warmup());
-    String flag = config.warmup() > config.steps() ? "--warmup" : "--steps";
+    // the timed epoch reads steps x batch images; warm-up repeats one batch
+    long images = (long) config.batchSize() * config.steps();
     Cifar10Data input;
     if (data != null) {
       input = Cifar10.load(data, Cifar10.Split.TRAIN);
       if (input.size() < images) {
-        throw new IllegalArgumentException(String.format("%s: %d steps of %d images need "
-            + "%,d training images, %s has %,d", flag, Math.max(config.steps(), config.warmup()),
-            config.batchSize(), images, data, input.size()));
+        throw new IllegalArgumentException(String.format("--steps: %d steps of %d images need "
+            + "%,d training images, %s has %,d", config.steps(), config.batchSize(), images,
+            data, input.size()));
       }
     } else if (images > Flags.MAX_IMAGES) {
-      throw new IllegalArgumentException(String.format("%s: %d steps of %d random images "
-          + "would need %,d of them; at most %,d (use --data for more)", flag,
-          Math.max(config.steps(), config.warmup()), config.batchSize(), images,
+      throw new IllegalArgumentException(String.format("--steps: %d steps of %d random images "
+          + "would need %,d of them; at most %,d", config.steps(), config.batchSize(), images,
           Flags.MAX_IMAGES));
     } else {
       input = random((int) Math.max(images, config.initBatch()));
@@ -122,7 +123,7 @@ final class BenchCommand implements Callable<Integer> {
     byte[] labels = new byte[n];
     r.nextBytes(pixels);
     for (int i = 0; i < n; i++) {
-      labels[i] = (byte) r.nextInt(ModelConfig.CLASSES_DEFAULT);
+      labels[i] = (byte) r.nextInt(Cifar10.CLASSES);
     }
     return Cifar10Data.of(pixels, labels);
   }

@@ -152,7 +152,7 @@ final class Figure7Command implements Callable<Integer> {
       outcome.failures().forEach(f -> err.println("figure7: " + f));
       err.println("figure7: " + outcome.failures().size() + " run(s) could not be initialized; "
           + "the others are in " + out);
-      return 1;
+      return Errors.FAILED;
     }
     return 0;
   }

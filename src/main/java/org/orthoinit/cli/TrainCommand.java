@@ -110,7 +110,8 @@ final class TrainCommand implements Callable<Integer> {
     RunSpec runSpec = new RunSpec(config, new TrainConfig(epochs, lr, batchSize, run.seed), init,
         trainLimit, run.initBatch, SvdInitializer.DECOMPOSITION_DEFAULT, run.threads,
         lsuv.settings(init));
-    // L15_svd_s0; L15_xavier_level2_bn_s0 for other models, so that no run overwrites another's
+    // L15_svd_s0; L15_xavier_level2_bn_s0 for the level-2 and batch-norm models, so that runs of
+    // different models do not share a file (other settings do: --out names a file of its own)
     String name = "L" + config.numLayers() + "_" + init.id()
         + (config.level() != ModelConfig.LEVEL_DEFAULT ? "_level" + config.level() : "")
         + (config.batchNorm() ? "_bn" : "") + "_s" + run.seed;

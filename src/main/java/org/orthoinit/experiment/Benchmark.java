@@ -151,7 +151,7 @@ public final class Benchmark {
       Listener listener) {
     ModelConfig model = ModelConfig.of(layers);
     int b = config.batchSize();
-    int needed = b * Math.max(config.steps(), config.warmup());
+    int needed = b * config.steps(); // warm-up repeats one batch
     if (data.size() < needed) {
       throw new IllegalArgumentException("the benchmark needs " + needed + " images, the data has "
           + data.size());

@@ -25,6 +25,25 @@ final class AtomicFiles {
     void writeTo(FileChannel channel) throws IOException;
   }
 
+  /** Inspects the written temporary file before it replaces the target. */
+  @FunctionalInterface
+  interface Check {
+    void verify(Path written) throws InteropException;
+  }
+
+  /** A {@link Check} refused the written file; the target was left as it was. */
+  static final class Refused extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    Refused(InteropException fault) {
+      super(fault.getMessage(), fault);
+    }
+
+    InteropException fault() {
+      return (InteropException) getCause();
+    }
+  }
+
   private AtomicFiles() {
   }
 
@@ -35,6 +54,11 @@ final class AtomicFiles {
    * target is left as it was.
    */
   static void write(Path target, Body body) throws IOException {
+    write(target, body, written -> { });
+  }
+
+  /** As {@link #write(Path, Body)}, with {@code check} run on the synced file before the rename. */
+  static void write(Path target, Body body, Check check) throws IOException {
     Path absolute = target.toAbsolutePath();
     Path dir = absolute.getParent();
     if (dir == null) {
@@ -47,6 +71,11 @@ final class AtomicFiles {
         body.writeTo(ch);
         // Without this a crash just after the rename could leave an empty file behind.
         ch.force(true);
+      }
+      try {
+        check.verify(tmp);
+      } catch (InteropException e) {
+        throw new Refused(e);
       }
       try {
         Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE,

@@ -1,13 +1,9 @@
 package org.orthoinit.interop;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import org.orthoinit.interop.onnx.AttributeProto;
 import org.orthoinit.interop.onnx.GraphProto;
 import org.orthoinit.interop.onnx.ModelProto;
@@ -84,36 +80,19 @@ public final class OnnxExport {
   }
 
   /**
-   * Writes the model to {@code file}: first to a temporary file beside it, which is read back as
-   * {@code predict} and {@code init} would read it and must give the same weights bit for bit,
-   * then renamed over {@code file}. When the check fails, {@code file} is left as it was.
+   * Writes the model to {@code file} atomically; before the temporary file replaces it, it is
+   * read back as {@code predict} and {@code init} would read it and must give the same weights
+   * bit for bit. When that check fails, {@code file} is left as it was.
    */
   public static void write(Path file, ModelConfig config, Map<String, float[]> weights)
       throws InteropException {
-    Path target = file.toAbsolutePath();
-    Path tmp = target.resolveSibling("." + target.getFileName() + "."
-        + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".check");
-    try {
+    OnnxModel.write(file, model(config, weights), written -> {
       try {
-        OnnxModel.write(tmp, model(config, weights));
+        Weights.requireSame(file, weights, TorchImport.read(written).weights());
       } catch (InteropException e) {
-        throw new InteropException(file, Weights.fault(tmp, e), e);
+        throw e.file() != null && e.file().equals(written) ? Weights.notKept(file, written, e) : e;
       }
-      try {
-        Weights.requireSame(file, weights, TorchImport.read(tmp).weights());
-      } catch (InteropException e) {
-        throw e.file() != null && e.file().equals(tmp) ? Weights.notKept(file, tmp, e) : e;
-      }
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      throw new InteropException(file, "cannot write: " + InteropException.describe(e), e);
-    } finally {
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException ignored) {
-        // nothing to report beyond the fault already on its way; a hidden file may stay
-      }
-    }
+    });
   }
 
   /** Adds the node(s) of one layer reading {@code in}; returns its output name. */

@@ -224,6 +224,12 @@ public final class OnnxModel {
    *                          be written
    */
   public static void write(Path file, ModelProto model) throws InteropException {
+    write(file, model, written -> { });
+  }
+
+  /** As {@link #write(Path, ModelProto)}; {@code check} may refuse the written file first. */
+  static void write(Path file, ModelProto model, AtomicFiles.Check check)
+      throws InteropException {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(model, "model");
     int size = model.getSerializedSize();
@@ -235,7 +241,9 @@ public final class OnnxModel {
         CodedOutputStream out = CodedOutputStream.newInstance(AtomicFiles.stream(ch), 1 << 16);
         model.writeTo(out);
         out.flush();
-      });
+      }, check);
+    } catch (AtomicFiles.Refused e) {
+      throw e.fault();
     } catch (IOException e) {
       throw new InteropException(file, "cannot write (" + InteropException.describe(e) + ")", e);
     }

@@ -87,7 +87,8 @@ class BaselinesCommandsTest {
     assertEquals(5 + 2 + 3, run.lsuv().layers().size());
 
     Path onnx = tmp.resolve("model.onnx");
-    // export's default folder, models/<name>, is the SavedModel itself when it reads one there
+    // the output named is the SavedModel being read (as export's default, models/<name>, is for
+    // a SavedModel read from models/): refused before anything is read
     Cli same = Cli.run("export", "--weights", saved.toString(), "--saved-model",
         saved.toString());
     assertEquals(2, same.code(), same.err());

@@ -34,14 +34,7 @@ class Figure7Test {
 
   @BeforeAll
   static void data() {
-    java.util.Random r = new java.util.Random(9);
-    byte[] pixels = new byte[40 * 3072];
-    byte[] labels = new byte[40];
-    r.nextBytes(pixels);
-    for (int i = 0; i < labels.length; i++) {
-      labels[i] = (byte) (i % 10);
-    }
-    Cifar10Data all = Cifar10Data.of(pixels, labels);
+    Cifar10Data all = org.orthoinit.TestImages.randomData(40, 9);
     train = all.first(30);
     test = all.select(new int[] {30, 31, 32, 33, 34, 35, 36, 37, 38, 39});
   }

@@ -2,6 +2,8 @@ package org.orthoinit.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.orthoinit.TestTensors.fetch;
+import static org.orthoinit.TestTensors.gaussian;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -98,9 +100,10 @@ class BatchNormTest {
   @Test
   void gradientsOfABatchNormModelMatchFiniteDifferences() {
     Random random = new Random(7);
-    float[] x = gaussian(random, 4 * 3 * 3 * 2);
-    float[] weights = gaussian(random, 4 * 3 * 3 * 3); // [4, 3, 3, 3]: output weights of the loss
-    float[][] values = {gaussian(random, 3 * 3 * 2 * 3), gaussian(random, 3),
+    float[] x = gaussian(random, 4 * 3 * 3 * 2, 1.0);
+    // [4, 3, 3, 3]: output weights of the loss
+    float[] weights = gaussian(random, 4 * 3 * 3 * 3, 1.0);
+    float[][] values = {gaussian(random, 3 * 3 * 2 * 3, 1.0), gaussian(random, 3, 1.0),
         {1.3f, 0.7f, -0.4f}, {0.2f, -0.1f, 0.5f}};
     long[][] shapes = {{3, 3, 2, 3}, {3}, {3}, {3}};
     try (Graph g = new Graph(); Session s = new Session(g)) {
@@ -193,19 +196,5 @@ class BatchNormTest {
     public void close() {
       tensors.forEach(TFloat32::close);
     }
-  }
-
-  private static float[] fetch(Session s, Operand<TFloat32> op) {
-    try (Result r = s.runner().fetch(op).run()) {
-      return ModelSession.toArray((TFloat32) r.get(0));
-    }
-  }
-
-  private static float[] gaussian(Random random, int n) {
-    float[] out = new float[n];
-    for (int i = 0; i < n; i++) {
-      out[i] = (float) random.nextGaussian();
-    }
-    return out;
   }
 }

@@ -2,12 +2,12 @@ package org.orthoinit.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.orthoinit.TestTensors.fetch;
 
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
-import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -44,15 +44,6 @@ class PoolingTest {
       }
       assertEquals(1, v1, "MaxPool with ksize and strides as attributes");
       assertEquals(0, v2, "MaxPoolV2 stays on TensorFlow's own kernels");
-    }
-  }
-
-  private static float[] fetch(Session s, Operand<TFloat32> t) {
-    try (Result r = s.runner().fetch(t).run()) {
-      TFloat32 out = (TFloat32) r.get(0);
-      float[] a = new float[(int) out.shape().size()];
-      out.copyTo(DataBuffers.of(a, false, false));
-      return a;
     }
   }
 }

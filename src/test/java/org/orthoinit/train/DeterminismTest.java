@@ -37,14 +37,7 @@ class DeterminismTest {
   @ParameterizedTest(name = "{0} extra layers, batch norm {1}, {2} threads")
   @CsvSource({"3, false, 2", "3, true, 2", "3, false, 1"})
   void twoRunsGiveTheSameLossesBitForBit(int layers, boolean bn, int threads) {
-    java.util.Random r = new java.util.Random(3);
-    byte[] pixels = new byte[150 * 3072];
-    byte[] labels = new byte[150];
-    r.nextBytes(pixels);
-    for (int i = 0; i < labels.length; i++) {
-      labels[i] = (byte) (i % 10);
-    }
-    Cifar10Data data = Cifar10Data.of(pixels, labels);
+    Cifar10Data data = org.orthoinit.TestImages.randomData(150, 3);
     ModelConfig config = new ModelConfig(layers, 3, bn, 0.5f, 10);
     double[] a = losses(config, data, threads).stream().mapToDouble(Double::doubleValue).toArray();
     double[] b = losses(config, data, threads).stream().mapToDouble(Double::doubleValue).toArray();
@@ -72,6 +65,12 @@ class DeterminismTest {
       for (String name : twice.get(0).keySet()) {
         assertArrayEquals(twice.get(0).get(name), twice.get(1).get(name), 0f, method + " " + name);
       }
+      // and the init did something: an extra layer's kernel is no longer the seeded Xavier one
+      String kernel = "features.13.weight"; // the second extra conv
+      float[] xavier = Xavier.values(org.orthoinit.model.Architecture.of(ModelConfig.of(2)), 4)
+          .get(kernel);
+      org.junit.jupiter.api.Assertions.assertFalse(
+          java.util.Arrays.equals(xavier, twice.get(0).get(kernel)), method + " changed nothing");
     }
   }
 }

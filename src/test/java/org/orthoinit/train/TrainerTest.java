@@ -17,16 +17,6 @@ import org.orthoinit.model.ModelSession;
 
 class TrainerTest {
 
-  private static Cifar10Data randomData(int n, long seed) {
-    java.util.Random r = new java.util.Random(seed);
-    byte[] pixels = new byte[n * 3072];
-    byte[] labels = new byte[n];
-    r.nextBytes(pixels);
-    for (int i = 0; i < n; i++) {
-      labels[i] = (byte) (i % 10);
-    }
-    return Cifar10Data.of(pixels, labels);
-  }
 
   @Test
   void sgdStepsLowerTheLossOfTheirBatch() {
@@ -48,7 +38,7 @@ class TrainerTest {
 
   @Test
   void epochLossIsTheExactMeanOverSamplesIncludingThePartialBatch() {
-    Cifar10Data data = randomData(7, 2);
+    Cifar10Data data = TestImages.randomData(7, 2);
     List<Double> losses = new ArrayList<>();
     try (ModelSession s = ModelSession.open(ModelConfig.of(0).withDropout(0f), 1, 0)) {
       Xavier.initialize(s, 1);
@@ -78,7 +68,7 @@ class TrainerTest {
 
   @Test
   void anExplodingLossStopsTheRunAsDiverged() {
-    Cifar10Data data = randomData(60, 3);
+    Cifar10Data data = TestImages.randomData(60, 3);
     try (ModelSession s = ModelSession.open(ModelConfig.of(0), 1, 0)) {
       Xavier.initialize(s, 1);
       Trainer t = new Trainer(s, new TrainConfig(3, 1e6f, 30, 1));
