@@ -55,11 +55,20 @@ public final class AlexNet {
    * @param features [N, 1024], flattened in PyTorch's NCHW order
    * @param blocks every convolution's block output, in order
    * @param updates running-statistics updates (TRAIN mode with batch norm only)
+   * @param decisionInputs by layer name ({@code features.1}), the input of every ReLU and max
+   *     pool, NHWC: the layers whose gradient follows a decision (a sign, an argmax)
    */
-  public record Features(Operand<TFloat32> features, List<Block> blocks, List<Op> updates) {}
+  public record Features(Operand<TFloat32> features, List<Block> blocks, List<Op> updates,
+      Map<String, Operand<TFloat32>> decisionInputs) {}
 
-  /** A full pass: features and logits [N, classes]. */
-  public record Forward(Features features, Operand<TFloat32> logits) {}
+  /**
+   * A full pass: features and logits [N, classes].
+   *
+   * @param decisionInputs the features' ReLU and max-pool inputs, then the classifier's ReLU
+   *     inputs ({@code classifier.2}, [N, 4096])
+   */
+  public record Forward(Features features, Operand<TFloat32> logits,
+      Map<String, Operand<TFloat32>> decisionInputs) {}
 
   private final Ops tf;
   private final Architecture architecture;
@@ -141,7 +150,9 @@ public final class AlexNet {
   public Forward forward(Operand<TFloat32> x, Mode mode) {
     Ops scope = tf.withSubScope(mode.name().toLowerCase());
     Features f = features(scope, x, mode, AlexNet::standardConv);
-    return new Forward(f, classifier(scope, f.features(), mode));
+    Map<String, Operand<TFloat32>> decisions = new LinkedHashMap<>(f.decisionInputs());
+    Operand<TFloat32> logits = classifier(scope, f.features(), mode, decisions);
+    return new Forward(f, logits, Collections.unmodifiableMap(decisions));
   }
 
   /**
@@ -151,6 +162,7 @@ public final class AlexNet {
   public Features features(Ops scope, Operand<TFloat32> x, Mode mode, ConvHook hook) {
     List<Block> blocks = new ArrayList<>();
     List<Op> updates = new ArrayList<>();
+    Map<String, Operand<TFloat32>> decisions = new LinkedHashMap<>();
     Layer.Conv open = null; // the conv whose block is being built
     for (Layer layer : architecture.features()) {
       Ops s = scope.withSubScope(layer.name());
@@ -161,8 +173,10 @@ public final class AlexNet {
         open = c;
         x = conv(s, c, x, hook);
       } else if (layer instanceof Layer.MaxPool) {
+        decisions.put(layer.name(), x);
         x = maxPool(s, x);
       } else if (layer instanceof Layer.Relu) {
+        decisions.put(layer.name(), x);
         x = s.nn.relu(x);
       } else if (layer instanceof Layer.BatchNorm bn) {
         x = batchNorm(s, bn, x, mode, updates);
@@ -175,11 +189,20 @@ public final class AlexNet {
     Ops s = scope.withSubScope("flatten");
     Operand<TFloat32> nchw = s.linalg.transpose(x, s.constant(new int[] {0, 3, 1, 2}));
     Operand<TFloat32> flat = s.reshape(nchw, s.constant(new int[] {-1, Architecture.FEATURES}));
-    return new Features(flat, blocks, updates);
+    return new Features(flat, blocks, updates, Collections.unmodifiableMap(decisions));
   }
 
   /** The classifier on features [N, 1024]; returns logits [N, classes]. */
   public Operand<TFloat32> classifier(Ops scope, Operand<TFloat32> x, Mode mode) {
+    return classifier(scope, x, mode, new LinkedHashMap<>());
+  }
+
+  /**
+   * The classifier on features [N, 1024]; returns logits [N, classes] and adds each ReLU's input
+   * to {@code decisionInputs}.
+   */
+  private Operand<TFloat32> classifier(Ops scope, Operand<TFloat32> x, Mode mode,
+      Map<String, Operand<TFloat32>> decisionInputs) {
     for (Layer layer : architecture.classifier()) {
       Ops s = scope.withSubScope(layer.name());
       if (layer instanceof Layer.Dropout) {
@@ -189,6 +212,7 @@ public final class AlexNet {
       } else if (layer instanceof Layer.Linear l) {
         x = linear(s, x, variables.get(l.weight()), variables.get(l.biasName()), mode);
       } else if (layer instanceof Layer.Relu) {
+        decisionInputs.put(layer.name(), x);
         x = s.nn.relu(x);
       } else {
         throw new IllegalStateException("unexpected layer in classifier: " + layer);

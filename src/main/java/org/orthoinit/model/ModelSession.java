@@ -119,6 +119,10 @@ public final class ModelSession implements AutoCloseable {
 
   /** Values of the named variables, in TensorFlow's layout. */
   public Map<String, float[]> read(List<String> names) {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    if (names.isEmpty()) {
+      return out; // a session call must fetch something
+    }
     Session.Runner runner = session.runner();
     for (String name : names) {
       Variable<TFloat32> v = model.variables().get(name);
@@ -127,7 +131,6 @@ public final class ModelSession implements AutoCloseable {
       }
       runner.fetch(v);
     }
-    Map<String, float[]> out = new LinkedHashMap<>();
     try (Result r = runner.run()) {
       for (int i = 0; i < names.size(); i++) {
         out.put(names.get(i), toArray((TFloat32) r.get(i)));

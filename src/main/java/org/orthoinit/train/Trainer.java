@@ -1,12 +1,15 @@
 package org.orthoinit.train;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Architecture;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Parameter;
 import org.orthoinit.model.Prediction;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
@@ -34,10 +37,24 @@ public final class Trainer {
   /** What {@link #train} produced. */
   public record Outcome(List<EpochResult> epochs, boolean diverged) {}
 
+  /**
+   * One step as {@link #step} takes it, with what it applied.
+   *
+   * @param loss the batch's mean loss before the step
+   * @param gradients per trainable parameter (PyTorch name), the gradient the step applied, in
+   *     TensorFlow's layout
+   * @param decisionInputs per ReLU and max-pool layer (PyTorch name), the values it took, NHWC or
+   *     [N, units]
+   */
+  public record StepTrace(double loss, Map<String, float[]> gradients,
+      Map<String, float[]> decisionInputs) {}
+
   private final ModelSession session;
   private final TrainConfig config;
   private final Placeholder<TInt32> labels;
   private final Operand<TFloat32> loss;
+  private final List<Output<TFloat32>> gradients = new ArrayList<>();
+  private final Map<String, Operand<TFloat32>> decisionInputs;
   private final Op step;
 
   /** Adds the loss and the SGD step to the session's graph. */
@@ -48,6 +65,7 @@ public final class Trainer {
     Ops tf = model.tf().withSubScope("train");
     labels = tf.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
     AlexNet.Forward forward = model.forward(model.images(), AlexNet.Mode.TRAIN);
+    decisionInputs = forward.decisionInputs();
     Ops t = tf.withSubScope("loss");
     Operand<TFloat32> onehot = t.oneHot(labels, t.constant(model.config().classes()),
         t.constant(1f), t.constant(0f));
@@ -59,6 +77,7 @@ public final class Trainer {
     List<Optimizer.GradAndVar<?>> pairs = new ArrayList<>();
     for (int i = 0; i < params.size(); i++) {
       Output<TFloat32> g = grads.<TFloat32>dy(i);
+      gradients.add(g);
       pairs.add(new Optimizer.GradAndVar<>(g, params.get(i).asOutput()));
     }
     Op apply = new GradientDescent(session.graph(), config.learningRate())
@@ -79,6 +98,57 @@ public final class Trainer {
    */
   public double step(float[] imagesNhwc, int[] batchLabels, int n) {
     return run(imagesNhwc, batchLabels, n, true);
+  }
+
+  /**
+   * One SGD step as {@link #step}, also fetching the gradients it applies and the input of every
+   * ReLU and max pool: the training graph itself, for checking it against another
+   * implementation.
+   *
+   * @param pinned inputs to feed to ReLU or max-pool layers instead of computing them (by layer
+   *     name, the layout of {@link StepTrace#decisionInputs}): their gradients follow the sign of
+   *     each input or the argmax of each window, so this fixes those decisions; empty for the
+   *     plain step
+   */
+  public StepTrace traceStep(float[] imagesNhwc, int[] batchLabels, int n,
+      Map<String, float[]> pinned) {
+    List<Parameter> params = session.model().architecture().parameters();
+    List<TFloat32> fed = new ArrayList<>();
+    try (TFloat32 x = ModelSession.imagesTensor(imagesNhwc, n);
+        TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(batchLabels, true, false)
+            .narrow(n))) {
+      Session.Runner runner = session.session().runner()
+          .feed(session.model().images(), x).feed(labels, y).fetch(loss).addTarget(step);
+      for (Map.Entry<String, float[]> p : pinned.entrySet()) {
+        Operand<TFloat32> at = decisionInputs.get(p.getKey());
+        if (at == null) {
+          throw new IllegalArgumentException("no ReLU or max pool named " + p.getKey());
+        }
+        TFloat32 t = TFloat32.tensorOf(Shape.of(n).append(at.shape().tail()),
+            DataBuffers.of(p.getValue(), true, false));
+        fed.add(t);
+        runner.feed(at, t);
+      }
+      gradients.forEach(runner::fetch);
+      List<String> fetched = decisionInputs.keySet().stream()
+          .filter(name -> !pinned.containsKey(name)).toList(); // a fed tensor is not fetched
+      fetched.forEach(name -> runner.fetch(decisionInputs.get(name)));
+      try (Result r = runner.run()) {
+        Map<String, float[]> grads = new LinkedHashMap<>();
+        int at = 1;
+        for (Parameter p : params) {
+          grads.put(p.name(), ModelSession.toArray((TFloat32) r.get(at++)));
+        }
+        Map<String, float[]> decisions = new LinkedHashMap<>();
+        for (String name : decisionInputs.keySet()) {
+          decisions.put(name, fetched.contains(name) ? ModelSession.toArray((TFloat32) r.get(at++))
+              : pinned.get(name));
+        }
+        return new StepTrace(((TFloat32) r.get(0)).getFloat(), grads, decisions);
+      }
+    } finally {
+      fed.forEach(TFloat32::close);
+    }
   }
 
   /**
