@@ -6,11 +6,11 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.orthoinit.experiment.Comparison;
 import org.orthoinit.experiment.Figure7;
-import org.orthoinit.experiment.GridSummary;
 import org.orthoinit.experiment.ResultStore;
 import org.orthoinit.interop.PytorchResults;
 import org.orthoinit.plot.CompareChart;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Hold a figure7 results folder against PyTorch's curves: the seed notebook's "
         + "np.save([results_novel, results_xavier]) (.npy, float64 [2, repeats, depths, epochs]) "
-        + "or a CSV (init,layers,repeat,epoch,loss). Prints a per-epoch table and draws "
-        + "compare_<layers>.png/.svg/.pdf.")
+        + "or a CSV (init,layers,repeat,epoch,loss). Prints a per-epoch table with Welch's "
+        + "t-test of the repeats, says per curve whether the two are distinguishable at the 5% "
+        + "level, and draws compare_<layers>.png/.svg/.pdf.")
 final class CompareCommand implements Callable<Integer> {
 
   @Spec
@@ -42,6 +43,9 @@ final class CompareCommand implements Callable<Integer> {
       description = "Where compare.json and the figures go (default: the --ours folder).")
   Path out;
 
+  @Mixin
+  BandOption band;
+
   @Override
   public Integer call() throws Exception {
     if (layers != null) {
@@ -49,23 +53,41 @@ final class CompareCommand implements Callable<Integer> {
     }
     PytorchResults.Curves theirs = PytorchResults.read(pytorch, layers);
     // reads --ours only: its summary.json is plot's and figure7's to write
-    GridSummary summary = Figure7.summary(ours);
-    Comparison c = Comparison.of(summary, theirs.byDepth());
+    Comparison c = Comparison.of(Figure7.losses(ours), theirs.byDepth(), band.band);
     Path dir = out != null ? out : ours;
     Checks.writableFolder(dir, "--out");
     ResultStore.write(dir.resolve("compare.json"), c);
     List<Path> figures = CompareChart.saveAll(c, dir);
     PrintWriter o = spec.commandLine().getOut();
-    o.printf("%-6s %-7s %5s %9s %9s %9s  %s%n", "layers", "init", "epoch", "orthoinit", "PyTorch",
-        "diff", "PyTorch inside our 95% band");
+    o.printf("%-6s %-9s %5s %9s %9s %9s %7s  %s%n", "layers", "init", "epoch", "orthoinit",
+        "PyTorch", "diff", "p", "PyTorch inside our band (" + band.band.id() + ")");
     for (Comparison.Row r : c.rows()) {
-      o.printf("%-6d %-7s %5d %9s %9s %9s  %s%n", r.layers(), r.init(), r.epoch(), fmt(r.ours()),
-          fmt(r.theirs()), r.difference() == null ? "-" : String.format("%+.4f", r.difference()),
+      o.printf("%-6d %-9s %5d %9s %9s %9s %7s  %s%n", r.layers(), r.init(), r.epoch(),
+          fmt(r.ours()), fmt(r.theirs()),
+          r.difference() == null ? "-" : String.format("%+.4f", r.difference()),
+          r.p() == null ? "-" : String.format("%.3f", r.p()),
           r.inside() == null ? "-" : r.inside() ? "yes" : "no");
+    }
+    for (Comparison.Verdict v : c.verdicts()) {
+      o.printf("%d layers %s: %s%n", v.layers(), v.init(), verdict(v));
     }
     figures.stream().filter(p -> p.toString().endsWith(".png"))
         .forEach(p -> o.println("figure: " + p + " (.svg, .pdf)"));
     return 0;
+  }
+
+  /** One curve's verdict in words. */
+  static String verdict(Comparison.Verdict v) {
+    if (v.distinguishable() == null) {
+      return String.format("not tested (%d repeat(s) here, %d in PyTorch's; Welch's test needs "
+          + "2 or more on each side)", v.ourRepeats(), v.theirRepeats());
+    }
+    return String.format("%s at the 5%% level (Welch's t-test per epoch, %d vs %d repeats; "
+        + "smallest p %.3f at epoch %d, x %d epochs = %.3f with Holm's correction; %d epoch(s) "
+        + "below 0.05 uncorrected)",
+        v.distinguishable() ? "DISTINGUISHABLE" : "not distinguishable", v.ourRepeats(),
+        v.theirRepeats(), v.smallestP(), v.smallestPEpoch(), v.tested(),
+        Math.min(1, v.smallestP() * v.tested()), v.differentEpochs());
   }
 
   private static String fmt(Double d) {

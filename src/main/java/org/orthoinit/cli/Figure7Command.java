@@ -108,6 +108,9 @@ final class Figure7Command implements Callable<Integer> {
       description = "TensorFlow threads; 0 = all cores (default).")
   int threads;
 
+  @Mixin
+  BandOption band;
+
   @Override
   public Integer call() throws Exception {
     Figure7Config c = config();
@@ -118,13 +121,10 @@ final class Figure7Command implements Callable<Integer> {
       throw new IllegalArgumentException("--" + e.getMessage());
     }
     PrintWriter o = spec.commandLine().getOut();
-    String scaled = c.scaledDown();
     o.println("figure7: preset " + c.preset() + ", layers " + c.layers()
         + (c.level() == 3 ? "" : " at level " + c.level()) + ", curves " + c.curves() + ", "
         + c.repeats() + " repeats, " + c.epochs() + " epochs"
         + (part.count() > 1 ? ", shard " + part : ""));
-    o.println(scaled.isEmpty() ? "figure7: the paper's settings"
-        : "figure7: scaled down from the paper: " + scaled);
     o.flush();
     Checks.writableFolder(out, "--out");
     long need = part.of(c.runs()).size() * RUN_FILE_BYTES + c.layers().size() * FIGURE_BYTES;
@@ -141,12 +141,15 @@ final class Figure7Command implements Callable<Integer> {
     }
     o.printf("figure7: training on %,d images from %s, accuracy on %,d test images%n",
         train.size(), data.dir(), test.size());
+    String scaled = c.scaledDown(train.size());
+    o.println(scaled.isEmpty() ? "figure7: the paper's settings"
+        : "figure7: scaled down from the paper: " + scaled);
     o.flush();
     Figure7.Outcome outcome;
     try (Progress.Grid progress = new Progress.Grid(spec.commandLine().getErr(), o)) {
       outcome = Figure7.run(c, part, out, data.dir().toString(), train, test, threads, progress);
     }
-    PlotCommand.draw(out, o);
+    PlotCommand.draw(out, band.band, o);
     if (!outcome.failures().isEmpty()) {
       PrintWriter err = spec.commandLine().getErr();
       outcome.failures().forEach(f -> err.println("figure7: " + f));

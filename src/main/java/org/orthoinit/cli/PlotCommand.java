@@ -6,8 +6,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.orthoinit.experiment.Figure7;
 import org.orthoinit.experiment.GridSummary;
+import org.orthoinit.experiment.Stats;
 import org.orthoinit.plot.Figure7Chart;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -26,16 +28,19 @@ final class PlotCommand implements Callable<Integer> {
       description = "A figure7 results folder (default: ${DEFAULT-VALUE}).")
   Path dir;
 
+  @Mixin
+  BandOption band;
+
   @Override
   public Integer call() throws Exception {
     Figure7.settings(dir); // a figure7 folder, or a clear error
     Checks.writableFolder(dir, dir.toString());
-    draw(dir, spec.commandLine().getOut());
+    draw(dir, band.band, spec.commandLine().getOut());
     return 0;
   }
 
-  static void draw(Path dir, PrintWriter o) throws Exception {
-    GridSummary s = Figure7.summarize(dir);
+  static void draw(Path dir, Stats.Band band, PrintWriter o) throws Exception {
+    GridSummary s = Figure7.summarize(dir, band);
     List<Path> figures = Figure7Chart.saveAll(s, dir);
     o.printf("summary of %d run(s)%s -> %s%n", s.runs(),
         s.missing().isEmpty() ? "" : ", " + s.missing().size() + " missing", dir.resolve(

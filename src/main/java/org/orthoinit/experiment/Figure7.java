@@ -15,6 +15,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.stream.IntStream;
 import org.orthoinit.data.Cifar10Data;
@@ -338,16 +339,28 @@ public final class Figure7 {
   }
 
   /** The summary of the run files in {@code out}, without writing anything. */
-  public static GridSummary summary(Path out) throws IOException, ExperimentException {
+  public static GridSummary summary(Path out, Stats.Band band)
+      throws IOException, ExperimentException {
     Figure7Config config = settings(out);
-    return GridSummary.of(config, collect(out, config));
+    return GridSummary.of(config, collect(out, config), band);
   }
 
   /** Rebuilds {@code summary.json} from the run files. */
-  public static GridSummary summarize(Path out) throws IOException, ExperimentException {
-    GridSummary summary = summary(out);
+  public static GridSummary summarize(Path out, Stats.Band band)
+      throws IOException, ExperimentException {
+    GridSummary summary = summary(out, band);
     ResultStore.write(out.resolve(SUMMARY_FILE), summary);
     return summary;
+  }
+
+  /**
+   * The losses of the folder's finished runs, by depth and curve: losses[run][epoch]; diverged
+   * runs are left out.
+   */
+  public static Map<Integer, Map<String, double[][]>> losses(Path out)
+      throws ExperimentException {
+    Figure7Config config = settings(out);
+    return GridSummary.losses(config, collect(out, config));
   }
 
   private static void removeStaleTemps(Path dir) throws IOException {

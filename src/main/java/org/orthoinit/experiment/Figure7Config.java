@@ -155,11 +155,17 @@ public record Figure7Config(String preset, List<Integer> layers, List<InitMethod
       TrainConfig.LEARNING_RATE_DEFAULT, TrainConfig.BATCH_SIZE_DEFAULT,
       SvdInitializer.BATCH_DEFAULT, 0);
 
+  /** CIFAR-10's training set, which the paper trains on in full. */
+  public static final int PAPER_TRAIN_IMAGES = 50_000;
+
   /**
    * How these settings are scaled down from the paper's, in words; empty when they are the
    * paper's (up to the preset's name and the seed).
+   *
+   * @param trainImages the training images the runs use (the data folder's, after
+   *     {@code trainLimit}); null when not known, then only {@code trainLimit} is judged
    */
-  public String scaledDown() {
+  public String scaledDown(Integer trainImages) {
     List<String> s = new ArrayList<>();
     if (level != PAPER.level) {
       s.add("level " + level + " instead of " + PAPER.level);
@@ -173,8 +179,11 @@ public record Figure7Config(String preset, List<Integer> layers, List<InitMethod
     if (epochs < PAPER.epochs) {
       s.add(epochs + " epochs instead of " + PAPER.epochs);
     }
-    if (trainLimit > 0) {
-      s.add(String.format("%,d training images instead of 50,000", trainLimit));
+    int images = trainImages != null ? trainImages : trainLimit;
+    if (images > 0 && images < PAPER_TRAIN_IMAGES) {
+      boolean data = trainImages != null && (trainLimit == 0 || trainImages < trainLimit);
+      s.add(String.format("%,d training images instead of %,d%s", images, PAPER_TRAIN_IMAGES,
+          data ? " (all the data folder holds)" : ""));
     }
     if (testLimit > 0) {
       s.add(String.format("accuracy on %,d test images", testLimit));

@@ -1,24 +1,67 @@
 package org.orthoinit.experiment;
 
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
 /**
- * The mean of a few repeats and its two-sided Student t confidence interval:
- * mean +- t(1 - alpha/2, n - 1) * sd / sqrt(n), sd with n - 1 in the denominator.
+ * The mean of a few repeats and its confidence interval, two ways: Student's t,
+ * mean +- t(1 - alpha/2, n - 1) * sd / sqrt(n) (sd with n - 1 in the denominator); or, as
+ * seaborn's {@code ci=95} draws the seed's figures, a percentile bootstrap of the mean. And
+ * Welch's t-test of two samples' means.
  */
 public final class Stats {
 
   /** The confidence level of the figures' bands. */
   public static final double LEVEL = 0.95;
+  /** seaborn's {@code n_boot}: resamples of the bootstrap. */
+  public static final int RESAMPLES = 1000;
+  /** Seeds every bootstrap, so a figure drawn twice is the same figure. */
+  public static final long BOOTSTRAP_SEED = 0;
+
+  /** How a band around a mean is computed. */
+  public enum Band {
+    /**
+     * seaborn's {@code ci=95}: the 2.5th and 97.5th percentiles (NumPy's linear interpolation)
+     * of the means of {@value #RESAMPLES} resamples drawn with replacement, seeded.
+     */
+    BOOTSTRAP("95% bootstrap interval of the mean over repeats"),
+    /** Student's t interval of the mean. */
+    T("95% t-interval of the mean over repeats");
+
+    private final String label;
+
+    Band(String label) {
+      this.label = label;
+    }
+
+    /** What the band is, for an axis label. */
+    public String label() {
+      return label;
+    }
+
+    public String id() {
+      return name().toLowerCase();
+    }
+
+    /** The band of {@code values} at {@link #LEVEL}; {@code stream} picks the bootstrap's. */
+    public Interval of(double[] values, long stream) {
+      return this == T ? interval(values, LEVEL)
+          : bootstrap(values, LEVEL, RESAMPLES, BOOTSTRAP_SEED + stream);
+    }
+  }
 
   private Stats() {}
 
-  /** Mean and interval of a sample; the half-width is NaN for fewer than two values. */
-  public record Interval(int n, double mean, double sd, double halfWidth) {
-    public double lower() {
-      return mean - halfWidth;
-    }
-
-    public double upper() {
-      return mean + halfWidth;
+  /**
+   * Mean and interval of a sample; the ends are NaN for fewer than two values.
+   *
+   * @param halfWidth the t-interval's half-width; NaN for a bootstrap interval (not symmetric)
+   */
+  public record Interval(int n, double mean, double sd, double halfWidth, double lower,
+      double upper) {
+    /** A symmetric interval. */
+    Interval(int n, double mean, double sd, double halfWidth) {
+      this(n, mean, sd, halfWidth, mean - halfWidth, mean + halfWidth);
     }
   }
 
@@ -41,6 +84,67 @@ public final class Stats {
     }
     double sd = Math.sqrt(ss / (n - 1));
     return new Interval(n, mean, sd, tQuantile(1 - (1 - level) / 2, n - 1) * sd / Math.sqrt(n));
+  }
+
+  /**
+   * The mean of {@code values} with a percentile bootstrap interval: {@code resamples} times, draw
+   * n values with replacement (uniform indices from {@code SplittableRandom(seed)}) and take
+   * their mean; the interval runs from the (1 - level)/2 to the (1 + level)/2 quantile of those
+   * means, interpolated linearly between order statistics as NumPy's percentile. The interval
+   * need not be symmetric, so its half-width is NaN; the sd is the sample's, as in {@link
+   * #interval}. Fewer than two values give no interval.
+   */
+  public static Interval bootstrap(double[] values, double level, int resamples, long seed) {
+    Interval plain = interval(values, level);
+    int n = values.length;
+    if (n < 2) {
+      return plain;
+    }
+    SplittableRandom random = new SplittableRandom(seed);
+    double[] means = new double[resamples];
+    for (int b = 0; b < resamples; b++) {
+      double sum = 0;
+      for (int i = 0; i < n; i++) {
+        sum += values[random.nextInt(n)];
+      }
+      means[b] = sum / n;
+    }
+    Arrays.sort(means);
+    double lower = percentile(means, (1 - level) / 2);
+    double upper = percentile(means, (1 + level) / 2);
+    return new Interval(n, plain.mean(), plain.sd(), Double.NaN, lower, upper);
+  }
+
+  /** NumPy's default percentile of sorted values: position q (n - 1), linear between neighbours. */
+  static double percentile(double[] sorted, double q) {
+    double pos = q * (sorted.length - 1);
+    int lo = (int) Math.floor(pos);
+    int hi = Math.min(lo + 1, sorted.length - 1);
+    return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+  }
+
+  /**
+   * Welch's two-sided t-test of equal means, for samples of unequal variance: t = (mean_a -
+   * mean_b) / sqrt(s_a^2/n_a + s_b^2/n_b), degrees of freedom by Welch-Satterthwaite.
+   *
+   * @return the p-value; NaN when either sample has fewer than two values, 1 when both have no
+   *     spread and equal means, 0 when they have no spread and differ
+   */
+  public static double welchP(double[] a, double[] b) {
+    if (a.length < 2 || b.length < 2) {
+      return Double.NaN;
+    }
+    Interval x = interval(a, LEVEL);
+    Interval y = interval(b, LEVEL);
+    double va = x.sd() * x.sd() / a.length;
+    double vb = y.sd() * y.sd() / b.length;
+    if (va + vb == 0) {
+      return x.mean() == y.mean() ? 1 : 0;
+    }
+    double t = (x.mean() - y.mean()) / Math.sqrt(va + vb);
+    double df = (va + vb) * (va + vb)
+        / (va * va / (a.length - 1) + vb * vb / (b.length - 1));
+    return 2 * (1 - tCdf(Math.abs(t), df));
   }
 
   /** The p-quantile of Student's t with {@code df} degrees of freedom, by bisection on the CDF. */
@@ -68,7 +172,7 @@ public final class Stats {
   }
 
   /** P(T <= t) for Student's t: 1 - I_x(df/2, 1/2) / 2 with x = df / (df + t^2), t >= 0. */
-  public static double tCdf(double t, int df) {
+  public static double tCdf(double t, double df) {
     double x = df / (df + t * t);
     double tail = 0.5 * regularizedBeta(x, df / 2.0, 0.5);
     return t >= 0 ? 1 - tail : tail;

@@ -11,6 +11,7 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.orthoinit.experiment.Comparison;
 import org.orthoinit.experiment.GridSummary;
+import org.orthoinit.experiment.Stats;
 
 /** Per depth: our curves (solid, with their band) and PyTorch's (dashed), one figure. */
 public final class CompareChart {
@@ -18,11 +19,15 @@ public final class CompareChart {
   private static final BasicStroke DASHED = new BasicStroke(2f, BasicStroke.CAP_BUTT,
       BasicStroke.JOIN_ROUND, 10f, new float[] {7f, 5f}, 0f);
 
+  /** PyTorch's bands are fainter than ours, so both stay readable where they overlap. */
+  private static final int DASHED_BAND_ALPHA = 25;
+
   private CompareChart() {}
 
   public static XYChart chart(Comparison c, int layers) {
     XYChart chart = Figures.chart(layers + " extra layers: orthoinit (solid) and PyTorch (dashed)",
-        "epochs (band: 95% t-interval of our mean over repeats)", "training loss");
+        "epochs (bands: " + Stats.Band.valueOf(c.band().toUpperCase()).label() + ")",
+        "training loss");
     for (GridSummary.Curve ours : c.ours()) {
       if (ours.layers() == layers && !ours.epochs().isEmpty()) {
         add(chart, ours, "orthoinit " + Figures.label(ours.init()), false);
@@ -44,6 +49,7 @@ public final class CompareChart {
     Color colour = Figures.colour(curve.init());
     double[] x = curve.epochs().stream().mapToDouble(GridSummary.Point::epoch).toArray();
     double[] y = curve.epochs().stream().mapToDouble(GridSummary.Point::mean).toArray();
+    Figure7Chart.addBand(chart, label, colour, curve.epochs(), DASHED_BAND_ALPHA);
     XYSeries s = chart.addSeries(label, x, y);
     s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
     s.setLineColor(colour);

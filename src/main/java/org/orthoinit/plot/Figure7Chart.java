@@ -11,10 +11,11 @@ import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.orthoinit.experiment.Figure7Config;
 import org.orthoinit.experiment.GridSummary;
+import org.orthoinit.experiment.Stats;
 
 /**
  * One figure per depth, as the seed's seaborn plots: mean training loss per epoch, a shaded 95%
- * t-interval over the repeats, Xavier blue squares, orthogonal red circles, and the baselines
+ * band over the repeats (seaborn's bootstrap, or a t-interval), Xavier blue squares, orthogonal red circles, and the baselines
  * when asked for: Xavier + batch norm green triangles, LSUV purple diamonds.
  */
 public final class Figure7Chart {
@@ -29,7 +30,7 @@ public final class Figure7Chart {
   /** The figure of one depth. */
   public static XYChart chart(GridSummary summary, int layers) {
     Figure7Config c = summary.config();
-    String scaled = c.scaledDown();
+    String scaled = c.scaledDown(summary.trainImages());
     String title = String.format("%d extra layers%s: preset %s%s", layers,
         c.level() == 3 ? "" : " (level " + c.level() + ")", c.preset(),
         scaled.isEmpty() ? "" : ", scaled down");
@@ -45,7 +46,7 @@ public final class Figure7Chart {
           curve.diverged() > 0 ? ", " + curve.diverged() + " diverged" : "");
       addCurve(chart, curve.init(), label, curve.epochs());
     }
-    chart.setXAxisTitle(maxRepeats > 1 ? "epochs (band: 95% t-interval of the mean over repeats)"
+    chart.setXAxisTitle(maxRepeats > 1 ? "epochs (band: " + band(summary).label() + ")"
         : "epochs (one repeat per curve: no interval)");
     Figures.sparseIntegerTicks(chart, c.epochs(), MAX_TICK_LABELS);
     chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
@@ -59,7 +60,7 @@ public final class Figure7Chart {
   public static XYChart gapChart(GridSummary summary, int layers) {
     XYChart chart = Figures.chart(String.format("Orthogonality of the features: %d extra layers"
         + " (preset %s)", layers, summary.config().preset()),
-        "epochs (0 = at init; band: 95% t-interval over repeats)", "orthogonality gap V");
+        "epochs (0 = at init; band: " + band(summary).label() + ")", "orthogonality gap V");
     for (GridSummary.Curve curve : summary.curves()) {
       if (curve.layers() == layers && curve.gaps() != null && !curve.gaps().isEmpty()) {
         addCurve(chart, curve.init(), Figures.label(curve.init()), curve.gaps());
@@ -70,11 +71,29 @@ public final class Figure7Chart {
     return chart;
   }
 
+  /** The summary's kind of band; summaries written before it was recorded used t. */
+  static Stats.Band band(GridSummary summary) {
+    return summary.band() == null ? Stats.Band.T
+        : Stats.Band.valueOf(summary.band().toUpperCase());
+  }
+
   /** A mean line with markers and, where there is one, its shaded band. */
   static void addCurve(XYChart chart, String init, String label, List<GridSummary.Point> points) {
     Color colour = Figures.colour(init);
     double[] x = points.stream().mapToDouble(GridSummary.Point::epoch).toArray();
     double[] y = points.stream().mapToDouble(GridSummary.Point::mean).toArray();
+    addBand(chart, label, colour, points, BAND_ALPHA);
+    XYSeries line = chart.addSeries(label, x, y);
+    line.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+    line.setLineColor(colour);
+    line.setMarkerColor(colour);
+    line.setMarker(Figures.marker(init));
+    line.setLineStyle(Figures.line(2f));
+  }
+
+  /** The shaded band of {@code points} where they have one, as a polygon without a legend. */
+  static void addBand(XYChart chart, String label, Color colour, List<GridSummary.Point> points,
+      int alpha) {
     List<Double> bx = new ArrayList<>();
     List<Double> by = new ArrayList<>();
     for (GridSummary.Point p : points) {
@@ -92,18 +111,11 @@ public final class Figure7Chart {
     if (bx.size() > 2) {
       XYSeries band = chart.addSeries(label + " band", bx, by);
       band.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.PolygonArea);
-      band.setFillColor(new Color(colour.getRed(), colour.getGreen(), colour.getBlue(),
-          BAND_ALPHA));
+      band.setFillColor(new Color(colour.getRed(), colour.getGreen(), colour.getBlue(), alpha));
       band.setLineColor(new Color(0, 0, 0, 0));
       band.setMarker(SeriesMarkers.NONE);
       band.setShowInLegend(false);
     }
-    XYSeries line = chart.addSeries(label, x, y);
-    line.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
-    line.setLineColor(colour);
-    line.setMarkerColor(colour);
-    line.setMarker(Figures.marker(init));
-    line.setLineStyle(Figures.line(2f));
   }
 
   /**

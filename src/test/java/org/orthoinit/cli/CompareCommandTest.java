@@ -33,12 +33,19 @@ class CompareCommandTest {
     Path npy = tmp.resolve("novelinit_conv.npy");
     Npy.writeDoubles(npy, v, 2, 2, 2, 4);
     Cli r = Cli.run("compare", "--pytorch", npy.toString(), "--ours", ours.toString(), "--layers",
-        "0,1");
+        "0,1", "--band", "t");
     assertEquals(0, r.code(), r.err());
-    // ours for 0 layers, svd, epoch 4: 2.3018 [2.3010, 2.3025]
-    assertTrue(r.out().contains("0      svd         4    2.3018    2.3018   -0.0000  yes"),
+    // ours for 0 layers, svd, epoch 4: 2.3018 [2.3010, 2.3025]; PyTorch's two repeats have no
+    // spread, so Welch's t has the spread of ours alone
+    assertTrue(r.out().contains("0      svd           4    2.3018    2.3018   -0.0000   0.862  yes"),
         r.out());
-    assertTrue(r.out().contains("0      xavier      4    2.3786    3.0000   -0.6214  no"), r.out());
+    assertTrue(r.out().contains("0      xavier        4    2.3786    3.0000   -0.6214   0.001  no"),
+        r.out());
+    assertTrue(r.out().contains("0 layers xavier: DISTINGUISHABLE at the 5% level"), r.out());
+    // 1 layer, svd: the smallest p, 0.013 at epoch 4, is 0.052 after Holm's correction
+    assertTrue(r.out().contains("1 layers svd: not distinguishable at the 5% level (Welch's "
+        + "t-test per epoch, 3 vs 2 repeats; smallest p 0.013 at epoch 4, x 4 epochs = 0.052"),
+        r.out());
     assertTrue(Files.size(ours.resolve("compare_0.png")) > 1000);
     assertTrue(Files.exists(ours.resolve("compare.json")));
   }
@@ -52,8 +59,11 @@ class CompareCommandTest {
     Cli r = Cli.run("compare", "--pytorch", csv.toString(), "--ours", ours.toString(), "--out",
         out.toString());
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.out().contains("1      svd         2    2.3029    2.3000"), r.out());
-    assertTrue(r.out().contains("1      svd         3    2.3024         -         -  -"), r.out());
+    assertTrue(r.out().contains("1      svd           2    2.3029    2.3000"), r.out());
+    assertTrue(r.out().contains("1      svd           3    2.3024         -         -       -  -"),
+        r.out());
+    assertTrue(r.out().contains("1 layers svd: not tested (3 repeat(s) here, 1 in PyTorch's"),
+        r.out());
     assertTrue(Files.exists(out.resolve("compare_1.svg")));
     assertFalse(Files.exists(ours.resolve("summary.json")), "--ours is only read");
   }

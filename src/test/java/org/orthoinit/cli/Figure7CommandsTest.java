@@ -27,7 +27,7 @@ class Figure7CommandsTest {
   @Test
   void plotRedrawsTheFiguresAndSummaryFromTheJsonAlone() throws Exception {
     Path dir = fixture();
-    Cli r = Cli.run("plot", dir.toString());
+    Cli r = Cli.run("plot", dir.toString(), "--band", "t");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().startsWith("summary of 12 run(s) -> "), r.out());
     assertTrue(r.out().contains(
@@ -43,6 +43,32 @@ class Figure7CommandsTest {
     GridSummary.Point p = s.curves().get(0).epochs().get(3);
     assertEquals(2.378608677122328, p.mean(), 1e-12);
     assertEquals(2.275163806852557, p.lower(), 1e-12);
+    assertEquals("t", s.band());
+  }
+
+  @Test
+  void plotDrawsTheSeedsBootstrapBandByDefault() throws Exception {
+    Path dir = fixture();
+    Cli r = Cli.run("plot", dir.toString());
+    assertEquals(0, r.code(), r.err());
+    GridSummary s = ResultStore.JSON.readValue(dir.resolve("summary.json").toFile(),
+        GridSummary.class);
+    assertEquals("bootstrap", s.band());
+    // the 0-layer Xavier runs' epoch-4 losses, from the run files
+    double[] losses = new double[3];
+    for (int k = 0; k < 3; k++) {
+      losses[k] = ResultStore.readRun(dir.resolve("runs/L0_xavier_r" + k + ".json")).epochs()
+          .get(3).loss();
+    }
+    java.util.Arrays.sort(losses);
+    GridSummary.Point p = s.curves().get(0).epochs().get(3);
+    // a resample's mean lies between the smallest and largest value, and the band is narrower
+    // than the t-interval's [2.2752, 2.4820] for these three values
+    assertTrue(p.lower() >= losses[0] && p.upper() <= losses[2], p + " vs " + losses[0] + ".."
+        + losses[2]);
+    assertTrue(p.lower() > 2.2752 && p.upper() < 2.4820, p.toString());
+    var chart = org.orthoinit.plot.Figure7Chart.chart(s, 0);
+    assertTrue(chart.getXAxisTitle().contains("95% bootstrap interval"), chart.getXAxisTitle());
   }
 
   @Test
@@ -99,6 +125,22 @@ class Figure7CommandsTest {
         + "(config.epochs 2 here, 1 in the folder); use another --out, or the same settings and "
         + "data"),
         other.err());
+  }
+
+  @Test
+  void aDataFolderSmallerThanTheTrainingSetIsScaledDownEvenWithThePaperPreset() throws Exception {
+    Path data = TestImages.writeDataset(tmp.resolve("cifar"), 30, 10);
+    Path out = tmp.resolve("f7");
+    Cli r = Cli.run("figure7", "--preset", "paper", "--layers", "0", "--inits", "xavier",
+        "--repeats", "1", "--epochs", "1", "--data", data.toString(), "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("figure7: scaled down from the paper: depths [0] instead of "
+        + "[15, 75]; 1 repeat instead of 4; 1 epochs instead of 20; 30 training images instead "
+        + "of 50,000 (all the data folder holds)"), r.out());
+    GridSummary s = ResultStore.JSON.readValue(out.resolve("summary.json").toFile(),
+        GridSummary.class);
+    assertEquals(30, s.trainImages());
+    assertTrue(org.orthoinit.plot.Figure7Chart.chart(s, 0).getTitle().endsWith(", scaled down"));
   }
 
   @Test

@@ -123,13 +123,13 @@ class Figure7Test {
     Path out = tmp.resolve("f7");
     List<String> first = run(TINY, new Shard(0, 3), out);
     assertEquals(List.of("L0_xavier_r0", "L0_svd_r1"), first); // grid positions 0 and 3
-    GridSummary partial = Figure7.summarize(out);
+    GridSummary partial = Figure7.summarize(out, Stats.Band.T);
     assertEquals(2, partial.missing().size());
     List<String> second = run(TINY, new Shard(1, 3), out);
     List<String> third = run(TINY, new Shard(2, 3), out);
     assertEquals(List.of("L0_svd_r0"), second);
     assertEquals(List.of("L0_xavier_r1"), third);
-    GridSummary s = Figure7.summarize(out);
+    GridSummary s = Figure7.summarize(out, Stats.Band.T);
     assertEquals(4, s.runs());
     assertEquals(List.of(), s.missing());
     GridSummary.Curve xavier = s.curves().get(0);
@@ -166,7 +166,7 @@ class Figure7Test {
       // ratio^2 = V^2 + 1/n with n = 30 probe images
       assertEquals(o.gramRatio() * o.gramRatio(), o.gap() * o.gap() + 1.0 / 30, 1e-9);
     }
-    GridSummary s = Figure7.summarize(out);
+    GridSummary s = Figure7.summarize(out, Stats.Band.T);
     assertEquals(3, s.curves().get(1).gaps().size());
     assertEquals(svd.orthogonality().get(2).gap(), s.curves().get(1).gaps().get(2).mean(),
         1e-15);
@@ -199,7 +199,7 @@ class Figure7Test {
     for (var l : lsuv.lsuv().layers()) {
       assertEquals(1, l.variance(), 0.05, l.toString());
     }
-    GridSummary s = Figure7.summarize(out);
+    GridSummary s = Figure7.summarize(out, Stats.Band.T);
     assertEquals(List.of("xavier", "lsuv", "xavier+bn"),
         s.curves().stream().map(GridSummary.Curve::init).toList());
     for (GridSummary.Curve curve : s.curves()) {
@@ -216,7 +216,7 @@ class Figure7Test {
   void levelTwoGridsBuildLevelTwoModelsAndSayItIsNotThePaper() {
     Figure7Config c = TINY.withBaselines(2, false, null);
     assertEquals(2, Figure7.spec(c, c.runs().get(0), 0).model().level());
-    assertTrue(c.scaledDown().startsWith("level 2 instead of 3"), c.scaledDown());
+    assertTrue(c.scaledDown(null).startsWith("level 2 instead of 3"), c.scaledDown(null));
   }
 
   @Test
@@ -289,10 +289,27 @@ class Figure7Test {
     RunResult withDead = new RunResult(r.name(), r.spec(), r.data(), r.trainImages(), r.status(),
         r.epochs(), r.testAccuracy(), r.initSeconds(), r.init(), r.lsuv(), gaps,
         r.environment(), r.started(), r.finished());
-    GridSummary s = GridSummary.of(one, List.of(withDead));
+    GridSummary s = GridSummary.of(one, List.of(withDead), Stats.Band.T);
     assertEquals(List.of(0, 2), s.curves().get(0).gaps().stream().map(GridSummary.Point::epoch)
         .toList());
     assertEquals(gaps.get(2).gap(), s.curves().get(0).gaps().get(1).mean(), 1e-15);
     assertTrue(Double.isFinite(dead.gap()));
+  }
+
+  @Test
+  void fewerTrainingImagesThanThePapersAreScaledDown() {
+    Figure7Config paper = Figure7Config.PAPER;
+    assertEquals("", paper.scaledDown(50_000));
+    assertEquals("", paper.scaledDown(null));
+    assertEquals("10,000 training images instead of 50,000 (all the data folder holds)",
+        paper.scaledDown(10_000));
+    Figure7Config limited = new Figure7Config("x", List.of(15, 75), paper.inits(), 4, 20, 3000,
+        0, 0.001f, 30, 256, 0);
+    assertEquals("3,000 training images instead of 50,000", limited.scaledDown(3000));
+    assertEquals("3,000 training images instead of 50,000", limited.scaledDown(null));
+    Figure7Config more = new Figure7Config("x", List.of(15, 75), paper.inits(), 4, 20, 20_000,
+        0, 0.001f, 30, 256, 0);
+    assertEquals("10,000 training images instead of 50,000 (all the data folder holds)",
+        more.scaledDown(10_000));
   }
 }
