@@ -54,11 +54,13 @@ public final class AlexNet {
    *
    * @param features [N, 1024], flattened in PyTorch's NCHW order
    * @param blocks every convolution's block output, in order
-   * @param updates running-statistics updates (TRAIN mode with batch norm only)
+   * @param updates running-statistics updates (TRAIN mode with batch norm only): each gives the
+   *     statistic's new value
    * @param decisionInputs by layer name ({@code features.1}), the input of every ReLU and max
    *     pool, NHWC: the layers whose gradient follows a decision (a sign, an argmax)
    */
-  public record Features(Operand<TFloat32> features, List<Block> blocks, List<Op> updates,
+  public record Features(Operand<TFloat32> features, List<Block> blocks,
+      List<Operand<TFloat32>> updates,
       Map<String, Operand<TFloat32>> decisionInputs) {}
 
   /**
@@ -161,7 +163,7 @@ public final class AlexNet {
    */
   public Features features(Ops scope, Operand<TFloat32> x, Mode mode, ConvHook hook) {
     List<Block> blocks = new ArrayList<>();
-    List<Op> updates = new ArrayList<>();
+    List<Operand<TFloat32>> updates = new ArrayList<>();
     Map<String, Operand<TFloat32>> decisions = new LinkedHashMap<>();
     Layer.Conv open = null; // the conv whose block is being built
     for (Layer layer : architecture.features()) {
@@ -285,7 +287,7 @@ public final class AlexNet {
   }
 
   private Operand<TFloat32> batchNorm(Ops s, Layer.BatchNorm bn, Operand<TFloat32> x, Mode mode,
-      List<Op> updates) {
+      List<Operand<TFloat32>> updates) {
     return batchNorm(s, x, variables.get(bn.weight()), variables.get(bn.biasName()),
         variables.get(bn.runningMean()), variables.get(bn.runningVar()), mode, updates);
   }
@@ -295,21 +297,34 @@ public final class AlexNet {
    * gradient from Java). TRAIN normalizes with the batch mean and biased variance and adds to
    * {@code updates} the ops that move the running statistics towards the batch mean and the
    * unbiased variance (momentum {@value #BN_MOMENTUM}); EVAL uses the running statistics.
+   *
+   * <p>PyTorch sums the batch statistics in float64, so activations beyond about 1e19, whose
+   * squares overflow float32, still normalize there (a 75-layer network at the seed's lr reaches
+   * them in its first steps). So each channel is scaled by a power of two near its largest value
+   * before it is summed or squared: exact in binary, and a constant to the gradient, so values
+   * and derivatives are those of the plain formulas, without the overflow.
    */
   public static Operand<TFloat32> batchNorm(Ops s, Operand<TFloat32> x, Operand<TFloat32> gamma,
       Operand<TFloat32> beta, Variable<TFloat32> runningMean, Variable<TFloat32> runningVar,
-      Mode mode, List<Op> updates) {
+      Mode mode, List<Operand<TFloat32>> updates) {
     Operand<TFloat32> mean;
-    Operand<TFloat32> var;
+    Operand<TFloat32> invStd;
+    Operand<TFloat32> eps = s.constant(BN_EPSILON);
     if (mode == Mode.TRAIN) {
       Operand<TInt32> axes = s.constant(new int[] {0, 1, 2}); // all but channels, NHWC
-      mean = s.math.mean(x, axes);
-      var = s.math.mean(s.math.squaredDifference(x, mean), axes);
-      // values per channel, N*H*W, for the unbiased running variance
+      Operand<TFloat32> xs = powerOfTwoScale(s, x, axes);
+      mean = s.math.mul(xs, s.math.mean(s.math.div(x, xs), axes));
+      Operand<TFloat32> d = s.math.sub(x, mean);
+      // var = v q^2 with v = mean((d / q)^2) <= 1; 1 / sqrt(var + eps) = rsqrt(v + eps / q^2) / q
+      Operand<TFloat32> q = powerOfTwoScale(s, d, axes);
+      Operand<TFloat32> v = s.math.mean(s.math.square(s.math.div(d, q)), axes);
+      invStd = s.math.div(s.math.rsqrt(s.math.add(v, s.math.div(eps, s.math.square(q)))), q);
+      // values per channel, N*H*W, for the unbiased running variance (inf beyond float32, as
+      // PyTorch's float32 buffer)
       Operand<TFloat32> count = s.math.div(s.dtypes.cast(s.size(x), TFloat32.class),
           s.dtypes.cast(s.size(mean), TFloat32.class));
-      Operand<TFloat32> unbiased = s.math.mul(var, s.math.div(count,
-          s.math.sub(count, s.constant(1f))));
+      Operand<TFloat32> unbiased = s.math.mul(s.math.mul(v, s.math.square(q)),
+          s.math.div(count, s.math.sub(count, s.constant(1f))));
       Operand<TFloat32> keep = s.constant(1f - BN_MOMENTUM);
       Operand<TFloat32> moment = s.constant(BN_MOMENTUM);
       updates.add(s.assign(runningMean, s.math.add(s.math.mul(keep, runningMean),
@@ -318,11 +333,22 @@ public final class AlexNet {
           s.math.mul(moment, s.stopGradient(unbiased)))));
     } else {
       mean = runningMean;
-      var = runningVar;
+      invStd = s.math.rsqrt(s.math.add(runningVar, eps));
     }
-    Operand<TFloat32> scale = s.math.mul(gamma, s.math.rsqrt(s.math.add(var,
-        s.constant(BN_EPSILON))));
-    return s.math.add(s.math.mul(s.math.sub(x, mean), scale), beta);
+    return s.math.add(s.math.mul(s.math.sub(x, mean), s.math.mul(gamma, invStd)), beta);
+  }
+
+  /**
+   * Per channel of {@code x}, the smallest power of two at or above its largest magnitude, and at
+   * least 1 (small values need no scaling, and dividing by a tiny power would overflow); a
+   * constant to the gradient.
+   */
+  private static Operand<TFloat32> powerOfTwoScale(Ops s, Operand<TFloat32> x,
+      Operand<TInt32> axes) {
+    Operand<TFloat32> largest = s.reduceMax(s.math.abs(x), axes);
+    Operand<TFloat32> log2 = s.math.div(s.math.log(largest), s.constant((float) Math.log(2)));
+    Operand<TFloat32> power = s.math.pow(s.constant(2f), s.math.ceil(log2));
+    return s.stopGradient(s.math.maximum(power, s.constant(1f)));
   }
 
   /** PyTorch's dropout: zero with probability p, scale the kept values by 1 / (1 - p). */

@@ -24,6 +24,7 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Gradients;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -53,6 +54,7 @@ public final class Trainer {
   private final TrainConfig config;
   private final Placeholder<TInt32> labels;
   private final Operand<TFloat32> loss;
+  private final Operand<TBool> weightsFinite;
   private final List<Output<TFloat32>> gradients = new ArrayList<>();
   private final Map<String, Operand<TFloat32>> decisionInputs;
   private final Op step;
@@ -85,6 +87,12 @@ public final class Trainer {
     List<Op> targets = new ArrayList<>(forward.features().updates());
     targets.add(apply);
     step = tf.withControlDependencies(targets).noOp();
+    // TensorFlow's ReLU and max pool turn NaN into 0 where PyTorch's pass it on, so weights that
+    // went non-finite would train on at a finite loss: every epoch ends by checking them
+    Ops f = tf.withSubScope("finite");
+    List<Operand<TBool>> flags = params.stream().map(v -> (Operand<TBool>) f.reduceAll(
+        f.math.isFinite(f.reshape(v, f.constant(new int[] {-1}))), f.constant(0))).toList();
+    weightsFinite = f.reduceAll(f.stack(flags), f.constant(0));
   }
 
   public TrainConfig config() {
@@ -172,6 +180,13 @@ public final class Trainer {
     return last;
   }
 
+  /** Whether every trainable parameter holds finite values. */
+  public boolean weightsFinite() {
+    try (Result r = session.session().runner().fetch(weightsFinite).run()) {
+      return ((TBool) r.get(0)).getBoolean();
+    }
+  }
+
   /** The training pass's mean loss on a batch, without a step (dropout as configured). */
   public double loss(float[] imagesNhwc, int[] batchLabels, int n) {
     return run(imagesNhwc, batchLabels, n, false);
@@ -193,8 +208,9 @@ public final class Trainer {
   }
 
   /**
-   * Trains for the configured epochs on {@code data}. Stops at the first non-finite batch loss and
-   * reports the run as diverged; that epoch's loss is NaN.
+   * Trains for the configured epochs on {@code data}. Stops at the first non-finite batch loss, or
+   * at the end of an epoch that left a weight non-finite, and reports the run as diverged; that
+   * epoch's loss is NaN.
    */
   public Outcome train(Cifar10Data data, TrainListener listener) {
     List<EpochResult> epochs = new ArrayList<>();
@@ -234,7 +250,9 @@ public final class Trainer {
         return new EpochResult(epoch, Double.NaN, (System.nanoTime() - start) / 1e9);
       }
     }
-    return new EpochResult(epoch, sum / data.size(), (System.nanoTime() - start) / 1e9);
+    // PyTorch's loss would have been NaN from the step that made a weight non-finite
+    double loss = weightsFinite() ? sum / data.size() : Double.NaN;
+    return new EpochResult(epoch, loss, (System.nanoTime() - start) / 1e9);
   }
 
   /** The epoch's order of the samples: a Fisher-Yates shuffle seeded by (seed, epoch). */

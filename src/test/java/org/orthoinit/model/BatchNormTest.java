@@ -52,7 +52,7 @@ class BatchNormTest {
       Variable<TFloat32> var = tf.variable(Shape.of(2), TFloat32.class);
       Op init1 = tf.assign(mean, tf.constant(new float[] {0f, 0f}));
       Op init2 = tf.assign(var, tf.constant(new float[] {1f, 1f}));
-      List<Op> updates = new ArrayList<>();
+      List<Operand<TFloat32>> updates = new ArrayList<>();
       Operand<TFloat32> train = AlexNet.batchNorm(tf.withSubScope("train"), x, gamma, beta, mean,
           var, AlexNet.Mode.TRAIN, updates);
       Operand<TFloat32> eval = AlexNet.batchNorm(tf.withSubScope("eval"), x, gamma, beta, mean,
@@ -196,5 +196,57 @@ class BatchNormTest {
     public void close() {
       tensors.forEach(TFloat32::close);
     }
+  }
+
+  /**
+   * Activations of 1e30 (squares beyond float32, as a 75-layer network reaches at the seed's lr)
+   * normalize as PyTorch's float64 sums do: to the outputs of the same values at 1, with the
+   * gradient scaled by 1e-30, and finite running statistics of the mean.
+   */
+  @Test
+  void hugeActivationsNormalizeWithoutOverflow() {
+    float[] small = input();
+    float[] huge = new float[small.length];
+    for (int i = 0; i < small.length; i++) {
+      huge[i] = small[i] * 1e30f;
+    }
+    float[][] outputs = new float[2][];
+    float[][] grads = new float[2][];
+    float[][] running = new float[2][];
+    for (int k = 0; k < 2; k++) {
+      try (Graph g = new Graph(); Session s = new Session(g)) {
+        Ops tf = Ops.create(g);
+        Placeholder<TFloat32> x = tf.placeholder(TFloat32.class,
+            Placeholder.shape(Shape.of(2, 2, 2, 2)));
+        Variable<TFloat32> mean = tf.variable(Shape.of(2), TFloat32.class);
+        Variable<TFloat32> var = tf.variable(Shape.of(2), TFloat32.class);
+        Op init1 = tf.assign(mean, tf.constant(new float[] {0f, 0f}));
+        Op init2 = tf.assign(var, tf.constant(new float[] {1f, 1f}));
+        List<Operand<TFloat32>> updates = new ArrayList<>();
+        Operand<TFloat32> y = AlexNet.batchNorm(tf, x, tf.constant(new float[] {2f, 0.5f}),
+            tf.constant(new float[] {1f, -1f}), mean, var, AlexNet.Mode.TRAIN, updates);
+        // a loss that weights every output differently, so the gradient is not zero
+        Operand<TFloat32> loss = tf.reduceSum(tf.math.mul(y, tf.constant(Shape.of(2, 2, 2, 2),
+            DataBuffers.of(gaussian(new Random(3), 16, 1)))), tf.constant(new int[] {0, 1, 2, 3}));
+        Gradients dx = tf.gradients(loss, List.of(x));
+        s.runner().addTarget(init1).addTarget(init2).run().close();
+        try (TFloat32 in = TFloat32.tensorOf(Shape.of(2, 2, 2, 2),
+            DataBuffers.of(k == 0 ? small : huge));
+            Result r = s.runner().feed(x, in).fetch(y).fetch(dx.dy(0)).fetch(updates.get(0))
+                .run()) {
+          outputs[k] = ModelSession.toArray((TFloat32) r.get(0));
+          grads[k] = ModelSession.toArray((TFloat32) r.get(1));
+          running[k] = ModelSession.toArray((TFloat32) r.get(2));
+        }
+      }
+    }
+    for (int i = 0; i < 16; i++) {
+      assertEquals(outputs[0][i], outputs[1][i], 1e-5, "output " + i);
+      assertTrue(Float.isFinite(grads[1][i]), "gradient " + i + " " + grads[1][i]);
+      assertEquals(grads[0][i] * 1e-30, grads[1][i], 1e-5 * 1e-30 * Math.abs(grads[0][i])
+          + 1e-36, "gradient " + i);
+    }
+    // running mean 0.9 * 0 + 0.1 * 4.5e30
+    assertEquals(4.5e29, running[1][0], 1e23);
   }
 }

@@ -78,4 +78,30 @@ class TrainerTest {
       assertTrue(Double.isNaN(o.epochs().get(o.epochs().size() - 1).loss()));
     }
   }
+
+  @Test
+  void aNonFiniteWeightThatTheLossDoesNotShowStopsTheRunAsDiverged() {
+    // a NaN in the first kernel: TensorFlow's max pool and ReLU turn the channel's NaN into 0, so
+    // every loss stays finite (PyTorch's would be NaN); the epoch ends in the weight check
+    Cifar10Data data = TestImages.randomData(30, 3);
+    try (ModelSession s = ModelSession.open(ModelConfig.of(0).withDropout(0f), 1, 0)) {
+      java.util.Map<String, float[]> w = Xavier.values(s.model().architecture(), 1);
+      w.get("features.0.weight")[5] = Float.NaN;
+      s.assign(w);
+      Trainer t = new Trainer(s, new TrainConfig(2, 0.001f, 10, 1));
+      List<Double> losses = new ArrayList<>();
+      Trainer.Outcome o = t.train(data, new TrainListener() {
+        @Override
+        public void stepDone(int epoch, int step, double loss) {
+          losses.add(loss);
+        }
+      });
+      assertEquals(3, losses.size(), "the first epoch ran to its end");
+      assertTrue(losses.stream().allMatch(Double::isFinite), losses.toString());
+      assertFalse(t.weightsFinite());
+      assertTrue(o.diverged());
+      assertEquals(1, o.epochs().size());
+      assertTrue(Double.isNaN(o.epochs().get(0).loss()));
+    }
+  }
 }
