@@ -9,8 +9,10 @@ import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.data.Cifar10Downloader;
 import org.orthoinit.experiment.Benchmark;
+import org.orthoinit.model.Compute;
 import org.orthoinit.experiment.ResultStore;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -65,6 +67,9 @@ final class BenchCommand implements Callable<Integer> {
       description = "TensorFlow threads; 0 = all cores (default).")
   int threads;
 
+  @Mixin
+  DeviceOptions device;
+
   @Override
   public Integer call() throws Exception {
     Benchmark.Config base = quick ? Benchmark.QUICK : Benchmark.FULL;
@@ -105,7 +110,8 @@ final class BenchCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     String label = data != null ? data.toString() : "random images";
     err.println("bench: training on " + label);
-    Benchmark.Report report = Benchmark.run(config, input, label, what -> {
+    Compute compute = device.resolve(err);
+    Benchmark.Report report = Benchmark.run(config, compute, input, label, what -> {
       err.println("bench: " + what);
       err.flush();
     });

@@ -6,6 +6,7 @@ import org.orthoinit.data.DataException;
 import org.orthoinit.experiment.ExperimentException;
 import org.orthoinit.init.InitException;
 import org.orthoinit.interop.InteropException;
+import org.orthoinit.model.Devices;
 import org.tensorflow.exceptions.TensorFlowException;
 import picocli.CommandLine;
 
@@ -36,7 +37,8 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
       return USAGE;
     }
     if (e instanceof DataException || e instanceof InteropException
-        || e instanceof InitException || e instanceof ExperimentException) {
+        || e instanceof InitException || e instanceof ExperimentException
+        || e instanceof Devices.Unavailable) {
       cmd.getErr().println(name + ": " + e.getMessage());
       return FAILED;
     }

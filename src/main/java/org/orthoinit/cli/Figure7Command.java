@@ -6,13 +6,13 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
-import org.orthoinit.experiment.Environment;
 import org.orthoinit.experiment.Figure7;
 import org.orthoinit.experiment.Figure7Config;
 import org.orthoinit.experiment.InitMethod;
 import org.orthoinit.experiment.Preset;
 import org.orthoinit.experiment.RunResult;
 import org.orthoinit.experiment.Shard;
+import org.orthoinit.model.Compute;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
         + "into a results folder (one JSON per finished run; a rerun skips them), then draw "
         + "convolutional_<layers> (loss) and orthogonality_<layers> (gap) as .png/.svg/.pdf.",
         "Presets: paper (15,75 layers; xavier,svd; 4 repeats; 20 epochs; 50,000 images; the "
-        + "default with GPU natives), cpu (about an hour on 2 cores; the default otherwise), "
+        + "default on a GPU), cpu (about an hour on 2 cores; the default otherwise), "
         + "smoke (a few minutes). Any flag overrides its preset value."})
 final class Figure7Command implements Callable<Integer> {
 
@@ -111,9 +111,13 @@ final class Figure7Command implements Callable<Integer> {
   @Mixin
   BandOption band;
 
+  @Mixin
+  DeviceOptions device;
+
   @Override
   public Integer call() throws Exception {
-    Figure7Config c = config();
+    Compute compute = device.resolve(spec.commandLine().getErr());
+    Figure7Config c = config(compute.device() == Compute.Device.GPU);
     Shard part;
     try {
       part = shard == null ? Shard.ALL : Shard.parse(shard, System.getenv());
@@ -147,7 +151,8 @@ final class Figure7Command implements Callable<Integer> {
     o.flush();
     Figure7.Outcome outcome;
     try (Progress.Grid progress = new Progress.Grid(spec.commandLine().getErr(), o)) {
-      outcome = Figure7.run(c, part, out, data.dir().toString(), train, test, threads, progress);
+      outcome = Figure7.run(c, part, out, data.dir().toString(), train, test, threads, compute,
+          progress);
     }
     PlotCommand.draw(out, band.band, o);
     if (!outcome.failures().isEmpty()) {
@@ -166,10 +171,13 @@ final class Figure7Command implements Callable<Integer> {
     }
   }
 
-  /** The preset's settings with every given flag applied. */
-  Figure7Config config() {
-    Preset p = preset != null ? preset
-        : "gpu".equals(Environment.current(threads).device()) ? Preset.PAPER : Preset.CPU;
+  /**
+   * The preset's settings with every given flag applied.
+   *
+   * @param gpu whether this process computes on a GPU: the paper preset is the default then
+   */
+  Figure7Config config(boolean gpu) {
+    Preset p = preset != null ? preset : gpu ? Preset.PAPER : Preset.CPU;
     Figure7Config b = p.config();
     Flags.level("--level", level);
     Flags.threads(threads);

@@ -8,6 +8,7 @@ import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.interop.ImageArrays;
 import org.orthoinit.model.Prediction;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -70,6 +71,9 @@ final class InitCommand implements Callable<Integer> {
       description = "The initializer's report: gram ratios, per-block gaps, time.")
   Path report;
 
+  @Mixin
+  DeviceOptions device;
+
   @Override
   public Integer call() throws Exception {
     if (predict != null && out == null) {
@@ -85,7 +89,8 @@ final class InitCommand implements Callable<Integer> {
     ImageArrays.Batch images = ImageArrays.read(batch, layout);
     ImageArrays.Batch evaluate = predict == null ? null : ImageArrays.read(predict, layout);
     PytorchInit.Outcome done = PytorchInit.run(new PytorchInit.Options(weights, images, evaluate,
-        decomposition, exportOnnx, savedModel), new PytorchInit.Listener() {
+        decomposition, exportOnnx, savedModel, device.resolve(spec.commandLine().getErr())),
+        new PytorchInit.Listener() {
           @Override
           public void stage(String stage) {
             spec.commandLine().getErr().println("init: " + stage);

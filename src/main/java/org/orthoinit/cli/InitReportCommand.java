@@ -55,6 +55,9 @@ final class InitReportCommand implements Callable<Integer> {
       description = "Output folder (default: ${DEFAULT-VALUE}).")
   Path out;
 
+  @Mixin
+  DeviceOptions device;
+
   @Override
   public Integer call() throws Exception {
     ModelConfig config = model.config();
@@ -73,7 +76,7 @@ final class InitReportCommand implements Callable<Integer> {
         + batch + " images");
     err.flush();
     InitReport report = InitReport.run(config, options, run.seed, batch, train, run.threads,
-        id -> {
+        device.resolve(err), id -> {
           err.println("init-report: " + id);
           err.flush();
         });

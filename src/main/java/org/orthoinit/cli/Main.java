@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
         Figure7Command.class,
         PlotCommand.class,
         CompareCommand.class,
+        DoctorCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class Main {

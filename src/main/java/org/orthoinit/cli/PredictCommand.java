@@ -10,6 +10,7 @@ import org.orthoinit.model.Architecture;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -44,6 +45,9 @@ final class PredictCommand implements Callable<Integer> {
       description = "Features entering the classifier, float32 [N, 1024], PyTorch's flatten order.")
   Path featuresOut;
 
+  @Mixin
+  DeviceOptions device;
+
   @Override
   public Integer call() throws Exception {
     Checks.writableParents(out, featuresOut);
@@ -54,7 +58,8 @@ final class PredictCommand implements Callable<Integer> {
     } else {
       TorchImport.Imported model = TorchImport.read(weights);
       ImageArrays.Batch batch = ImageArrays.read(images, layout);
-      try (ModelSession session = ModelSession.open(model.config(), 0, 0)) {
+      try (ModelSession session = ModelSession.open(model.config(), 0, 0,
+          device.resolve(spec.commandLine().getErr()))) {
         session.assign(model.weights());
         p = session.predict(batch.nhwc(), batch.n());
       }

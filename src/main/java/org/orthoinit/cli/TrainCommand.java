@@ -15,6 +15,7 @@ import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.interop.InteropException;
 import org.orthoinit.interop.SavedModels;
 import org.orthoinit.interop.TorchImport;
+import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.train.TrainConfig;
@@ -42,6 +43,9 @@ final class TrainCommand implements Callable<Integer> {
 
   @Mixin
   RunOptions run;
+
+  @Mixin
+  DeviceOptions device;
 
   @Option(names = "--init", paramLabel = "xavier|svd|lsuv", defaultValue = "xavier",
       converter = InitConverter.class,
@@ -126,6 +130,7 @@ final class TrainCommand implements Callable<Integer> {
       }
     }
     String source = weights != null ? weights.toString() : "xavier";
+    Compute compute = device.resolve(spec.commandLine().getErr());
 
     Cifar10Data train = Cifar10.load(data.dir(), Cifar10.Split.TRAIN);
     if (trainLimit > 0) {
@@ -150,8 +155,8 @@ final class TrainCommand implements Callable<Integer> {
         }
       }
     }) {
-      result = TrainingRun.execute(name, runSpec, data.dir().toString(), train, test, start,
-          progress);
+      result = TrainingRun.execute(name, runSpec, compute, data.dir().toString(), train, test,
+          start, progress);
     }
     spec.commandLine().getOut().println(Report.oneLine(result) + " -> " + file);
     return result.diverged() ? Errors.FAILED : 0;

@@ -15,6 +15,7 @@ import org.orthoinit.init.InitException;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.init.Xavier;
 import org.orthoinit.model.Architecture;
+import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Summary;
@@ -30,7 +31,6 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -133,22 +133,23 @@ public final class Benchmark {
    * Runs the benchmark on {@code data} (real images, or any images of the CIFAR-10 format). A
    * failed SVD initializer is recorded, not thrown: the speed figures stand without it.
    */
-  public static Report run(Config config, Cifar10Data data, String dataLabel,
+  public static Report run(Config config, Compute compute, Cifar10Data data, String dataLabel,
       Listener listener) {
     long t0 = System.nanoTime();
     String started = Instant.now().toString();
     listener.stage("matmul " + config.matmulSize() + " x " + config.matmulSize());
-    Spread matmul = matmulGflops(config);
+    Spread matmul = matmulGflops(config, compute);
     List<Depth> depths = new ArrayList<>();
+    Environment[] environment = new Environment[1]; // of the first model's session
     for (int layers : config.layers()) {
-      depths.add(depth(config, layers, data, matmul.median(), listener));
+      depths.add(depth(config, compute, layers, data, matmul.median(), listener, environment));
     }
-    return new Report(config, dataLabel, cpuName(), Environment.current(config.threads()), matmul, depths,
+    return new Report(config, dataLabel, cpuName(), environment[0], matmul, depths,
         peakResidentMib(), started, (System.nanoTime() - t0) / 1e9);
   }
 
-  private static Depth depth(Config config, int layers, Cifar10Data data, double peak,
-      Listener listener) {
+  private static Depth depth(Config config, Compute compute, int layers, Cifar10Data data,
+      double peak, Listener listener, Environment[] environment) {
     ModelConfig model = ModelConfig.of(layers);
     int b = config.batchSize();
     int needed = b * config.steps(); // warm-up repeats one batch
@@ -160,8 +161,11 @@ public final class Benchmark {
     double[] real = new double[config.repeats()];
     double[] bare = new double[config.repeats()];
     double[] ratio = new double[config.repeats()];
-    try (ModelSession session = ModelSession.open(model, 0, config.threads())) {
+    try (ModelSession session = ModelSession.open(model, 0, config.threads(), compute)) {
       Xavier.initialize(session, 0);
+      if (environment[0] == null) {
+        environment[0] = Environment.of(session); // traces a pass: after the weights
+      }
       // one epoch over `steps` batches is the real path: shuffle, copy, feed, step, loss
       Trainer trainer = new Trainer(session, new TrainConfig(1, TrainConfig.LEARNING_RATE_DEFAULT,
           b, 0));
@@ -189,7 +193,7 @@ public final class Benchmark {
     if (config.initBatch() > 0) {
       listener.stage(layers + " layers: SVD initializer on " + config.initBatch() + " images");
       try {
-        init = svdSeconds(model, data, config);
+        init = svdSeconds(model, data, config, compute);
       } catch (InitException e) {
         initError = e.getMessage();
         listener.stage(layers + " layers: the SVD initializer failed (" + initError + ")");
@@ -204,11 +208,11 @@ public final class Benchmark {
         stepFlop / 1e9 * bareSpread.median() / b, init, initError);
   }
 
-  private static double svdSeconds(ModelConfig model, Cifar10Data data, Config config)
-      throws InitException {
+  private static double svdSeconds(ModelConfig model, Cifar10Data data, Config config,
+      Compute compute) throws InitException {
     int n = Math.min(config.initBatch(), data.size());
     float[] batch = TrainingRun.initBatch(data, n, 0);
-    try (ModelSession session = ModelSession.open(model, 0, config.threads())) {
+    try (ModelSession session = ModelSession.open(model, 0, config.threads(), compute)) {
       Xavier.initialize(session, 0);
       SvdInitializer init = new SvdInitializer(session, SvdInitializer.DECOMPOSITION_DEFAULT);
       long s = System.nanoTime();
@@ -218,18 +222,14 @@ public final class Benchmark {
   }
 
   /** GFLOP/s of TensorFlow's float32 matmul of two n x n matrices, one repetition per run. */
-  static Spread matmulGflops(Config config) {
+  static Spread matmulGflops(Config config, Compute compute) {
     int n = config.matmulSize();
     float[] values = new float[n * n];
     Random random = new Random(1);
     for (int i = 0; i < values.length; i++) {
       values[i] = random.nextFloat() - 0.5f;
     }
-    ConfigProto proto = ConfigProto.newBuilder()
-        .setIntraOpParallelismThreads(config.threads())
-        .setInterOpParallelismThreads(config.threads() == 0 ? 0 : Math.min(config.threads(), 2))
-        .build();
-    try (Graph g = new Graph(); Session s = new Session(g, false, proto);
+    try (Graph g = new Graph(); Session s = new Session(g, false, compute.proto(config.threads()));
         TFloat32 a = TFloat32.tensorOf(Shape.of(n, n), DataBuffers.of(values, true, false))) {
       Ops tf = Ops.create(g);
       Placeholder<TFloat32> x = tf.placeholder(TFloat32.class);

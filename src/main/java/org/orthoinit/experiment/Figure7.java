@@ -21,6 +21,7 @@ import java.util.stream.IntStream;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.train.TrainConfig;
 
@@ -221,7 +222,7 @@ public final class Figure7 {
    *     settings or runs on other images
    */
   public static Outcome run(Figure7Config config, Shard shard, Path out, String dataLabel,
-      Cifar10Data train, Cifar10Data test, int threads, Listener listener)
+      Cifar10Data train, Cifar10Data test, int threads, Compute compute, Listener listener)
       throws IOException, ExperimentException {
     List<Figure7Config.Run> grid = config.runs();
     List<Integer> positions = shard.of(IntStream.range(0, grid.size()).boxed().toList());
@@ -255,8 +256,8 @@ public final class Figure7 {
         listener.runStarted(run, i + 1, todo.size());
         RunResult r;
         try {
-          r = TrainingRun.execute(run.name(), spec(config, run, threads), dataLabel, train, test,
-              null, listener);
+          r = TrainingRun.execute(run.name(), spec(config, run, threads), compute, dataLabel, train,
+              test, null, listener);
         } catch (InitException e) {
           // one degenerate init must not cost the other runs of the grid
           failures.add(run.name() + ": " + e.getMessage());

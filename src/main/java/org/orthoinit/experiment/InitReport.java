@@ -9,6 +9,7 @@ import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.Probe;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.init.Xavier;
+import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
 
@@ -43,31 +44,35 @@ public record InitReport(ModelConfig model, long seed, int batch, List<Curve> cu
    * Initializes a fresh model per init and measures it on a seeded batch of {@code train}; with
    * the batch-norm baseline, also Xavier on the model with batch norm.
    *
+   * @param compute the device, resolved
    * @param progress told each curve's id as it starts
    */
   public static InitReport run(ModelConfig model, Options options, long seed, int batch,
-      Cifar10Data train, int threads, Consumer<String> progress)
+      Cifar10Data train, int threads, Compute compute, Consumer<String> progress)
       throws InitException {
     int n = Math.min(batch, train.size());
     float[] images = TrainingRun.initBatch(train, n, seed);
     List<Curve> curves = new ArrayList<>();
+    Environment[] environment = new Environment[1]; // of the first model's session
     for (InitMethod init : options.inits()) {
       progress.accept(init.id());
-      curves.add(curve(init.id(), model, init, options, seed, images, n, threads));
+      curves.add(curve(init.id(), model, init, options, seed, images, n, threads, compute,
+          environment));
     }
     if (options.batchNormBaseline() && !model.batchNorm()) {
       progress.accept(Figure7Config.BATCH_NORM_CURVE);
       ModelConfig bn = new ModelConfig(model.numLayers(), model.level(), true, model.dropout(),
           model.classes());
       curves.add(curve(Figure7Config.BATCH_NORM_CURVE, bn, InitMethod.XAVIER, options, seed,
-          images, n, threads));
+          images, n, threads, compute, environment));
     }
-    return new InitReport(model, seed, n, curves, Environment.current(threads));
+    return new InitReport(model, seed, n, curves, environment[0]);
   }
 
   private static Curve curve(String id, ModelConfig model, InitMethod init, Options options,
-      long seed, float[] images, int n, int threads) throws InitException {
-    try (ModelSession session = ModelSession.open(model, seed, threads)) {
+      long seed, float[] images, int n, int threads, Compute compute, Environment[] environment)
+      throws InitException {
+    try (ModelSession session = ModelSession.open(model, seed, threads, compute)) {
       long t0 = System.nanoTime();
       Xavier.initialize(session, seed);
       if (init == InitMethod.SVD) {
@@ -76,6 +81,9 @@ public record InitReport(ModelConfig model, long seed, int batch, List<Curve> cu
         new Lsuv(session, options.lsuv()).initialize(images, n, seed);
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
+      if (environment[0] == null) {
+        environment[0] = Environment.of(session); // traces a pass: after the weights
+      }
       Probe.Measurement m = new Probe(session, "probe").measure(images, n);
       return new Curve(id, m.gramRatio(), m.gap(), m.blocks(), seconds);
     }

@@ -10,6 +10,7 @@ import org.orthoinit.interop.InteropException;
 import org.orthoinit.interop.OnnxExport;
 import org.orthoinit.interop.SavedModels;
 import org.orthoinit.interop.TorchImport;
+import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
 
@@ -26,7 +27,8 @@ public final class PytorchInit {
    * @param savedModel where to write it as a SavedModel (must not exist), or null
    */
   public record Options(Path weights, ImageArrays.Batch batch, ImageArrays.Batch evaluate,
-      SvdInitializer.Decomposition decomposition, Path exportOnnx, Path savedModel) {}
+      SvdInitializer.Decomposition decomposition, Path exportOnnx, Path savedModel,
+      Compute compute) {}
 
   /**
    * What it did.
@@ -52,7 +54,7 @@ public final class PytorchInit {
   public static Outcome run(Options o, Listener listener)
       throws InteropException, InitException, IOException {
     TorchImport.Imported model = TorchImport.read(o.weights());
-    try (ModelSession session = ModelSession.open(model.config(), 0, 0)) {
+    try (ModelSession session = ModelSession.open(model.config(), 0, 0, o.compute())) {
       session.assign(model.weights());
       listener.stage("svd on " + o.batch().n() + " images");
       SvdInitializer.Report report = new SvdInitializer(session, o.decomposition())

@@ -12,6 +12,7 @@ import org.orthoinit.init.Probe;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.init.Xavier;
 import org.orthoinit.model.Architecture;
+import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.train.EpochResult;
 import org.orthoinit.train.TrainListener;
@@ -43,13 +44,14 @@ public final class TrainingRun {
    * skip).
    *
    * @param weights initial weights in TensorFlow's layout (e.g. imported from ONNX); null = Xavier
+   * @param compute the device, resolved
    */
-  public static RunResult execute(String name, RunSpec spec, String dataLabel, Cifar10Data train,
-      Cifar10Data test, Map<String, float[]> weights, Listener listener)
+  public static RunResult execute(String name, RunSpec spec, Compute compute, String dataLabel,
+      Cifar10Data train, Cifar10Data test, Map<String, float[]> weights, Listener listener)
       throws InitException, java.io.IOException {
     String started = Instant.now().toString();
     try (ModelSession session = ModelSession.open(spec.model(), spec.train().seed(),
-        spec.threads())) {
+        spec.threads(), compute)) {
       long t0 = System.nanoTime();
       listener.stage("initializing (" + spec.init().id() + ")");
       if (weights != null) {
@@ -104,7 +106,7 @@ public final class TrainingRun {
       }
       RunResult result = new RunResult(name, spec, dataLabel, train.size(),
           outcome.diverged() ? RunResult.DIVERGED : RunResult.OK, epochs, accuracy, initSeconds,
-          report, lsuv, orthogonality, Environment.current(spec.threads()), started,
+          report, lsuv, orthogonality, Environment.of(session), started,
           Instant.now().toString());
       listener.trained(session, result);
       return result;

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.orthoinit.model.Architecture;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Summary;
 
@@ -30,7 +31,7 @@ public final class GraphDefs {
     String base = baseName(config);
     Path pb = dir.resolve(base + ".pb");
     byte[] graph;
-    try (ModelSession session = ModelSession.open(config, 0, 1)) {
+    try (ModelSession session = ModelSession.open(config, 0, 1, Compute.CPU)) {
       graph = session.graph().toGraphDef().toByteArray();
     }
     write(pb, graph);

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.orthoinit.model.Architecture;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
 import org.tensorflow.Operand;
@@ -87,7 +88,8 @@ public final class SavedModels {
     Files.createDirectories(target.getParent());
     Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".");
     Files.delete(tmp); // the exporter makes the folder itself
-    try (ModelSession session = ModelSession.open(metadata.model(), 0, 0)) {
+    // written and checked on the CPU: nothing here needs a GPU, and a GPU's float32 differs
+    try (ModelSession session = ModelSession.open(metadata.model(), 0, 0, Compute.CPU)) {
       session.assign(weights);
       Operand<TFloat32> logits = session.eval().logits();
       Operand<TFloat32> probabilities = session.model().tf().withName(PROBABILITIES)

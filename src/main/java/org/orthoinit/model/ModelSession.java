@@ -11,6 +11,10 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.DeviceStepStats;
+import org.tensorflow.proto.NodeExecStats;
+import org.tensorflow.proto.RunOptions;
+import org.tensorflow.proto.StepStats;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -22,18 +26,36 @@ public final class ModelSession implements AutoCloseable {
   /** Images per session call when predicting, to bound memory on large inputs. */
   public static final int PREDICT_CHUNK = 500;
 
+  /**
+   * Where the model's convolutions ran, from TensorFlow's trace of an evaluation pass.
+   *
+   * @param device the device of the first convolution, {@code
+   *     /job:localhost/replica:0/task:0/device:CPU:0}
+   * @param onednn whether oneDNN's kernels ran (TensorFlow's {@code _Mkl} ops)
+   */
+  public record Placement(String device, boolean onednn) {}
+
   private final Graph graph;
   private final Session session;
   private final AlexNet model;
   private final AlexNet.Forward eval;
   private final int threads;
+  private final Compute compute;
+  private Placement placement;
 
-  private ModelSession(Graph graph, Session session, AlexNet model, int threads) {
+  private ModelSession(Graph graph, Session session, AlexNet model, int threads,
+      Compute compute) {
     this.graph = graph;
     this.session = session;
     this.model = model;
     this.eval = model.forward(model.images(), AlexNet.Mode.EVAL);
     this.threads = threads;
+    this.compute = compute;
+  }
+
+  /** {@link #open(ModelConfig, long, int, Compute)} on the device TensorFlow chooses. */
+  public static ModelSession open(ModelConfig config, long seed, int threads) {
+    return open(config, seed, threads, Compute.DEFAULT);
   }
 
   /**
@@ -42,21 +64,16 @@ public final class ModelSession implements AutoCloseable {
    *
    * @param seed seeds the dropout masks of training passes
    * @param threads TensorFlow's intra-op threads; 0 lets TensorFlow choose (all cores)
+   * @param compute the device and its settings
    */
-  public static ModelSession open(ModelConfig config, long seed, int threads) {
-    if (threads < 0) {
-      throw new IllegalArgumentException("threads must be >= 0, got " + threads);
-    }
+  public static ModelSession open(ModelConfig config, long seed, int threads, Compute compute) {
+    ConfigProto proto = compute.proto(threads);
     Graph graph = new Graph();
     Session session = null;
     try {
       AlexNet model = AlexNet.declare(graph, config, seed);
-      ConfigProto proto = ConfigProto.newBuilder()
-          .setIntraOpParallelismThreads(threads)
-          .setInterOpParallelismThreads(threads == 0 ? 0 : Math.min(threads, 2))
-          .build();
       session = new Session(graph, false, proto);
-      return new ModelSession(graph, session, model, threads);
+      return new ModelSession(graph, session, model, threads, compute);
     } catch (RuntimeException e) {
       if (session != null) {
         session.close(); // a graph waits for its sessions to close
@@ -80,6 +97,59 @@ public final class ModelSession implements AutoCloseable {
 
   public int threads() {
     return threads;
+  }
+
+  public Compute compute() {
+    return compute;
+  }
+
+  /**
+   * Where the model's convolutions run: one evaluation pass on a blank image, traced; measured
+   * once per session.
+   */
+  public synchronized Placement placement() {
+    if (placement == null) {
+      RunOptions trace = RunOptions.newBuilder()
+          .setTraceLevel(RunOptions.TraceLevel.SOFTWARE_TRACE).build();
+      float[] blank = new float[Architecture.IMAGE_FLOATS];
+      String device = null;
+      boolean onednn = false;
+      try (TFloat32 x = imagesTensor(blank, 1);
+          Result r = session.runner().feed(model.images(), x).fetch(eval.logits())
+              .setOptions(trace).runAndFetchMetadata()) {
+        StepStats stats = r.getMetadata().orElseThrow().getStepStats();
+        for (DeviceStepStats d : stats.getDevStatsList()) {
+          for (NodeExecStats n : d.getNodeStatsList()) {
+            String op = opType(n);
+            onednn |= op.startsWith("_Mkl");
+            if (device == null && op.contains("Conv2D")) {
+              device = d.getDevice();
+            }
+          }
+        }
+      }
+      placement = new Placement(device == null ? "unknown" : device, onednn);
+    }
+    return placement;
+  }
+
+  /**
+   * The op a traced node ran, from its timeline label: {@code "eval/features.0/Conv2d =
+   * _MklNativeConv2D(...)"} gives {@code _MklNativeConv2D}; empty when the label has no op.
+   */
+  public static String opType(NodeExecStats n) {
+    String label = n.getTimelineLabel();
+    int eq = label.indexOf(" = ");
+    if (eq < 0) {
+      return "";
+    }
+    int paren = label.indexOf('(', eq);
+    return label.substring(eq + 3, paren < 0 ? label.length() : paren).strip();
+  }
+
+  /** The devices this session sees. */
+  public List<Devices.Device> devices() {
+    return Devices.list(session);
   }
 
   /** The evaluation pass on {@link AlexNet#images()}: no dropout, running batch-norm statistics. */

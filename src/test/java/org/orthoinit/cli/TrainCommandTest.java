@@ -35,7 +35,15 @@ class TrainCommandTest {
     assertEquals(0.001f, result.spec().train().learningRate());
     assertNotNull(result.testAccuracy());
     assertNull(result.init());
-    assertEquals("cpu", result.environment().device());
+    // the CPU: these tests hold for a CPU build on any machine (a GPU build would use its GPU)
+    assertEquals("/job:localhost/replica:0/task:0/device:CPU:0", result.environment().device());
+    assertTrue(result.environment().devices().stream().anyMatch(d -> d.type().equals("CPU")
+        && d.name().equals(result.environment().device()) && d.memoryBytes() > 0),
+        result.environment().devices().toString());
+    // the tests run with oneDNN's kernels unless -Donednn=0
+    assertEquals(!"0".equals(System.getenv("TF_ENABLE_ONEDNN_OPTS")),
+        result.environment().onednn());
+    assertEquals(false, result.environment().tf32());
     assertTrue(result.environment().tensorflow().startsWith("2."), result.environment().tensorflow());
   }
 
