@@ -4,13 +4,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
+import org.orthoinit.util.AtomicFiles;
 
 /**
  * Reads and writes result JSON; every write is atomic (a temp file, then a rename). Reading
@@ -23,52 +18,11 @@ public final class ResultStore {
       .enable(SerializationFeature.INDENT_OUTPUT)
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  /**
-   * Internal, for tests only. Fault injection for the kill tests: milliseconds each write waits between its synced temp
-   * file and the rename, so a test can kill the process in the middle of a write. Unset: 0.
-   */
-  private static final long WRITE_PAUSE_MS = Long.getLong("orthoinit.test.writePauseMs", 0);
-
   private ResultStore() {}
 
   /** Writes {@code value} as JSON to {@code file} atomically: readers see the old or the new file. */
   public static void write(Path file, Object value) throws IOException {
-    writeBytes(file, JSON.writeValueAsBytes(value));
-  }
-
-  /**
-   * Writes {@code bytes} to {@code file} through a temp file in the same folder, synced to disk,
-   * then renamed. The temp file gets the folder's usual permissions (not createTempFile's 0600).
-   */
-  public static void writeBytes(Path file, byte[] bytes) throws IOException {
-    Path dir = file.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toHexString(
-        java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
-    try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE)) {
-        ByteBuffer b = ByteBuffer.wrap(bytes);
-        while (b.hasRemaining()) {
-          ch.write(b);
-        }
-        ch.force(true);
-      }
-      if (WRITE_PAUSE_MS > 0) {
-        try {
-          Thread.sleep(WRITE_PAUSE_MS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicFiles.write(file, JSON.writeValueAsBytes(value));
   }
 
   /**

@@ -1,14 +1,14 @@
 package org.orthoinit.interop;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.orthoinit.model.Architecture;
-import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.Compute;
+import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Summary;
+import org.orthoinit.util.AtomicFiles;
 
 /** The model's inference GraphDef and layer table, for reading in TensorBoard or Netron. */
 public final class GraphDefs {
@@ -41,11 +41,6 @@ public final class GraphDefs {
   }
 
   private static void write(Path file, byte[] bytes) throws IOException {
-    AtomicFiles.write(file, channel -> {
-      ByteBuffer b = ByteBuffer.wrap(bytes);
-      while (b.hasRemaining()) {
-        channel.write(b);
-      }
-    });
+    AtomicFiles.write(file, bytes);
   }
 }

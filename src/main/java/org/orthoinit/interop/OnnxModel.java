@@ -28,6 +28,7 @@ import org.orthoinit.interop.onnx.StringStringEntryProto;
 import org.orthoinit.interop.onnx.TensorProto;
 import org.orthoinit.interop.onnx.TensorShapeProto;
 import org.orthoinit.interop.onnx.ValueInfoProto;
+import org.orthoinit.util.AtomicFiles;
 
 /**
  * An ONNX model read from a file, with access to its weights and to the names and shapes of
@@ -243,7 +244,7 @@ public final class OnnxModel {
         out.flush();
       }, check);
     } catch (AtomicFiles.Refused e) {
-      throw e.fault();
+      throw (InteropException) e.fault();
     } catch (IOException e) {
       throw new InteropException(file, "cannot write (" + InteropException.describe(e) + ")", e);
     }

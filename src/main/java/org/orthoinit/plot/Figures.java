@@ -5,7 +5,6 @@ import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
@@ -14,6 +13,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.XYStyler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import org.orthoinit.util.AtomicFiles;
 
 /** Shared look and writing of figures: PNG, SVG and PDF, each written atomically. */
 public final class Figures {
@@ -122,22 +122,16 @@ public final class Figures {
   }
 
   private interface Writer {
-    void write(Path tmpWithoutExtension) throws IOException;
+    void write(Path file) throws IOException;
   }
 
-  /** XChart appends the extension itself: write to tmp-name + ext, then rename. */
+  /**
+   * XChart picks the format by the file's extension and adds it when missing: the temporary file
+   * keeps the extension, so nothing is added.
+   */
   private static Path atomically(Path dir, String file, Writer writer) throws IOException {
-    String ext = file.substring(file.lastIndexOf('.'));
-    Path tmpBase = dir.resolve("." + file + "." + Long.toHexString(
-        java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
-    Path tmp = dir.resolve(tmpBase.getFileName() + ext);
     Path target = dir.resolve(file);
-    try {
-      writer.write(tmpBase);
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicFiles.writeByPath(target, file.substring(file.lastIndexOf('.')), writer::write);
     return target;
   }
 }

@@ -19,6 +19,7 @@ import org.orthoinit.TestImages;
 import org.orthoinit.data.ArchiveSpec;
 import org.orthoinit.data.Cifar10;
 import org.orthoinit.experiment.ResultStore;
+import org.orthoinit.util.AtomicFiles;
 
 /**
  * Full and read-only disks, made real with small tmpfs mounts (Linux, root). Where mounting is not
@@ -104,9 +105,9 @@ class DiskTest {
   void aWriteThatRunsOutOfSpaceLeavesTheOldFileAndNoTempFile() throws Exception {
     Path disk = mount(tmp.resolve("disk"), "1m", false);
     Path file = disk.resolve("summary.json");
-    ResultStore.writeBytes(file, "old".getBytes());
+    AtomicFiles.write(file, "old".getBytes());
     fill(disk, 64 * 1024);
-    assertThrows(IOException.class, () -> ResultStore.writeBytes(file, new byte[512 * 1024]));
+    assertThrows(IOException.class, () -> AtomicFiles.write(file, new byte[512 * 1024]));
     assertEquals("old", Files.readString(file));
     try (var s = Files.list(disk)) {
       assertEquals(List.of("filler", "summary.json"),
