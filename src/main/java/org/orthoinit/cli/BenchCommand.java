@@ -4,13 +4,11 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.orthoinit.data.ArchiveSpec;
 import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
-import org.orthoinit.data.Cifar10Downloader;
 import org.orthoinit.experiment.Benchmark;
-import org.orthoinit.model.Compute;
 import org.orthoinit.experiment.ResultStore;
+import org.orthoinit.model.Compute;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,11 +38,8 @@ final class BenchCommand implements Callable<Integer> {
       description = "Write the figures here (default: results/bench/bench.json).")
   Path json;
 
-  @Option(names = "--data", paramLabel = "DIR",
-      description = "CIFAR-10 to train on (default: where 'download' put it, if it did; else "
-          + "random images of the same format: speed does not depend on the pixels, but the SVD "
-          + "initializer may fail on a deep model's random representations).")
-  Path data;
+  @Mixin
+  DataOptions dataOptions;
 
   @Option(names = "--steps", paramLabel = "N", description = "Timed steps per repetition "
       + "(default: 20; --quick: 2).")
@@ -84,11 +79,11 @@ final class BenchCommand implements Callable<Integer> {
             Flags.MAX_IMAGES), base.matmulSize(),
         Flags.threads(threads));
     Path file = json != null ? json : Path.of("results", "bench", "bench.json");
-    // only a complete cache: a failed download leaves the folder behind
-    if (data == null && Cifar10Downloader.prepared(DataOptions.defaultCache(),
-        ArchiveSpec.CIFAR10).isPresent()) {
-      data = DataOptions.defaultCache();
-    }
+    // CIFAR-10 as the other commands find it (downloading on first use); --quick and
+    // --no-download take random images of the same format instead when there is none: speed
+    // does not depend on the pixels, but the SVD init may fail on random representations
+    Path data = dataOptions.present() || !(quick || dataOptions.noDownload)
+        ? dataOptions.resolve(spec.commandLine().getErr()) : null;
     // the timed epoch reads steps x batch images; warm-up repeats one batch
     long images = (long) config.batchSize() * config.steps();
     Cifar10Data input;

@@ -63,8 +63,9 @@ final class InitReportCommand implements Callable<Integer> {
     ModelConfig config = model.config();
     int batch = run.checked().initBatch;
     inits.forEach(i -> lsuv.check(i, batch));
+    Path dataDir = data.resolve(spec.commandLine().getErr()); // before anything is written
     Checks.writableFolder(out, "--out");
-    Cifar10Data train = Cifar10.load(data.dir(), Cifar10.Split.TRAIN);
+    Cifar10Data train = Cifar10.load(dataDir, Cifar10.Split.TRAIN);
     SvdInitializer.checkBatch(org.orthoinit.model.Architecture.of(config),
         Math.min(batch, train.size()));
     InitReport.Options options = new InitReport.Options(inits,
