@@ -12,11 +12,12 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Assign;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.PlaceholderWithDefault;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.linalg.MatMul;
-import org.tensorflow.op.random.RandomUniform;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 
 /**
  * The seed's AlexNet as a TensorFlow graph. Parameters are Variables named by their PyTorch
@@ -46,7 +47,7 @@ public final class AlexNet {
         Operand<TFloat32> kernel, Operand<TFloat32> bias);
   }
 
-  /** A convolution and the representation that leaves its block (after its ReLU, batch norm, pool). */
+  /** A convolution and the representation leaving its block (after its ReLU, batch norm, pool). */
   public record Block(Layer.Conv conv, Operand<TFloat32> output) {}
 
   /**
@@ -79,6 +80,7 @@ public final class AlexNet {
   private final Map<String, Placeholder<TFloat32>> assignValues = new LinkedHashMap<>();
   private final Map<String, Assign<TFloat32>> assigns = new LinkedHashMap<>();
   private final Placeholder<TFloat32> images;
+  private final PlaceholderWithDefault<TInt64> dropoutStep;
   private int randomOps;
 
   private AlexNet(Graph graph, ModelConfig config, long seed) {
@@ -93,6 +95,8 @@ public final class AlexNet {
       addVariable(bn.runningVar(), Shape.of(bn.channels()));
     }
     images = imagesPlaceholder(tf);
+    dropoutStep = tf.withName("dropout_step").placeholderWithDefault(tf.constant(0L),
+        Shape.scalar());
   }
 
   /**
@@ -127,6 +131,15 @@ public final class AlexNet {
   /** Images, NHWC [N, 32, 32, 3] in [0, 1]. */
   public Placeholder<TFloat32> images() {
     return images;
+  }
+
+  /**
+   * Which step's dropout masks a training pass draws (0 when not fed): the masks are a function
+   * of (seed, layer, step) alone, so a run resumed from a checkpoint draws what an uninterrupted
+   * one would.
+   */
+  public Operand<TInt64> dropoutStep() {
+    return dropoutStep;
   }
 
   /** Every variable by PyTorch name: parameters first, then running statistics. */
@@ -351,10 +364,14 @@ public final class AlexNet {
     return s.stopGradient(s.math.maximum(power, s.constant(1f)));
   }
 
-  /** PyTorch's dropout: zero with probability p, scale the kept values by 1 / (1 - p). */
+  /**
+   * PyTorch's dropout: zero with probability p, scale the kept values by 1 / (1 - p). The
+   * uniform draws are stateless, keyed by (seed, this layer) and the fed step.
+   */
   private Operand<TFloat32> dropout(Ops s, Operand<TFloat32> x, float p) {
-    Operand<TFloat32> u = s.random.randomUniform(s.shape(x), TFloat32.class,
-        RandomUniform.seed(seed), RandomUniform.seed2((long) ++randomOps));
+    Operand<TInt64> key = s.stack(List.of(s.constant(seed * 1_000_003L + ++randomOps),
+        dropoutStep));
+    Operand<TFloat32> u = s.random.statelessRandomUniform(s.shape(x), key, TFloat32.class);
     Operand<TFloat32> keep = s.dtypes.cast(s.math.greaterEqual(u, s.constant(p)), TFloat32.class);
     return s.math.mul(x, s.math.mul(keep, s.constant(1f / (1f - p))));
   }

@@ -27,6 +27,7 @@ import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 
 /**
  * Plain SGD on the model's training pass (dropout, batch statistics) with mean softmax
@@ -58,6 +59,8 @@ public final class Trainer {
   private final List<Output<TFloat32>> gradients = new ArrayList<>();
   private final Map<String, Operand<TFloat32>> decisionInputs;
   private final Op step;
+  /** The dropout step of the next {@link #step} that names none. */
+  private long position;
 
   /** Adds the loss and the SGD step to the session's graph. */
   public Trainer(ModelSession session, TrainConfig config) {
@@ -105,7 +108,22 @@ public final class Trainer {
    * @return the batch's mean loss before the step
    */
   public double step(float[] imagesNhwc, int[] batchLabels, int n) {
-    return run(imagesNhwc, batchLabels, n, true);
+    return step(imagesNhwc, batchLabels, n, position++);
+  }
+
+  /**
+   * One SGD step whose dropout masks are those of step {@code dropoutStep} (see {@link
+   * AlexNet#dropoutStep}).
+   *
+   * @return the batch's mean loss before the step
+   */
+  public double step(float[] imagesNhwc, int[] batchLabels, int n, long dropoutStep) {
+    return run(imagesNhwc, batchLabels, n, true, dropoutStep);
+  }
+
+  /** The dropout step of batch {@code batch} (from 0) of {@code epoch} (from 1). */
+  static long dropoutStep(int epoch, int batch) {
+    return ((long) epoch << 32) | batch;
   }
 
   /**
@@ -124,9 +142,11 @@ public final class Trainer {
     List<TFloat32> fed = new ArrayList<>();
     try (TFloat32 x = ModelSession.imagesTensor(imagesNhwc, n);
         TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(batchLabels, true, false)
-            .narrow(n))) {
+            .narrow(n));
+        TInt64 k = TInt64.scalarOf(position++)) {
       Session.Runner runner = session.session().runner()
-          .feed(session.model().images(), x).feed(labels, y).fetch(loss).addTarget(step);
+          .feed(session.model().images(), x).feed(labels, y).feed(session.model().dropoutStep(), k)
+          .fetch(loss).addTarget(step);
       for (Map.Entry<String, float[]> p : pinned.entrySet()) {
         Operand<TFloat32> at = decisionInputs.get(p.getKey());
         if (at == null) {
@@ -171,8 +191,10 @@ public final class Trainer {
         TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(batchLabels, true, false)
             .narrow(n))) {
       for (int i = 0; i < count; i++) {
-        try (Result r = session.session().runner().feed(session.model().images(), x)
-            .feed(labels, y).fetch(loss).addTarget(step).run()) {
+        try (TInt64 k = TInt64.scalarOf(position++);
+            Result r = session.session().runner().feed(session.model().images(), x)
+            .feed(labels, y).feed(session.model().dropoutStep(), k).fetch(loss).addTarget(step)
+            .run()) {
           last = ((TFloat32) r.get(0)).getFloat();
         }
       }
@@ -189,15 +211,18 @@ public final class Trainer {
 
   /** The training pass's mean loss on a batch, without a step (dropout as configured). */
   public double loss(float[] imagesNhwc, int[] batchLabels, int n) {
-    return run(imagesNhwc, batchLabels, n, false);
+    return run(imagesNhwc, batchLabels, n, false, position);
   }
 
-  private double run(float[] imagesNhwc, int[] batchLabels, int n, boolean train) {
+  private double run(float[] imagesNhwc, int[] batchLabels, int n, boolean train,
+      long dropoutStep) {
     try (TFloat32 x = ModelSession.imagesTensor(imagesNhwc, n);
         TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(batchLabels, true, false)
-            .narrow(n))) {
+            .narrow(n));
+        TInt64 k = TInt64.scalarOf(dropoutStep)) {
       Session.Runner runner = session.session().runner()
-          .feed(session.model().images(), x).feed(labels, y).fetch(loss);
+          .feed(session.model().images(), x).feed(labels, y)
+          .feed(session.model().dropoutStep(), k).fetch(loss);
       if (train) {
         runner.addTarget(step);
       }
@@ -243,7 +268,7 @@ public final class Trainer {
         data.copyImageNhwc(index, images, j * Architecture.IMAGE_FLOATS);
         batchLabels[j] = data.label(index);
       }
-      double batchLoss = step(images, batchLabels, n);
+      double batchLoss = step(images, batchLabels, n, dropoutStep(epoch, i));
       sum += batchLoss * n;
       listener.stepDone(epoch, i + 1, batchLoss);
       if (!Double.isFinite(batchLoss)) {
