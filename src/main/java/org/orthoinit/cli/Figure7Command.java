@@ -10,9 +10,11 @@ import org.orthoinit.experiment.Figure7;
 import org.orthoinit.experiment.Figure7Config;
 import org.orthoinit.experiment.InitMethod;
 import org.orthoinit.experiment.Preset;
-import org.orthoinit.experiment.RunResult;
+import org.orthoinit.experiment.RunCheckpoint;
 import org.orthoinit.experiment.Shard;
+import org.orthoinit.experiment.TrainingRun;
 import org.orthoinit.model.Compute;
+import org.orthoinit.model.ModelConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,8 +27,10 @@ import picocli.CommandLine.Spec;
         + "into a results folder (one JSON per finished run; a rerun skips them), then draw "
         + "convolutional_<layers> (loss) and orthogonality_<layers> (gap) as .png/.svg/.pdf.",
         "Presets: paper (15,75 layers; xavier,svd; 4 repeats; 20 epochs; 50,000 images; the "
-        + "default on a GPU), cpu (about an hour on 2 cores; the default otherwise), "
-        + "smoke (a few minutes). Any flag overrides its preset value."})
+        + "default on a GPU), cpu (75 layers, 1 repeat, 3,000 steps: about an hour on 2 cores; "
+        + "the default otherwise), quick (75 layers, 2 repeats, 500 steps: the effect with an "
+        + "interval), smoke (a few minutes, a pipeline check). Any flag overrides its preset "
+        + "value."})
 final class Figure7Command implements Callable<Integer> {
 
   /** Room kept per run of this shard: a run file is 10-60 KB. */
@@ -40,7 +44,7 @@ final class Figure7Command implements Callable<Integer> {
   @Mixin
   DataOptions data;
 
-  @Option(names = "--preset", paramLabel = "paper|cpu|smoke",
+  @Option(names = "--preset", paramLabel = "paper|cpu|quick|smoke",
       description = "Starting settings (default: paper with GPU natives, else cpu).")
   Preset preset;
 
@@ -49,7 +53,7 @@ final class Figure7Command implements Callable<Integer> {
   Path out;
 
   @Option(names = "--layers", split = ",", paramLabel = "N",
-      description = "Depths (presets: paper 15,75; cpu 75; smoke 5).")
+      description = "Depths (presets: paper 15,75; cpu, quick 75; smoke 5).")
   List<Integer> layers;
 
   @Option(names = "--inits", split = ",", paramLabel = "INIT", converter = InitConverter.class,
@@ -70,21 +74,22 @@ final class Figure7Command implements Callable<Integer> {
   LsuvOptions lsuv;
 
   @Option(names = "--repeats", paramLabel = "N",
-      description = "Runs per depth and init (presets: paper 4, cpu 1, smoke 2).")
+      description = "Runs per depth and init (presets: paper 4, cpu 1, quick 2, smoke 2).")
   Integer repeats;
 
   @Option(names = "--epochs", paramLabel = "N",
-      description = "Passes over the training images (presets: paper 20, cpu 30, smoke 4).")
+      description = "Passes over the training images (presets: paper 20, cpu 30, quick 10, "
+          + "smoke 4).")
   Integer epochs;
 
   @Option(names = "--train-limit", paramLabel = "N",
       description = "First N training images; 0 = all (presets: paper all, cpu 3000, "
-          + "smoke 1500).")
+          + "quick 1500, smoke 1500).")
   Integer trainLimit;
 
   @Option(names = "--test-limit", paramLabel = "N",
       description = "First N test images for the accuracy; 0 = all (presets: paper all, "
-          + "cpu 2000, smoke 500).")
+          + "cpu 2000, quick 1000, smoke 500).")
   Integer testLimit;
 
   @Option(names = "--lr", paramLabel = "RATE",
@@ -114,6 +119,13 @@ final class Figure7Command implements Callable<Integer> {
   @Mixin
   DeviceOptions device;
 
+  @Option(names = "--checkpoint-every", paramLabel = "N",
+      defaultValue = "" + TrainingRun.Checkpoints.EVERY_DEFAULT,
+      description = "Write a run's checkpoint (runs/NAME.ckpt: its weights, losses and probes) "
+          + "after its init and every N epochs, so that a rerun continues a killed run from its "
+          + "last one; 0 = never (default: ${DEFAULT-VALUE}).")
+  int checkpointEvery;
+
   @Override
   public Integer call() throws Exception {
     Compute compute = device.resolve(spec.commandLine().getErr());
@@ -130,29 +142,37 @@ final class Figure7Command implements Callable<Integer> {
         + c.repeats() + " repeats, " + c.epochs() + " epochs"
         + (part.count() > 1 ? ", shard " + part : ""));
     o.flush();
+    Flags.range("--checkpoint-every", checkpointEvery, 0, Flags.MAX_STEPS);
+    // the data first: a failed download must leave no results folder behind
+    Path dataDir = data.resolve(spec.commandLine().getErr());
     Checks.writableFolder(out, "--out");
-    long need = part.of(c.runs()).size() * RUN_FILE_BYTES + c.layers().size() * FIGURE_BYTES;
+    // a checkpoint of the deepest model, and its temporary copy while it is replaced
+    long checkpoints = checkpointEvery == 0 ? 0 : 2 * RunCheckpoint.bytes(new ModelConfig(
+        c.layers().stream().max(Integer::compare).orElse(0), c.level(), c.batchNormBaseline(),
+        ModelConfig.DROPOUT_DEFAULT, ModelConfig.CLASSES_DEFAULT));
+    long need = part.of(c.runs()).size() * RUN_FILE_BYTES + c.layers().size() * FIGURE_BYTES
+        + checkpoints;
     Checks.freeSpace(out, need, "--out");
     Figure7.check(out, c);
 
-    Cifar10Data train = Cifar10.load(data.dir(), Cifar10.Split.TRAIN);
+    Cifar10Data train = Cifar10.load(dataDir, Cifar10.Split.TRAIN);
     if (c.trainLimit() > 0) {
       train = train.first(Math.min(c.trainLimit(), train.size()));
     }
-    Cifar10Data test = Cifar10.load(data.dir(), Cifar10.Split.TEST);
+    Cifar10Data test = Cifar10.load(dataDir, Cifar10.Split.TEST);
     if (c.testLimit() > 0) {
       test = test.first(Math.min(c.testLimit(), test.size()));
     }
     o.printf("figure7: training on %,d images from %s, accuracy on %,d test images%n",
-        train.size(), data.dir(), test.size());
+        train.size(), dataDir, test.size());
     String scaled = c.scaledDown(train.size());
     o.println(scaled.isEmpty() ? "figure7: the paper's settings"
         : "figure7: scaled down from the paper: " + scaled);
     o.flush();
     Figure7.Outcome outcome;
     try (Progress.Grid progress = new Progress.Grid(spec.commandLine().getErr(), o)) {
-      outcome = Figure7.run(c, part, out, data.dir().toString(), train, test, threads, compute,
-          progress);
+      outcome = Figure7.run(c, part, out, dataDir.toString(), train, test, threads, compute,
+          checkpointEvery, progress);
     }
     PlotCommand.draw(out, band.band, o);
     if (!outcome.failures().isEmpty()) {

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
         BenchCommand.class,
         Figure7Command.class,
         PlotCommand.class,
+        StatusCommand.class,
         CompareCommand.class,
         DoctorCommand.class,
         CommandLine.HelpCommand.class

@@ -1,6 +1,7 @@
 package org.orthoinit.cli;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -8,6 +9,7 @@ import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.experiment.InitMethod;
 import org.orthoinit.experiment.ResultStore;
+import org.orthoinit.experiment.RunCheckpoint;
 import org.orthoinit.experiment.RunResult;
 import org.orthoinit.experiment.RunSpec;
 import org.orthoinit.experiment.TrainingRun;
@@ -19,7 +21,6 @@ import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.train.TrainConfig;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -87,6 +88,17 @@ final class TrainCommand implements Callable<Integer> {
           + "models/<run name>).")
   Path saveModel;
 
+  @Option(names = "--resume",
+      description = "Continue the run from its checkpoint (beside --out: NAME.ckpt) after its "
+          + "last written epoch; without one, start it.")
+  boolean resume;
+
+  @Option(names = "--checkpoint-every", paramLabel = "N",
+      defaultValue = "" + TrainingRun.Checkpoints.EVERY_DEFAULT,
+      description = "Write the checkpoint after the init and every N epochs; 0 = never "
+          + "(default: ${DEFAULT-VALUE}). It is removed when the run file is written.")
+  int checkpointEvery;
+
   @Option(names = "--out", paramLabel = "FILE.json",
       description = "Run JSON (default: results/train/<run name>.json, the run name being "
           + "L<layers>_<init>[_level2][_bn]_s<seed>).")
@@ -119,24 +131,37 @@ final class TrainCommand implements Callable<Integer> {
     String name = "L" + config.numLayers() + "_" + init.id()
         + (config.level() != ModelConfig.LEVEL_DEFAULT ? "_level" + config.level() : "")
         + (config.batchNorm() ? "_bn" : "") + "_s" + run.seed;
+    // the data first: a failed download must leave nothing behind
+    Path dataDir = data.resolve(spec.commandLine().getErr());
     Path file = out != null ? out : Path.of("results", "train", name + ".json");
+    Flags.range("--checkpoint-every", checkpointEvery, 0, Flags.MAX_STEPS);
+    Path checkpoint = RunCheckpoint.beside(file);
+    RunCheckpoint.removeTemporaries(checkpoint);
+    if (Files.exists(checkpoint) && !resume) {
+      throw new IllegalArgumentException(checkpoint + " holds this run, stopped: --resume "
+          + "continues it; delete the file to start again");
+    }
     Checks.writableFolder(file.toAbsolutePath().getParent(), "--out");
+    if (checkpointEvery > 0) {
+      Checks.freeSpace(file.toAbsolutePath().getParent(), 2 * RunCheckpoint.bytes(config),
+          "--out");
+    }
     Path savedModel = saveModel == null ? null
         : saveModel.toString().isEmpty() ? Path.of("models", name) : saveModel;
     if (savedModel != null) {
       Checks.writableFolder(savedModel.toAbsolutePath().getParent(), "--save-model");
-      if (java.nio.file.Files.exists(savedModel)) {
+      if (Files.exists(savedModel)) {
         throw new IllegalArgumentException("--save-model: " + savedModel + " exists already");
       }
     }
     String source = weights != null ? weights.toString() : "xavier";
     Compute compute = device.resolve(spec.commandLine().getErr());
 
-    Cifar10Data train = Cifar10.load(data.dir(), Cifar10.Split.TRAIN);
+    Cifar10Data train = Cifar10.load(dataDir, Cifar10.Split.TRAIN);
     if (trainLimit > 0) {
       train = train.first(Math.min(trainLimit, train.size()));
     }
-    Cifar10Data test = noTest ? null : Cifar10.load(data.dir(), Cifar10.Split.TEST);
+    Cifar10Data test = noTest ? null : Cifar10.load(dataDir, Cifar10.Split.TEST);
     RunResult result;
     try (Progress.Training progress = new Progress.Training(name, spec.commandLine().getErr()) {
       @Override
@@ -155,9 +180,10 @@ final class TrainCommand implements Callable<Integer> {
         }
       }
     }) {
-      result = TrainingRun.execute(name, runSpec, compute, data.dir().toString(), train, test,
-          start, progress);
+      result = TrainingRun.execute(name, runSpec, compute, dataDir.toString(), train, test,
+          start, new TrainingRun.Checkpoints(checkpoint, checkpointEvery), progress);
     }
+    Files.deleteIfExists(checkpoint); // the run file is written
     spec.commandLine().getOut().println(Report.oneLine(result) + " -> " + file);
     return result.diverged() ? Errors.FAILED : 0;
   }

@@ -222,7 +222,8 @@ public final class Figure7 {
    *     settings or runs on other images
    */
   public static Outcome run(Figure7Config config, Shard shard, Path out, String dataLabel,
-      Cifar10Data train, Cifar10Data test, int threads, Compute compute, Listener listener)
+      Cifar10Data train, Cifar10Data test, int threads, Compute compute, int checkpointEvery,
+      Listener listener)
       throws IOException, ExperimentException {
     List<Figure7Config.Run> grid = config.runs();
     List<Integer> positions = shard.of(IntStream.range(0, grid.size()).boxed().toList());
@@ -240,6 +241,8 @@ public final class Figure7 {
         Path file = runFile(out, run);
         RunResult done = finished(out, config, run);
         if (done != null) {
+          // a kill between the run file and the checkpoint's removal leaves the checkpoint
+          Files.deleteIfExists(checkpoint(out, run));
           results.add(done);
           listener.runDone(done, true);
         } else {
@@ -254,10 +257,26 @@ public final class Figure7 {
       for (int i = 0; i < todo.size(); i++) {
         Figure7Config.Run run = todo.get(i);
         listener.runStarted(run, i + 1, todo.size());
+        RunSpec spec = spec(config, run, threads);
+        Path ckpt = checkpoint(out, run);
         RunResult r;
         try {
-          r = TrainingRun.execute(run.name(), spec(config, run, threads), compute, dataLabel, train,
-              test, null, listener);
+          if (Files.exists(ckpt)) {
+            String why = checkpointProblem(ckpt, run.name(), spec, data);
+            if (why != null) {
+              setAside(ckpt, why, listener);
+            }
+          }
+          TrainingRun.Checkpoints checkpoints = new TrainingRun.Checkpoints(ckpt, checkpointEvery);
+          try {
+            r = TrainingRun.execute(run.name(), spec, compute, dataLabel, train, test, null,
+                checkpoints, listener);
+          } catch (ExperimentException e) {
+            // its values are corrupt (the header was fine): start the run again
+            setAside(ckpt, e.getMessage(), listener);
+            r = TrainingRun.execute(run.name(), spec, compute, dataLabel, train, test, null,
+                checkpoints, listener);
+          }
         } catch (InitException e) {
           // one degenerate init must not cost the other runs of the grid
           failures.add(run.name() + ": " + e.getMessage());
@@ -265,10 +284,26 @@ public final class Figure7 {
           continue;
         }
         ResultStore.write(runFile(out, run), r);
+        Files.deleteIfExists(ckpt); // only once the result is kept
         results.add(r);
         listener.runDone(r, false);
       }
       return new Outcome(results, failures);
+    }
+  }
+
+  /** The checkpoint of a run in progress: {@code runs/NAME.ckpt}. */
+  public static Path checkpoint(Path out, Figure7Config.Run run) {
+    return out.resolve(RUNS).resolve(run.name() + ".ckpt");
+  }
+
+  /** Why a run's checkpoint cannot be continued, or null when it can. */
+  private static String checkpointProblem(Path ckpt, String name, RunSpec spec, DataPrint data) {
+    try {
+      String why = RunCheckpoint.header(ckpt).mismatch(name, spec, data);
+      return why == null ? null : ckpt + ": a checkpoint of " + why;
+    } catch (ExperimentException e) {
+      return e.getMessage();
     }
   }
 
@@ -284,6 +319,11 @@ public final class Figure7 {
     } catch (ExperimentException e) {
       why = e.getMessage();
     }
+    setAside(file, why, listener);
+  }
+
+  /** Moves {@code file} to {@code NAME.rejected-TIME}, never over an earlier one. */
+  private static void setAside(Path file, String why, Listener listener) throws IOException {
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     for (int k = 0; ; k++) {
       Path moved = file.resolveSibling(file.getFileName() + ".rejected-" + stamp
@@ -298,9 +338,9 @@ public final class Figure7 {
     }
   }
 
+  /** The temporary files of a kill in the middle of writing the run's result or checkpoint. */
   private static void removeTemps(Path dir, Figure7Config.Run run) throws IOException {
-    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir,
-        "." + run.name() + ".json.*.tmp")) {
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "." + run.name() + ".*.tmp")) {
       for (Path p : s) {
         Files.deleteIfExists(p);
       }

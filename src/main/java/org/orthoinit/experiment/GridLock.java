@@ -76,6 +76,29 @@ public final class GridLock implements AutoCloseable {
     }
   }
 
+  /**
+   * Which of the grid positions another process holds now, for {@code status}: each is tried and
+   * released at once. Without a lock file no process has run in the folder.
+   */
+  public static boolean[] held(Path out, int positions) throws IOException {
+    boolean[] held = new boolean[positions];
+    Path file = out.resolve(FILE);
+    if (!java.nio.file.Files.exists(file)) {
+      return held;
+    }
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ,
+        StandardOpenOption.WRITE)) {
+      for (int p = 0; p < positions; p++) {
+        FileLock lock = tryLock(channel, SETTINGS + 1 + p, false);
+        held[p] = lock == null;
+        if (lock != null) {
+          lock.release();
+        }
+      }
+    }
+    return held;
+  }
+
   private static FileLock tryLock(FileChannel channel, long position, boolean shared)
       throws IOException {
     try {

@@ -1,5 +1,8 @@
 package org.orthoinit.experiment;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,77 +43,137 @@ public final class TrainingRun {
   private TrainingRun() {}
 
   /**
+   * Where a run keeps its checkpoint and how often it writes it.
+   *
+   * @param file the checkpoint file; an existing one is continued
+   * @param every write after every this many epochs (and after the init); 0 = never
+   */
+  public record Checkpoints(Path file, int every) {
+    /** No checkpoints. */
+    public static final Checkpoints NONE = new Checkpoints(null, 0);
+    /** The default: after every epoch. */
+    public static final int EVERY_DEFAULT = 1;
+
+    public Checkpoints {
+      if (every < 0) {
+        throw new IllegalArgumentException("checkpoint interval must be >= 0, got " + every);
+      }
+    }
+
+    boolean on() {
+      return file != null && every > 0;
+    }
+  }
+
+  /** A checkpoint that belongs to another run, settings or images: it is not continued. */
+  public static final class ForeignCheckpoint extends ExperimentException {
+    private static final long serialVersionUID = 1L;
+
+    ForeignCheckpoint(String message) {
+      super(message);
+    }
+  }
+
+  /**
    * Runs {@code spec} on {@code train} (already limited) and evaluates on {@code test} (null to
-   * skip).
+   * skip). With a checkpoint file that exists, the run continues after its last epoch; with
+   * checkpoints on, it writes one after the init and after every {@code every} epochs. The
+   * caller deletes the checkpoint once it has kept the result.
    *
    * @param weights initial weights in TensorFlow's layout (e.g. imported from ONNX); null = Xavier
    * @param compute the device, resolved
+   * @throws ForeignCheckpoint if the checkpoint is of another run, settings or images
+   * @throws ExperimentException if the checkpoint is unreadable or corrupt
    */
   public static RunResult execute(String name, RunSpec spec, Compute compute, String dataLabel,
-      Cifar10Data train, Cifar10Data test, Map<String, float[]> weights, Listener listener)
-      throws InitException, java.io.IOException {
-    String started = Instant.now().toString();
+      Cifar10Data train, Cifar10Data test, Map<String, float[]> weights, Checkpoints checkpoints,
+      Listener listener) throws InitException, ExperimentException, IOException {
+    Figure7.DataPrint data = Figure7.DataPrint.of(train, test);
+    RunCheckpoint.State resumed = null;
+    if (checkpoints.file() != null && Files.exists(checkpoints.file())) {
+      resumed = RunCheckpoint.read(checkpoints.file());
+      String why = resumed.header().mismatch(name, spec, data);
+      if (why != null) {
+        throw new ForeignCheckpoint(checkpoints.file() + ": a checkpoint of " + why);
+      }
+    }
     try (ModelSession session = ModelSession.open(spec.model(), spec.train().seed(),
         spec.threads(), compute)) {
-      long t0 = System.nanoTime();
-      listener.stage("initializing (" + spec.init().id() + ")");
-      if (weights != null) {
-        session.assign(weights);
-      } else {
-        Xavier.initialize(session, spec.train().seed());
-      }
-      SvdInitializer.Report report = null;
-      Lsuv.Report lsuv = null;
-      if (spec.init() == InitMethod.SVD) {
-        report = svd(session, spec, train);
-      } else if (spec.init() == InitMethod.LSUV) {
-        lsuv = lsuv(session, spec, train);
-      }
-      double initSeconds = (System.nanoTime() - t0) / 1e9;
-
+      String started;
+      SvdInitializer.Report report;
+      Lsuv.Report lsuv;
+      double initSeconds;
+      List<RunResult.Epoch> epochs = new ArrayList<>();
+      List<RunResult.Orthogonality> orthogonality = new ArrayList<>();
       // the paper's claim under test: from aligned representations, SGD first disentangles them
       int probeSize = Math.min(PROBE_BATCH, train.size());
       float[] probeImages = initBatch(train, probeSize, spec.train().seed() ^ PROBE_SALT);
       Probe probe = new Probe(session, "probe");
-      List<RunResult.Orthogonality> orthogonality = new ArrayList<>();
-      orthogonality.add(measure(probe, probeImages, probeSize, 0));
+      if (resumed != null) {
+        RunCheckpoint.Header h = resumed.header();
+        listener.stage("resuming after epoch " + h.epoch() + " (" + checkpoints.file() + ")");
+        session.assign(resumed.variables());
+        started = h.started();
+        report = h.init();
+        lsuv = h.lsuv();
+        initSeconds = h.initSeconds();
+        epochs.addAll(h.epochs());
+        orthogonality.addAll(h.orthogonality());
+      } else {
+        started = Instant.now().toString();
+        long t0 = System.nanoTime();
+        listener.stage("initializing (" + spec.init().id() + ")");
+        if (weights != null) {
+          session.assign(weights);
+        } else {
+          Xavier.initialize(session, spec.train().seed());
+        }
+        report = spec.init() == InitMethod.SVD ? svd(session, spec, train) : null;
+        lsuv = spec.init() == InitMethod.LSUV ? lsuv(session, spec, train) : null;
+        initSeconds = (System.nanoTime() - t0) / 1e9;
+        orthogonality.add(measure(probe, probeImages, probeSize, 0));
+        if (checkpoints.on()) {
+          save(checkpoints.file(), name, spec, data, epochs, orthogonality, report, lsuv,
+              initSeconds, started, session);
+        }
+      }
+      // epoch -> the epoch's loss -> probe -> checkpoint; a non-finite epoch ends the run
       Trainer trainer = new Trainer(session, spec.train());
-      Trainer.Outcome outcome = trainer.train(train, new TrainListener() {
-        @Override
-        public void epochStarted(int epoch, int batches) {
-          listener.epochStarted(epoch, batches);
-        }
-
-        @Override
-        public void stepDone(int epoch, int step, double loss) {
-          listener.stepDone(epoch, step, loss);
-        }
-
-        @Override
-        public void epochDone(EpochResult result) {
-          if (Double.isFinite(result.loss())) {
-            orthogonality.add(measure(probe, probeImages, probeSize, result.epoch()));
+      boolean diverged = false;
+      for (int e = epochs.size() + 1; e <= spec.train().epochs() && !diverged; e++) {
+        EpochResult r = trainer.epoch(train, e, listener);
+        listener.epochDone(r);
+        diverged = !Double.isFinite(r.loss());
+        epochs.add(new RunResult.Epoch(e, diverged ? null : r.loss(), r.seconds()));
+        if (!diverged) {
+          orthogonality.add(measure(probe, probeImages, probeSize, e));
+          if (checkpoints.on() && e % checkpoints.every() == 0 && e < spec.train().epochs()) {
+            save(checkpoints.file(), name, spec, data, epochs, orthogonality, report, lsuv,
+                initSeconds, started, session);
           }
-          listener.epochDone(result);
         }
-      });
-      List<RunResult.Epoch> epochs = new ArrayList<>();
-      for (EpochResult e : outcome.epochs()) {
-        epochs.add(new RunResult.Epoch(e.epoch(), Double.isFinite(e.loss()) ? e.loss() : null,
-            e.seconds()));
       }
       Double accuracy = null;
-      if (test != null && !outcome.diverged()) {
+      if (test != null && !diverged) {
         listener.stage("testing on " + test.size() + " images");
         accuracy = trainer.accuracy(test);
       }
       RunResult result = new RunResult(name, spec, dataLabel, train.size(),
-          outcome.diverged() ? RunResult.DIVERGED : RunResult.OK, epochs, accuracy, initSeconds,
+          diverged ? RunResult.DIVERGED : RunResult.OK, epochs, accuracy, initSeconds,
           report, lsuv, orthogonality, Environment.of(session), started,
           Instant.now().toString());
       listener.trained(session, result);
       return result;
     }
+  }
+
+  private static void save(Path file, String name, RunSpec spec, Figure7.DataPrint data,
+      List<RunResult.Epoch> epochs, List<RunResult.Orthogonality> orthogonality,
+      SvdInitializer.Report report, Lsuv.Report lsuv, double initSeconds, String started,
+      ModelSession session) throws IOException {
+    RunCheckpoint.write(file, new RunCheckpoint.Header(RunCheckpoint.FORMAT, name, spec, data,
+        List.copyOf(epochs), List.copyOf(orthogonality), report, lsuv, initSeconds, started,
+        null, 0, null, null, null), session.readAll());
   }
 
   private static RunResult.Orthogonality measure(Probe probe, float[] images, int n, int epoch) {

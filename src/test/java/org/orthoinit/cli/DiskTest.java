@@ -69,9 +69,10 @@ class DiskTest {
     Path data = TestImages.writeDataset(tmp.resolve("cifar"), 60, 20);
     Path disk = mount(tmp.resolve("disk"), "12m", false);
     Path out = disk.resolve("f7");
+    // without checkpoints: their 2 x 88 MB would not fit the 12 MB disk
     Cli first = Cli.run("figure7", "--preset", "smoke", "--layers", "0", "--repeats", "1",
         "--epochs", "1", "--inits", "xavier", "--train-limit", "30", "--test-limit", "10",
-        "--data", data.toString(), "--out", out.toString());
+        "--data", data.toString(), "--out", out.toString(), "--checkpoint-every", "0");
     assertEquals(0, first.code(), first.err());
     Path run = out.resolve("runs/L0_xavier_r0.json");
     byte[] before = Files.readAllBytes(run);
@@ -164,9 +165,10 @@ class DiskTest {
     // the run file takes kilobytes, the SavedModel 100 MB of classifier weights
     Path disk = mount(tmp.resolve("disk"), "12m", false);
     Path run = disk.resolve("run.json");
+    // (without checkpoints, whose 2 x 88 MB the free-space check would refuse before training)
     Cli r = Cli.run("train", "--layers", "0", "--epochs", "1", "--no-test", "--data",
         data.toString(), "--out", run.toString(), "--save-model",
-        disk.resolve("model").toString());
+        disk.resolve("model").toString(), "--checkpoint-every", "0");
     assertEquals(1, r.code(), r.err());
     assertTrue(r.lastErrLine().contains("No space left on device"), r.lastErrLine());
     assertEquals(1, ResultStore.readRun(run).epochs().size());

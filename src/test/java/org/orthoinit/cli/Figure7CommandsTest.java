@@ -90,6 +90,40 @@ class Figure7CommandsTest {
   }
 
   @Test
+  void statusPrintsEveryRunsStateFromTheFolderAlone() throws Exception {
+    Path dir = fixture();
+    Files.delete(dir.resolve("runs/L1_svd_r2.json"));
+    Path file = dir.resolve("runs/L1_xavier_r0.json");
+    var json = (com.fasterxml.jackson.databind.node.ObjectNode) ResultStore.JSON.readTree(
+        file.toFile());
+    json.put("status", "diverged");
+    ResultStore.JSON.writeValue(file.toFile(), json);
+
+    Cli r = Cli.run("status", dir.toString());
+    assertEquals(0, r.code(), r.err());
+    String[] lines = r.out().split("\n");
+    assertEquals(dir + ": 12 runs: 10 done, 1 diverged, 1 missing", lines[0]);
+    assertEquals(13, lines.length, r.out());
+    assertTrue(r.out().matches("(?s).*\\n  L1_svd_r2 +missing *\\n.*"), r.out());
+    assertTrue(r.out().matches(
+        "(?s).*\\n  L1_xavier_r0 +diverged +went non-finite in epoch 4\\n.*"), r.out());
+    assertTrue(r.out().matches("(?s).*\\n  L0_svd_r0 +done +4/4 epochs, loss 2\\.\\d{4}\\n.*"),
+        r.out());
+
+    Cli j = Cli.run("status", dir.toString(), "--json");
+    assertEquals(0, j.code(), j.err());
+    var tree = ResultStore.JSON.readTree(j.out());
+    assertEquals(10, tree.get("counts").get("DONE").asInt());
+    assertEquals(1, tree.get("counts").get("MISSING").asInt());
+    assertEquals(12, tree.get("runs").size());
+
+    Cli none = Cli.run("status", tmp.resolve("none").toString());
+    assertEquals(1, none.code());
+    assertEquals("status: " + tmp.resolve("none").resolve("figure7.json") + ": not found; is "
+        + tmp.resolve("none") + " a figure7 results folder?", none.err().strip());
+  }
+
+  @Test
   void plotOnAFolderWithoutResultsSaysSo() {
     Cli r = Cli.run("plot", tmp.toString());
     assertEquals(1, r.code());

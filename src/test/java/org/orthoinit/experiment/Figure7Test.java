@@ -52,7 +52,7 @@ class Figure7Test {
 
   private static List<String> run(Figure7Config c, Shard shard, Path out) throws Exception {
     Trained t = new Trained();
-    Figure7.run(c, shard, out, "fake", train, test, 0, Compute.CPU, t);
+    Figure7.run(c, shard, out, "fake", train, test, 0, Compute.CPU, 1, t);
     return t.names;
   }
 
@@ -242,11 +242,12 @@ class Figure7Test {
     Path out = tmp.resolve("f7");
     Figure7Config one = new Figure7Config("test", List.of(0), List.of(InitMethod.XAVIER), 1, 1,
         30, 10, 0.001f, 30, 30, 5);
-    Figure7.run(one, Shard.ALL, out, "fake", train, test, 0, Compute.CPU, Figure7.Listener.NONE);
+    Figure7.run(one, Shard.ALL, out, "fake", train, test, 0, Compute.CPU, 1,
+        Figure7.Listener.NONE);
     Cifar10Data other = train.select(new int[] {1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
         15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29}); // two images swapped
     ExperimentException e = assertThrows(ExperimentException.class, () -> Figure7.run(one,
-        Shard.ALL, out, "fake", other, test, 0, Compute.CPU, Figure7.Listener.NONE));
+        Shard.ALL, out, "fake", other, test, 0, Compute.CPU, 1, Figure7.Listener.NONE));
     assertTrue(e.getMessage().contains("this folder holds results of other images (data.train "),
         e.getMessage());
     // the same images read again are the same data
@@ -261,7 +262,7 @@ class Figure7Test {
     Figure7Config c = new Figure7Config("test", List.of(0),
         List.of(InitMethod.LSUV, InitMethod.XAVIER), 1, 1, 30, 10, 0.001f, 30, 30, 5);
     List<String> failed = new ArrayList<>();
-    Figure7.Outcome o = Figure7.run(c, Shard.ALL, out, "black", black, null, 0, Compute.CPU,
+    Figure7.Outcome o = Figure7.run(c, Shard.ALL, out, "black", black, null, 0, Compute.CPU, 1,
         new Figure7.Listener() {
           @Override
           public void runFailed(Figure7Config.Run run, String why) {
