@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
     description = "Hold a figure7 results folder against PyTorch's curves: the seed notebook's "
         + "np.save([results_novel, results_xavier]) (.npy, float64 [2, repeats, depths, epochs]) "
         + "or a CSV (init,layers,repeat,epoch,loss). Prints a per-epoch table with Welch's "
-        + "t-test of the repeats, says per curve whether the two are distinguishable at the 5% "
+        + "t-test of the repeats, says per curve whether the two are distinguishable at the 5%% "
         + "level, and draws compare_<layers>.png/.svg/.pdf.")
 final class CompareCommand implements Callable<Integer> {
 

@@ -18,14 +18,26 @@ class HelpTest {
     CommandLine main = Main.commandLine();
     List<String> names = new ArrayList<>(main.getSubcommands().keySet());
     assertTrue(names.containsAll(List.of("download", "summary", "train", "predict", "export",
-        "init", "init-report", "bench", "figure7", "plot", "compare")), names.toString());
+        "init", "init-report", "bench", "figure7", "plot", "compare", "status", "doctor")),
+        names.toString());
     for (String name : names) {
       if (name.equals("help")) {
         continue;
       }
-      for (OptionSpec option : main.getSubcommands().get(name).getCommandSpec().options()) {
+      CommandLine.Model.CommandSpec command = main.getSubcommands().get(name).getCommandSpec();
+      List<String> texts = new ArrayList<>(List.of(command.usageMessage().description()));
+      for (OptionSpec option : command.options()) {
         String text = String.join(" ", option.description()).strip();
         assertFalse(text.isEmpty(), name + " " + option.longestName() + " has no description");
+        texts.add(text);
+      }
+      // picocli formats every description: a lone % would print a warning, not the text
+      for (String text : texts) {
+        try {
+          String.format(text);
+        } catch (java.util.IllegalFormatException e) {
+          throw new AssertionError(name + ": a '%' in \"" + text + "\" needs doubling", e);
+        }
       }
       Cli r = Cli.run(name, "--help");
       assertEquals(0, r.code(), name + ": " + r.err());
