@@ -21,7 +21,9 @@ import picocli.CommandLine.Spec;
         + "a bare loop of steps on one batch), the SVD initializer's time and the GFLOP/s of a "
         + "step against a large matmul's, with warm-up and repetitions (median and range).",
         "Takes ~10 minutes at the default depths on 2 cores; --quick checks that it works in "
-        + "seconds and says nothing about speed."})
+        + "seconds and says nothing about speed.",
+        "Times CIFAR-10 images (--data, or the cache, downloaded on first use); with --quick or "
+        + "--no-download and no CIFAR-10 at hand, random images of the same shape."})
 final class BenchCommand implements Callable<Integer> {
 
   @Spec

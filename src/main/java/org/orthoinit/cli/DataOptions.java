@@ -51,10 +51,20 @@ final class DataOptions {
     return base.resolve("orthoinit").resolve("cifar10");
   }
 
-  /** The archive's URL: $ORTHOINIT_DATA_URL (a mirror of the same file) or the official one. */
+  /**
+   * The archive's URL: $ORTHOINIT_DATA_URL (a mirror of the same file) or the official one; null
+   * when the variable holds no URL (said when a download is needed, not before).
+   */
   static URI url() {
     String env = System.getenv("ORTHOINIT_DATA_URL");
-    return env != null && !env.isBlank() ? URI.create(env) : Cifar10.URL;
+    if (env == null || env.isBlank()) {
+      return Cifar10.URL;
+    }
+    try {
+      return URI.create(env.strip());
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   @Option(names = "--data", paramLabel = "DIR",
@@ -98,11 +108,16 @@ final class DataOptions {
     if (ready.isPresent()) {
       return ready.get();
     }
+    if (source.url() == null) {
+      throw new DataException(cache, "holds no CIFAR-10, and $ORTHOINIT_DATA_URL ('"
+          + System.getenv("ORTHOINIT_DATA_URL") + "') is not a URL; fix it, unset it, or pass "
+          + "--data DIR");
+    }
+    Checks.writableFolder(cache, "the CIFAR-10 cache (or pass --data DIR)");
+    Checks.freeSpace(cache, ARCHIVE_AND_BATCHES, "the CIFAR-10 cache (or pass --data DIR)");
     err.println("orthoinit: CIFAR-10 is not in " + cache + ": downloading " + source.url()
         + " (163 MB, MD5-checked; --data DIR uses a copy of your own)");
     err.flush();
-    Checks.writableFolder(cache, "the cache " + cache);
-    Checks.freeSpace(cache, ARCHIVE_AND_BATCHES, "the cache " + cache);
     try (Progress.Download bar = new Progress.Download(err)) {
       return new Cifar10Downloader().prepare(source.url(), cache, source.archive(), bar);
     }

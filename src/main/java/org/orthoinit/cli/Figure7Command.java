@@ -143,7 +143,8 @@ final class Figure7Command implements Callable<Integer> {
         + (part.count() > 1 ? ", shard " + part : ""));
     o.flush();
     Flags.range("--checkpoint-every", checkpointEvery, 0, Flags.MAX_STEPS);
-    // the data first: a failed download must leave no results folder behind
+    Figure7.check(out, c); // a folder of other settings is refused before any download
+    // the data next: a failed download must leave no results folder behind
     Path dataDir = data.resolve(spec.commandLine().getErr());
     Checks.writableFolder(out, "--out");
     // a checkpoint of the deepest model, and its temporary copy while it is replaced
@@ -153,7 +154,6 @@ final class Figure7Command implements Callable<Integer> {
     long need = part.of(c.runs()).size() * RUN_FILE_BYTES + c.layers().size() * FIGURE_BYTES
         + checkpoints;
     Checks.freeSpace(out, need, "--out");
-    Figure7.check(out, c);
 
     Cifar10Data train = Cifar10.load(dataDir, Cifar10.Split.TRAIN);
     if (c.trainLimit() > 0) {

@@ -57,7 +57,9 @@ final class StatusCommand implements Callable<Integer> {
       case DIVERGED -> "went non-finite in epoch " + e.epoch();
       case RUNNING -> (e.epoch() == 0 ? "initialized" : "after epoch " + e.epoch() + "/"
           + e.epochs()) + loss + where;
-      case QUEUED -> "held by a running figure7: waiting, or initializing";
+      case QUEUED -> e.epoch() != null ? "held by a running figure7; continues after epoch "
+          + e.epoch() + "/" + e.epochs() + " when its turn comes"
+          : "held by a running figure7: waiting, initializing, or training without checkpoints";
       case STOPPED -> "after epoch " + e.epoch() + "/" + e.epochs() + loss + where
           + "; a rerun continues it";
       case MISSING -> "";

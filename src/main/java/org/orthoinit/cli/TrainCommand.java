@@ -131,16 +131,16 @@ final class TrainCommand implements Callable<Integer> {
     String name = "L" + config.numLayers() + "_" + init.id()
         + (config.level() != ModelConfig.LEVEL_DEFAULT ? "_level" + config.level() : "")
         + (config.batchNorm() ? "_bn" : "") + "_s" + run.seed;
-    // the data first: a failed download must leave nothing behind
-    Path dataDir = data.resolve(spec.commandLine().getErr());
     Path file = out != null ? out : Path.of("results", "train", name + ".json");
     Flags.range("--checkpoint-every", checkpointEvery, 0, Flags.MAX_STEPS);
     Path checkpoint = RunCheckpoint.beside(file);
-    RunCheckpoint.removeTemporaries(checkpoint);
     if (Files.exists(checkpoint) && !resume) {
       throw new IllegalArgumentException(checkpoint + " holds this run, stopped: --resume "
           + "continues it; delete the file to start again");
     }
+    // the refusals above cost nothing; the data next: a failed download leaves nothing behind
+    Path dataDir = data.resolve(spec.commandLine().getErr());
+    RunCheckpoint.removeTemporaries(checkpoint);
     Checks.writableFolder(file.toAbsolutePath().getParent(), "--out");
     if (checkpointEvery > 0) {
       Checks.freeSpace(file.toAbsolutePath().getParent(), 2 * RunCheckpoint.bytes(config),
@@ -168,6 +168,7 @@ final class TrainCommand implements Callable<Integer> {
       public void trained(ModelSession session, RunResult r) throws IOException {
         // the run file first: a SavedModel that cannot be written must not cost the run
         ResultStore.write(file, r);
+        Files.deleteIfExists(checkpoint); // the run is complete
         if (savedModel != null && !r.diverged()) {
           stage("writing SavedModel " + savedModel);
           try {

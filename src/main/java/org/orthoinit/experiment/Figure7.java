@@ -300,7 +300,8 @@ public final class Figure7 {
   /** Why a run's checkpoint cannot be continued, or null when it can. */
   private static String checkpointProblem(Path ckpt, String name, RunSpec spec, DataPrint data) {
     try {
-      String why = RunCheckpoint.header(ckpt).mismatch(name, spec, data);
+      String why = RunCheckpoint.header(ckpt).mismatch(name, spec, data,
+          TrainingRun.XAVIER_START);
       return why == null ? null : ckpt + ": a checkpoint of " + why;
     } catch (ExperimentException e) {
       return e.getMessage();

@@ -86,10 +86,10 @@ public final class GridLock implements AutoCloseable {
     if (!java.nio.file.Files.exists(file)) {
       return held;
     }
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ,
-        StandardOpenOption.WRITE)) {
+    // read-only and shared: status works on folders it may not write, and takes nothing away
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
       for (int p = 0; p < positions; p++) {
-        FileLock lock = tryLock(channel, SETTINGS + 1 + p, false);
+        FileLock lock = tryLock(channel, SETTINGS + 1 + p, true);
         held[p] = lock == null;
         if (lock != null) {
           lock.release();

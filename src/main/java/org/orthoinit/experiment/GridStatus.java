@@ -27,13 +27,22 @@ public record GridStatus(Path folder, Figure7Config config, Map<State, Integer> 
     DONE,
     /** Its loss or a weight went non-finite; its result is written. */
     DIVERGED,
-    /** A running process holds it and has written its checkpoint: it is being trained. */
+    /**
+     * A running process holds it and wrote its checkpoint (on this host: that process is alive):
+     * it is being trained.
+     */
     RUNNING,
-    /** A running process holds it, without a checkpoint yet: waiting, or initializing. */
+    /**
+     * A running process holds it and has not written its checkpoint: waiting its turn, or
+     * initializing, or training without checkpoints (--checkpoint-every 0); with the checkpoint
+     * of an earlier process, it continues from that when its turn comes.
+     */
     QUEUED,
     /** No process holds it; its checkpoint lets a rerun continue it. */
     STOPPED,
-    /** Nothing of it yet, or a result of other settings that a rerun redoes. */
+    /**
+     * Nothing of it yet, or a result or checkpoint of other settings, which a rerun sets aside.
+     */
     MISSING;
 
     public String id() {
@@ -95,7 +104,10 @@ public record GridStatus(Path folder, Figure7Config config, Map<State, Integer> 
         h = null; // a rerun sets it aside
       }
     }
-    State state = held ? h != null ? State.RUNNING : State.QUEUED
+    if (h != null && !h.spec().equals(Figure7.spec(config, run, h.spec().threads()))) {
+      h = null; // of other settings: a rerun sets it aside and starts the run again
+    }
+    State state = held ? h != null && written(h) ? State.RUNNING : State.QUEUED
         : h != null ? State.STOPPED : State.MISSING;
     if (h == null) {
       return new Entry(run.name(), state, null, epochs, null, null, null, null);
@@ -103,5 +115,16 @@ public record GridStatus(Path folder, Figure7Config config, Map<State, Integer> 
     List<RunResult.Epoch> e = h.epochs();
     return new Entry(run.name(), state, h.epoch(), epochs,
         e.isEmpty() ? null : e.get(e.size() - 1).loss(), h.host(), h.pid(), h.written());
+  }
+
+  /**
+   * Whether the process holding the run wrote this checkpoint: on this host, whether the writer is
+   * alive (a checkpoint left by a killed process waits for its turn); elsewhere, assumed.
+   */
+  private static boolean written(RunCheckpoint.Header h) {
+    if (!RunCheckpoint.host().equals(h.host())) {
+      return true;
+    }
+    return ProcessHandle.of(h.pid()).map(ProcessHandle::isAlive).orElse(false);
   }
 }

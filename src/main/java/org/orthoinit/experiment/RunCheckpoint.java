@@ -53,9 +53,12 @@ public final class RunCheckpoint {
    *
    * @param epochs done so far, from 1; empty right after the init
    * @param orthogonality the probe's measurements so far, from epoch 0
+   * @param start the weights the run started from: {@code xavier}, or {@code weights
+   *     sha256:HEX} of weights given (train --weights)
    * @param host where the run was when it wrote this, and {@code pid} its process
+   * @param sha256 of the values (the header is JSON, read field by field)
    */
-  public record Header(int format, String run, RunSpec spec, Figure7.DataPrint data,
+  public record Header(int format, String run, RunSpec spec, Figure7.DataPrint data, String start,
       List<RunResult.Epoch> epochs, List<RunResult.Orthogonality> orthogonality,
       @JsonInclude(JsonInclude.Include.NON_NULL) SvdInitializer.Report init,
       @JsonInclude(JsonInclude.Include.NON_NULL) Lsuv.Report lsuv, double initSeconds,
@@ -71,18 +74,27 @@ public final class RunCheckpoint {
      * Why this checkpoint cannot continue {@code run} with {@code spec} on {@code data}, or null
      * when it can. Threads are not compared: they change only the order of float sums.
      */
-    public String mismatch(String name, RunSpec theirs, Figure7.DataPrint images) {
+    public String mismatch(String name, RunSpec theirs, Figure7.DataPrint images,
+        String startedFrom) {
       if (!run.equals(name)) {
-        return "it is run " + run + ", not " + name;
+        return "run " + run + ", not " + name;
       }
       RunSpec mine = new RunSpec(spec.model(), spec.train(), spec.init(), spec.trainLimit(),
           spec.initBatch(), spec.decomposition(), theirs.threads(), spec.lsuv());
       if (!mine.equals(theirs)) {
         return "other settings: " + spec + " in the checkpoint, " + theirs + " here";
       }
-      if (!Objects.equals(data, images)) {
-        return "other images: training images " + data.train() + " in the checkpoint, "
-            + images.train() + " here";
+      if (data == null || !Objects.equals(data.train(), images.train())) {
+        return "other training images: " + (data == null ? "none recorded" : data.train())
+            + " in the checkpoint, " + images.train() + " here";
+      }
+      if (!Objects.equals(data.test(), images.test())) {
+        return "other test images: " + data.test() + " in the checkpoint, " + images.test()
+            + " here";
+      }
+      if (!Objects.equals(start, startedFrom)) {
+        return "a run started from other weights: " + start + " in the checkpoint, "
+            + startedFrom + " here";
       }
       return null;
     }
@@ -121,7 +133,8 @@ public final class RunCheckpoint {
       index.add(new Variable(v.getKey(), v.getValue().length));
       sha.update(bytes(v.getValue()));
     }
-    Header h = new Header(FORMAT, header.run(), header.spec(), header.data(), header.epochs(),
+    Header h = new Header(FORMAT, header.run(), header.spec(), header.data(), header.start(),
+        header.epochs(),
         header.orthogonality(), header.init(), header.lsuv(), header.initSeconds(),
         header.started(), host(), ProcessHandle.current().pid(), Instant.now().toString(), index,
         HexFormat.of().formatHex(sha.digest()));
@@ -239,7 +252,8 @@ public final class RunCheckpoint {
       throw new ExperimentException(file + ": unreadable header (" + ResultStore.firstLine(e)
           + ")");
     }
-    if (h.format() != FORMAT || h.run() == null || h.spec() == null || h.epochs() == null
+    if (h.format() != FORMAT || h.run() == null || h.spec() == null || h.start() == null
+        || h.epochs() == null
         || h.orthogonality() == null || h.variables() == null || h.sha256() == null) {
       throw new ExperimentException(file + ": a checkpoint of format " + h.format()
           + " or an incomplete header; this version reads format " + FORMAT);

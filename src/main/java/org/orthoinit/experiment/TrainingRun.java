@@ -1,13 +1,19 @@
 package org.orthoinit.experiment;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeSet;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.Lsuv;
@@ -26,6 +32,8 @@ public final class TrainingRun {
 
   /** Images in the fixed batch on which every run's orthogonality is measured. */
   public static final int PROBE_BATCH = 256;
+  /** The start of a run from Xavier's weights (every figure7 run), as its checkpoint says. */
+  public static final String XAVIER_START = "xavier";
   /** Makes the probe batch differ from the initializer's batch of the same seed. */
   private static final long PROBE_SALT = 0x9E37_79B9L;
 
@@ -89,10 +97,11 @@ public final class TrainingRun {
       Cifar10Data train, Cifar10Data test, Map<String, float[]> weights, Checkpoints checkpoints,
       Listener listener) throws InitException, ExperimentException, IOException {
     Figure7.DataPrint data = Figure7.DataPrint.of(train, test);
+    String start = startOf(weights);
     RunCheckpoint.State resumed = null;
     if (checkpoints.file() != null && Files.exists(checkpoints.file())) {
       resumed = RunCheckpoint.read(checkpoints.file());
-      String why = resumed.header().mismatch(name, spec, data);
+      String why = resumed.header().mismatch(name, spec, data, start);
       if (why != null) {
         throw new ForeignCheckpoint(checkpoints.file() + ": a checkpoint of " + why);
       }
@@ -112,7 +121,16 @@ public final class TrainingRun {
       if (resumed != null) {
         RunCheckpoint.Header h = resumed.header();
         listener.stage("resuming after epoch " + h.epoch() + " (" + checkpoints.file() + ")");
-        session.assign(resumed.variables());
+        try {
+          if (!resumed.variables().keySet().equals(session.model().variables().keySet())) {
+            throw new IllegalArgumentException(resumed.variables().size() + " variables, the "
+                + "model has " + session.model().variables().size());
+          }
+          session.assign(resumed.variables());
+        } catch (IllegalArgumentException e) {
+          throw new ExperimentException(checkpoints.file() + ": its variables do not fit the "
+              + "model (" + e.getMessage() + "); the file is corrupt");
+        }
         started = h.started();
         report = h.init();
         lsuv = h.lsuv();
@@ -133,7 +151,7 @@ public final class TrainingRun {
         initSeconds = (System.nanoTime() - t0) / 1e9;
         orthogonality.add(measure(probe, probeImages, probeSize, 0));
         if (checkpoints.on()) {
-          save(checkpoints.file(), name, spec, data, epochs, orthogonality, report, lsuv,
+          save(checkpoints.file(), name, spec, data, start, epochs, orthogonality, report, lsuv,
               initSeconds, started, session);
         }
       }
@@ -148,8 +166,8 @@ public final class TrainingRun {
         if (!diverged) {
           orthogonality.add(measure(probe, probeImages, probeSize, e));
           if (checkpoints.on() && e % checkpoints.every() == 0 && e < spec.train().epochs()) {
-            save(checkpoints.file(), name, spec, data, epochs, orthogonality, report, lsuv,
-                initSeconds, started, session);
+            save(checkpoints.file(), name, spec, data, start, epochs, orthogonality, report,
+                lsuv, initSeconds, started, session);
           }
         }
       }
@@ -168,12 +186,35 @@ public final class TrainingRun {
   }
 
   private static void save(Path file, String name, RunSpec spec, Figure7.DataPrint data,
-      List<RunResult.Epoch> epochs, List<RunResult.Orthogonality> orthogonality,
+      String start, List<RunResult.Epoch> epochs, List<RunResult.Orthogonality> orthogonality,
       SvdInitializer.Report report, Lsuv.Report lsuv, double initSeconds, String started,
       ModelSession session) throws IOException {
     RunCheckpoint.write(file, new RunCheckpoint.Header(RunCheckpoint.FORMAT, name, spec, data,
-        List.copyOf(epochs), List.copyOf(orthogonality), report, lsuv, initSeconds, started,
+        start, List.copyOf(epochs), List.copyOf(orthogonality), report, lsuv, initSeconds, started,
         null, 0, null, null, null), session.readAll());
+  }
+
+  /**
+   * What a run starts from, as its checkpoint records it: {@code xavier}, or the SHA-256 of the
+   * weights given (names and values, in name order).
+   */
+  static String startOf(Map<String, float[]> weights) {
+    if (weights == null) {
+      return XAVIER_START;
+    }
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available", e); // every JVM has it
+    }
+    for (String key : new TreeSet<>(weights.keySet())) {
+      sha.update(key.getBytes(StandardCharsets.UTF_8));
+      ByteBuffer b = ByteBuffer.allocate(weights.get(key).length * Float.BYTES);
+      b.asFloatBuffer().put(weights.get(key));
+      sha.update(b.array());
+    }
+    return "weights sha256:" + HexFormat.of().formatHex(sha.digest());
   }
 
   private static RunResult.Orthogonality measure(Probe probe, float[] images, int n, int epoch) {
