@@ -9,7 +9,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.SvdInitializer;
@@ -23,15 +22,6 @@ import org.orthoinit.train.EpochResult;
 import org.orthoinit.train.TrainConfig;
 import org.orthoinit.train.TrainListener;
 import org.orthoinit.train.Trainer;
-import org.tensorflow.Graph;
-import org.tensorflow.Operand;
-import org.tensorflow.Result;
-import org.tensorflow.Session;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
-import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.types.TFloat32;
 
 /**
  * How fast training and the SVD initializer run here, against what TensorFlow can do on this
@@ -223,30 +213,14 @@ public final class Benchmark {
 
   /** GFLOP/s of TensorFlow's float32 matmul of two n x n matrices, one repetition per run. */
   static Spread matmulGflops(Config config, Compute compute) {
-    int n = config.matmulSize();
-    float[] values = new float[n * n];
-    Random random = new Random(1);
-    for (int i = 0; i < values.length; i++) {
-      values[i] = random.nextFloat() - 0.5f;
-    }
-    try (Graph g = new Graph(); Session s = new Session(g, false, compute.proto(config.threads()));
-        TFloat32 a = TFloat32.tensorOf(Shape.of(n, n), DataBuffers.of(values, true, false))) {
-      Ops tf = Ops.create(g);
-      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class);
-      // the product's sum comes back, not the matrix: the copy out is not timed
-      Operand<TFloat32> y = tf.reduceSum(tf.linalg.matMul(x, x), tf.constant(new int[] {0, 1}));
-      int runs = config.repeats() + Math.max(1, config.warmup());
+    try (MatmulTimer timer = new MatmulTimer(config.matmulSize(), compute.proto(config.threads()),
+        null)) {
+      for (int i = 0; i < Math.max(1, config.warmup()); i++) {
+        timer.seconds();
+      }
       double[] gflops = new double[config.repeats()];
-      for (int i = 0; i < runs; i++) {
-        long t = System.nanoTime();
-        try (Result r = s.runner().feed(x, a).fetch(y).run()) {
-          r.get(0);
-        }
-        double seconds = (System.nanoTime() - t) / 1e9;
-        int k = i - (runs - config.repeats());
-        if (k >= 0) {
-          gflops[k] = 2.0 * n * n * n / seconds / 1e9;
-        }
+      for (int k = 0; k < gflops.length; k++) {
+        gflops[k] = timer.gflops(timer.seconds());
       }
       return Spread.of(gflops);
     }

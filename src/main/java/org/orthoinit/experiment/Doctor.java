@@ -2,7 +2,6 @@ package org.orthoinit.experiment;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.CudaLibraries;
 import org.orthoinit.model.Devices;
@@ -13,10 +12,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.TensorFlow;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.proto.DeviceStepStats;
 import org.tensorflow.proto.NodeExecStats;
 import org.tensorflow.proto.RunOptions;
@@ -97,35 +93,19 @@ public record Doctor(String java, String tensorflow, String natives, boolean gpu
 
   /** An n x n matmul pinned to {@code device}, repeated until {@link #MATMUL_SECONDS} pass. */
   static Matmul matmul(Devices.Device device) {
-    int n = MATMUL_SIZE;
-    float[] values = new float[n * n];
-    Random random = new Random(1);
-    for (int i = 0; i < values.length; i++) {
-      values[i] = random.nextFloat() - 0.5f;
-    }
     int index = Integer.parseInt(device.name().substring(device.name().lastIndexOf(':') + 1));
     DeviceSpec spec = DeviceSpec.newBuilder().deviceType(DeviceSpec.DeviceType.valueOf(
         device.type())).deviceIndex(index).build();
-    try (Graph g = new Graph(); Session s = new Session(g, false, Compute.DEFAULT.proto(0));
-        TFloat32 a = TFloat32.tensorOf(Shape.of(n, n), DataBuffers.of(values, true, false))) {
-      Ops tf = Ops.create(g).withDevice(spec);
-      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class);
-      // the sum comes back, not the product: the copy out is not timed
-      Operand<TFloat32> y = tf.reduceSum(tf.linalg.matMul(x, x), tf.constant(new int[] {0, 1}));
-      try (Result warm = s.runner().feed(x, a).fetch(y).run()) {
-        warm.get(0);
-      }
-      long start = System.nanoTime();
+    try (MatmulTimer timer = new MatmulTimer(MATMUL_SIZE, Compute.DEFAULT.proto(0), spec)) {
+      timer.seconds(); // warm-up
       int reps = 0;
-      double seconds;
+      double seconds = 0;
       do {
-        try (Result r = s.runner().feed(x, a).fetch(y).run()) {
-          r.get(0);
-        }
+        seconds += timer.seconds();
         reps++;
-        seconds = (System.nanoTime() - start) / 1e9;
       } while (seconds < MATMUL_SECONDS);
-      return new Matmul(device.name(), n, reps, seconds, 2.0 * n * n * n * reps / seconds / 1e9);
+      return new Matmul(device.name(), MATMUL_SIZE, reps, seconds,
+          timer.gflops(seconds / reps));
     }
   }
 }
