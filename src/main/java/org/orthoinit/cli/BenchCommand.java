@@ -8,6 +8,7 @@ import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.experiment.Benchmark;
 import org.orthoinit.experiment.ResultStore;
+import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.Compute;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -60,6 +61,11 @@ final class BenchCommand implements Callable<Integer> {
           + "--quick: 16).")
   Integer initBatch;
 
+  @Option(names = "--init-check", description = "After the timed SVD initializer, run it once "
+      + "more and check every layer's kernel against a float64 full eigendecomposition (slow: "
+      + "minutes per depth).")
+  boolean initCheck;
+
   @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
       description = "TensorFlow threads; 0 = all cores (default).")
   int threads;
@@ -79,7 +85,7 @@ final class BenchCommand implements Callable<Integer> {
             Flags.MAX_REPEATS),
         Flags.range("--init-batch", initBatch != null ? initBatch : base.initBatch(), 0,
             Flags.MAX_IMAGES), base.matmulSize(),
-        Flags.threads(threads));
+        Flags.threads(threads), initCheck);
     Path file = json != null ? json : Path.of("results", "bench", "bench.json");
     // CIFAR-10 as the other commands find it (downloading on first use); --quick and
     // --no-download take random images of the same format instead when there is none: speed
@@ -149,6 +155,31 @@ final class BenchCommand implements Callable<Integer> {
           d.gflops(), 100 * d.fractionOfMatmul(),
           d.svdInitError() != null ? "failed" : d.svdInitSeconds() == null ? "-"
               : String.format("%.1f", d.svdInitSeconds())));
+    }
+    for (Benchmark.Depth d : r.depths()) {
+      if (d.svdInitStages() != null) {
+        int n = d.svdInitLayers().size();
+        StringBuilder split = new StringBuilder();
+        d.svdInitStages().forEach((stage, seconds) -> split.append(String.format(" %s %.2f,",
+            stage, seconds / n)));
+        s.append(String.format("SVD init at %d layers, per rewritten layer (op seconds, mean of "
+            + "%d):%s fallbacks: %s%n", d.layers(), n, split,
+            d.svdInitFallbacks().isEmpty() ? "none" : String.join(", ", d.svdInitFallbacks())));
+      }
+      if (d.svdInitCheck() != null) {
+        SvdInitializer.LayerResult worst = null;
+        double eigh = 0;
+        for (SvdInitializer.LayerResult l : d.svdInitCheck()) {
+          if (worst == null || l.offExact() > worst.offExact()) {
+            worst = l;
+          }
+          eigh = Math.max(eigh, l.float32EighOffExact());
+        }
+        s.append(String.format("SVD init at %d layers against a float64 eigendecomposition of "
+            + "each layer's G: kernels off by at most %.1e (%s); the float32 full "
+            + "decomposition by at most %.1e%n", d.layers(), worst.offExact(), worst.layer(),
+            eigh));
+      }
     }
     for (Benchmark.Depth d : r.depths()) {
       if (d.svdInitError() != null) {

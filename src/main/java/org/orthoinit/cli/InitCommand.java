@@ -44,8 +44,11 @@ final class InitCommand implements Callable<Integer> {
       description = "Axis order of the .npy images (default: ${DEFAULT-VALUE}).")
   ImageArrays.Layout layout;
 
-  @Option(names = "--decomposition", defaultValue = "GRAM_EIGH", paramLabel = "svd|gram_eigh",
-      description = "How P's singular structure is computed (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--decomposition", defaultValue = "SUBSPACE",
+      paramLabel = "subspace|gram_eigh|svd", description = "How P's singular structure is "
+      + "computed: block subspace iteration for the kept part (falling back to gram_eigh where it "
+      + "does not converge), the full eigendecomposition of P^T P, or TensorFlow's SVD of P "
+      + "(default: ${DEFAULT-VALUE}).")
   SvdInitializer.Decomposition decomposition;
 
   @Option(names = "--predict", paramLabel = "X.npy",
@@ -106,6 +109,10 @@ final class InitCommand implements Callable<Integer> {
     Prediction p = done.prediction();
     spec.commandLine().getOut().printf("gram ratio %.4f -> %.4f, %d layers rewritten in %.1f s%n",
         r.gramRatioBefore(), r.gramRatioAfter(), r.outputNorms().size(), r.seconds());
+    if (!r.fallbacks().isEmpty()) {
+      spec.commandLine().getOut().printf("the subspace iteration did not converge on %s: those "
+          + "kernels come from the full decomposition%n", String.join(", ", r.fallbacks()));
+    }
     if (report != null) {
       ResultStore.write(report, r);
     }

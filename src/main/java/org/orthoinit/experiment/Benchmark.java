@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.SvdInitializer;
@@ -41,9 +43,11 @@ public final class Benchmark {
    * @param initBatch images for the SVD initializer; 0 skips its timing
    * @param matmulSize n of the n x n matmul that measures the practical peak
    * @param threads TensorFlow intra-op threads; 0 = all cores
+   * @param initCheck after the timed SVD init, run it once more with every layer's kernel checked
+   *     against a float64 full eigendecomposition (slow)
    */
   public record Config(List<Integer> layers, int batchSize, int warmup, int steps, int repeats,
-      int initBatch, int matmulSize, int threads) {
+      int initBatch, int matmulSize, int threads, boolean initCheck) {
     public Config {
       layers = List.copyOf(layers);
       if (layers.isEmpty() || layers.stream().anyMatch(l -> l < 0)) {
@@ -58,10 +62,10 @@ public final class Benchmark {
 
   /** The full measurement: depths 15 and 75, batch 30, 5 x 20 timed steps each. */
   public static final Config FULL = new Config(List.of(15, 75), TrainConfig.BATCH_SIZE_DEFAULT,
-      5, 20, 5, SvdInitializer.BATCH_DEFAULT, 4096, 0);
+      5, 20, 5, SvdInitializer.BATCH_DEFAULT, 4096, 0, false);
   /** A check that the benchmark works, in seconds: it says nothing about speed. */
   public static final Config QUICK = new Config(List.of(0), TrainConfig.BATCH_SIZE_DEFAULT, 1,
-      2, 2, 16, 256, 0);
+      2, 2, 16, 256, 0, false);
 
   /** Median and range of repeated measurements. */
   public record Spread(double median, double min, double max, int n) {
@@ -85,6 +89,13 @@ public final class Benchmark {
    * @param svdInitSeconds the SVD initializer's wall time (Xavier excluded); null if skipped or
    *     failed
    * @param svdInitError why the SVD initializer failed on this data (the other figures stand)
+   * @param svdInitStages the initializer's op seconds per stage ({@link SvdInitializer#STAGES}),
+   *     summed over the rewritten layers, from a second, traced run
+   * @param svdInitLayers the same split per rewritten layer
+   * @param svdInitFallbacks the layers whose subspace iteration fell back to the full
+   *     decomposition
+   * @param svdInitCheck with {@link Config#initCheck()}: each layer's kernel against a float64
+   *     full eigendecomposition of its G
    */
   public record Depth(int layers,
       @JsonProperty("images_per_second") double imagesPerSecond,
@@ -98,7 +109,15 @@ public final class Benchmark {
       @JsonProperty("bare_loop_gflops") double bareGflops,
       @JsonProperty("svd_init_seconds") Double svdInitSeconds,
       @JsonProperty("svd_init_error") @JsonInclude(JsonInclude.Include.NON_NULL)
-      String svdInitError) {}
+      String svdInitError,
+      @JsonProperty("svd_init_stages") @JsonInclude(JsonInclude.Include.NON_NULL)
+      Map<String, Double> svdInitStages,
+      @JsonProperty("svd_init_layers") @JsonInclude(JsonInclude.Include.NON_NULL)
+      List<SvdInitializer.LayerTimes> svdInitLayers,
+      @JsonProperty("svd_init_fallbacks") @JsonInclude(JsonInclude.Include.NON_NULL)
+      List<String> svdInitFallbacks,
+      @JsonProperty("svd_init_check") @JsonInclude(JsonInclude.Include.NON_NULL)
+      List<SvdInitializer.LayerResult> svdInitCheck) {}
 
   /**
    * Everything, as written to JSON.
@@ -178,12 +197,20 @@ public final class Benchmark {
         ratio[r] = real[r] / bare[r];
       }
     }
-    Double init = null;
+    SvdInitializer.Report init = null;
+    List<SvdInitializer.LayerResult> check = null;
+    List<SvdInitializer.LayerTimes> split = null;
     String initError = null;
     if (config.initBatch() > 0) {
       listener.stage(layers + " layers: SVD initializer on " + config.initBatch() + " images");
       try {
-        init = svdSeconds(model, data, config, compute);
+        init = svdInit(model, data, config, compute, false, false);
+        listener.stage(layers + " layers: SVD initializer traced, for its split by stage");
+        split = svdInit(model, data, config, compute, true, false).times();
+        if (config.initCheck()) {
+          listener.stage(layers + " layers: SVD initializer checked against float64 eigh");
+          check = svdInit(model, data, config, compute, false, true).outputNorms();
+        }
       } catch (InitException e) {
         initError = e.getMessage();
         listener.stage(layers + " layers: the SVD initializer failed (" + initError + ")");
@@ -195,19 +222,35 @@ public final class Benchmark {
     double gflops = stepFlop / 1e9 * realSpread.median() / b;
     return new Depth(layers, realSpread.median(), realSpread, bareSpread.median(), bareSpread,
         Spread.of(ratio).median(), stepFlop / 1e9, gflops, gflops / peak,
-        stepFlop / 1e9 * bareSpread.median() / b, init, initError);
+        stepFlop / 1e9 * bareSpread.median() / b, init == null ? null : init.seconds(),
+        initError, split == null ? null : stageTotals(split), split,
+        init == null ? null : init.fallbacks(), check);
   }
 
-  private static double svdSeconds(ModelConfig model, Cifar10Data data, Config config,
-      Compute compute) throws InitException {
+  /** Per stage, the seconds summed over the layers. */
+  static Map<String, Double> stageTotals(List<SvdInitializer.LayerTimes> layers) {
+    Map<String, Double> totals = new LinkedHashMap<>();
+    SvdInitializer.STAGES.forEach(stage -> totals.put(stage, 0.0));
+    for (SvdInitializer.LayerTimes l : layers) {
+      l.seconds().forEach((stage, seconds) -> totals.merge(stage, seconds, Double::sum));
+    }
+    return totals;
+  }
+
+  /**
+   * One run of the default decomposition in a fresh session: its wall time; {@code trace}d, its
+   * split by layer and stage; with {@code check}, each kernel against a float64 full
+   * eigendecomposition.
+   */
+  private static SvdInitializer.Report svdInit(ModelConfig model, Cifar10Data data, Config config,
+      Compute compute, boolean trace, boolean check) throws InitException {
     int n = Math.min(config.initBatch(), data.size());
     float[] batch = TrainingRun.initBatch(data, n, 0);
     try (ModelSession session = ModelSession.open(model, 0, config.threads(), compute)) {
       Xavier.initialize(session, 0);
-      SvdInitializer init = new SvdInitializer(session, SvdInitializer.DECOMPOSITION_DEFAULT);
-      long s = System.nanoTime();
-      init.initialize(batch, n);
-      return (System.nanoTime() - s) / 1e9;
+      SvdInitializer init = new SvdInitializer(session, SvdInitializer.DECOMPOSITION_DEFAULT,
+          check);
+      return init.initialize(batch, n, trace);
     }
   }
 

@@ -128,7 +128,9 @@ public final class Figure7 {
             + ResultStore.firstLine(e) + "); move it away to start the folder afresh");
       }
     }
-    Settings mine = new Settings(config, SvdInitializer.DECOMPOSITION_DEFAULT.name(), data);
+    // a folder keeps the decomposition it was started with (gram_eigh before subspace became
+    // the default), so that its remaining runs are made as its finished ones were
+    Settings mine = new Settings(config, decomposition(theirs).name(), data);
     if (theirs == null) {
       if (mayWrite) {
         ResultStore.write(file, mine);
@@ -203,13 +205,45 @@ public final class Figure7 {
     return a.equals(b) ? null : path + " " + a + " here, " + b + " in the folder";
   }
 
-  /** The run's spec: as the seed trains, with repeat r seeded by seed + r. */
+  /** The SVD initializer's decomposition a settings tree names; the default if none or unknown. */
+  private static SvdInitializer.Decomposition decomposition(JsonNode settings) {
+    if (settings != null && settings.path("decomposition").isTextual()) {
+      for (SvdInitializer.Decomposition d : SvdInitializer.Decomposition.values()) {
+        if (d.name().equals(settings.path("decomposition").asText())) {
+          return d;
+        }
+      }
+    }
+    return SvdInitializer.DECOMPOSITION_DEFAULT;
+  }
+
+  /**
+   * The decomposition the runs in {@code out} use: the one its settings file names (folders
+   * started before subspace became the default name gram_eigh), else the default.
+   */
+  public static SvdInitializer.Decomposition decomposition(Path out) {
+    Path file = out.resolve(SETTINGS_FILE);
+    try {
+      return decomposition(Files.isRegularFile(file) ? ResultStore.JSON.readTree(file.toFile())
+          : null);
+    } catch (IOException unreadable) {
+      return SvdInitializer.DECOMPOSITION_DEFAULT; // settling the folder reports it
+    }
+  }
+
+  /** The run's spec with the default decomposition (a new folder's). */
   public static RunSpec spec(Figure7Config c, Figure7Config.Run run, int threads) {
+    return spec(c, run, threads, SvdInitializer.DECOMPOSITION_DEFAULT);
+  }
+
+  /** The run's spec: as the seed trains, with repeat r seeded by seed + r. */
+  public static RunSpec spec(Figure7Config c, Figure7Config.Run run, int threads,
+      SvdInitializer.Decomposition decomposition) {
     ModelConfig model = new ModelConfig(run.layers(), c.level(), run.batchNorm(),
         ModelConfig.DROPOUT_DEFAULT, ModelConfig.CLASSES_DEFAULT);
     return new RunSpec(model,
         new TrainConfig(c.epochs(), c.learningRate(), c.batchSize(), c.seed() + run.repeat()),
-        run.init(), c.trainLimit(), c.initBatch(), SvdInitializer.DECOMPOSITION_DEFAULT, threads,
+        run.init(), c.trainLimit(), c.initBatch(), decomposition, threads,
         run.init() == InitMethod.LSUV ? c.lsuv() : null);
   }
 
@@ -257,7 +291,7 @@ public final class Figure7 {
       for (int i = 0; i < todo.size(); i++) {
         Figure7Config.Run run = todo.get(i);
         listener.runStarted(run, i + 1, todo.size());
-        RunSpec spec = spec(config, run, threads);
+        RunSpec spec = spec(config, run, threads, decomposition(out));
         Path ckpt = checkpoint(out, run);
         RunResult r;
         try {
@@ -360,7 +394,7 @@ public final class Figure7 {
     }
     try {
       RunResult r = ResultStore.readRun(file);
-      RunSpec expected = spec(config, run, r.spec().threads());
+      RunSpec expected = spec(config, run, r.spec().threads(), decomposition(out));
       boolean complete = r.diverged() || r.epochs().size() == config.epochs();
       return Objects.equals(r.spec(), expected) && complete ? r : null;
     } catch (ExperimentException | RuntimeException e) {

@@ -104,7 +104,8 @@ public record GridStatus(Path folder, Figure7Config config, Map<State, Integer> 
         h = null; // a rerun sets it aside
       }
     }
-    if (h != null && !h.spec().equals(Figure7.spec(config, run, h.spec().threads()))) {
+    if (h != null && !h.spec().equals(Figure7.spec(config, run, h.spec().threads(),
+        Figure7.decomposition(out)))) {
       h = null; // of other settings: a rerun sets it aside and starts the run again
     }
     State state = held ? h != null && written(h) ? State.RUNNING : State.QUEUED

@@ -1,8 +1,10 @@
 package org.orthoinit.init;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Architecture;
@@ -12,12 +14,20 @@ import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Merge;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.op.linalg.SelfAdjointEig;
 import org.tensorflow.op.linalg.Svd;
+import org.tensorflow.proto.DeviceStepStats;
+import org.tensorflow.proto.NodeExecStats;
+import org.tensorflow.proto.RunOptions;
+import org.tensorflow.proto.StepStats;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.family.TType;
 
 /**
  * The paper's SVD initializer, step for step as the seed's {@code novel_initialization}: walk the
@@ -38,7 +48,7 @@ public final class SvdInitializer {
   /** The seed's batch size for the initializer. */
   public static final int BATCH_DEFAULT = 256;
 
-  /** How P's leading singular structure is computed; both give the same W up to rounding. */
+  /** How P's leading singular structure is computed; all give the same W up to rounding. */
   public enum Decomposition {
     /** TF's Svd of P [rows, Cin*9]: the seed's own route. */
     SVD,
@@ -47,14 +57,54 @@ public final class SvdInitializer {
      * P[0:wd, :] V S^-1, so W = P[0:wd, :] V_wd S_wd^(-3/2) V_wd^T. G is 2304 x 2304 against P's
      * 4096 x 2304, and an eigensolver is cheaper than an SVD.
      */
-    GRAM_EIGH
+    GRAM_EIGH,
+    /**
+     * The top wd eigenpairs of G by block subspace iteration (float32 steps, then one or two in
+     * float64), the same formula for W; a layer whose pairs do not reach the residual tolerance
+     * falls back to GRAM_EIGH, and the report says which layers did. The full decomposition
+     * computes 2304 eigenvectors on one core to keep 256.
+     */
+    SUBSPACE
   }
 
-  /** Default decomposition. */
-  public static final Decomposition DECOMPOSITION_DEFAULT = Decomposition.GRAM_EIGH;
+  /** Default decomposition: the fastest exact one. */
+  public static final Decomposition DECOMPOSITION_DEFAULT = Decomposition.SUBSPACE;
 
-  /** What the initializer did to one rewritten layer. */
-  public record LayerResult(String layer, double outputNorm) {}
+  /** How a layer's kernel was computed (the decomposition's name, or the subspace outcome). */
+  public static final String ROUTE_SUBSPACE = "subspace";
+  /** The subspace iteration needed its second round. */
+  public static final String ROUTE_SUBSPACE_SECOND = "subspace, second round";
+  /** The subspace iteration did not reach the tolerance: the full decomposition was used. */
+  public static final String ROUTE_FALLBACK = "gram_eigh (fallback)";
+
+  /**
+   * What the initializer did to one rewritten layer.
+   *
+   * @param route how the kernel was computed: the decomposition's name, or for SUBSPACE one of
+   *     {@link #ROUTE_SUBSPACE}, {@link #ROUTE_SUBSPACE_SECOND}, {@link #ROUTE_FALLBACK} (null in
+   *     results written before the routes were recorded)
+   * @param residual SUBSPACE only: the kept eigenpairs' largest relative residual at the last
+   *     check
+   * @param offExact with the check on: max |W - W_exact| / max |W_exact| of this layer's kernel
+   *     (before the norm scaling) against a float64 full eigendecomposition of the same G
+   * @param float32EighOffExact with the check on: the same for the float32 full decomposition
+   *     (GRAM_EIGH) of the same G
+   */
+  public record LayerResult(String layer, double outputNorm,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String route,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Double residual,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Double offExact,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Double float32EighOffExact) {}
+
+  /** What a rewritten layer's work is split into, in the order it runs. */
+  public static final List<String> STAGES = List.of("patches", "gram", "decomposition", "kernel",
+      "norm");
+
+  /**
+   * Where one rewritten layer's time went: per stage of {@link #STAGES}, the summed run time of
+   * its ops in a traced run (ops of a stage may overlap, so these are op seconds, not wall time).
+   */
+  public record LayerTimes(String layer, Map<String, Double> seconds) {}
 
   /** A block's orthogonality gap before and after. */
   public record BlockGap(String layer, double before, double after) {}
@@ -67,13 +117,28 @@ public final class SvdInitializer {
    *     kernel (what the kernel was divided by)
    */
   public record Report(String decomposition, int batch, double gramRatioBefore,
-      double gramRatioAfter, List<LayerResult> outputNorms, List<BlockGap> gaps, double seconds) {}
+      double gramRatioAfter, List<LayerResult> outputNorms, List<BlockGap> gaps, double seconds,
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<LayerTimes> times) {
+
+    /** The layers whose subspace iteration fell back to the full decomposition. */
+    public List<String> fallbacks() {
+      return outputNorms.stream().filter(l -> ROUTE_FALLBACK.equals(l.route()))
+          .map(LayerResult::layer).toList();
+    }
+  }
 
   private final ModelSession session;
   private final Decomposition decomposition;
   private final Placeholder<TFloat32> images;
   private final Map<String, Operand<TFloat32>> kernels = new LinkedHashMap<>();
   private final Map<String, Operand<TFloat32>> norms = new LinkedHashMap<>();
+  private final Map<String, Operand<TInt32>> routes = new LinkedHashMap<>();
+  private final Map<String, Operand<TFloat64>> residuals = new LinkedHashMap<>();
+  private final boolean check;
+  /** The last rewritten layer's eigenvectors: where the next layer's iteration starts. */
+  private Operand<TFloat32> warm;
+  private final Map<String, Operand<TFloat64>> offExact = new LinkedHashMap<>();
+  private final Map<String, Operand<TFloat64>> eighOffExact = new LinkedHashMap<>();
   private final List<Layer.Conv> blocks = new ArrayList<>();
   private final List<Operand<TFloat64>> gapsBefore = new ArrayList<>();
   private final List<Operand<TFloat64>> gapsAfter = new ArrayList<>();
@@ -82,8 +147,18 @@ public final class SvdInitializer {
 
   /** Adds the initializer's ops to the session's graph. */
   public SvdInitializer(ModelSession session, Decomposition decomposition) {
+    this(session, decomposition, false);
+  }
+
+  /**
+   * Adds the initializer's ops; with {@code check}, every G = P^T P is also decomposed in
+   * float64 (slow: a full float64 eigendecomposition per layer), and the report gives each
+   * kernel's distance from that exact one and the float32 full decomposition's.
+   */
+  public SvdInitializer(ModelSession session, Decomposition decomposition, boolean check) {
     this.session = session;
     this.decomposition = decomposition;
+    this.check = check;
     AlexNet model = session.model();
     Ops tf = model.tf().withSubScope("svd_init");
     images = AlexNet.imagesPlaceholder(tf);
@@ -112,31 +187,35 @@ public final class SvdInitializer {
     int p = layer.padding();
     int cols = layer.in() * k * k;
     int wd = layer.out();
-    // 1. zero-pad and take every k x k patch at stride 1: [N, H, W, k*k*Cin], columns (kh, kw, c)
-    Operand<TFloat32> padded = tf.pad(x,
-        tf.constant(new int[][] {{0, 0}, {p, p}, {p, p}, {0, 0}}), tf.constant(0f));
-    Operand<TFloat32> patches = tf.image.extractImagePatches(padded, List.of(1L, (long) k, (long) k,
-        1L), List.of(1L, 1L, 1L, 1L), List.of(1L, 1L, 1L, 1L), "VALID");
-    Operand<TFloat32> pm = tf.reshape(patches, tf.constant(new int[] {-1, cols})); // [N*H*W, cols]
+    // 1. zero-pad and take every k x k patch at stride 1: [N*H*W, k*k*Cin], columns (kh, kw, c)
+    Ops st = tf.withSubScope("patches");
+    Operand<TFloat32> padded = st.pad(x,
+        st.constant(new int[][] {{0, 0}, {p, p}, {p, p}, {0, 0}}), st.constant(0f));
+    Operand<TFloat32> patches = st.image.extractImagePatches(padded, List.of(1L, (long) k,
+        (long) k, 1L), List.of(1L, 1L, 1L, 1L), List.of(1L, 1L, 1L, 1L), "VALID");
+    Operand<TFloat32> pm = st.reshape(patches, st.constant(new int[] {-1, cols}));
     // 2. W = U[0:wd, 0:wd] diag(S[0:wd]^-1/2) V[:, 0:wd]^T: [wd, cols]
-    Operand<TFloat32> w = decomposition == Decomposition.SVD ? bySvd(tf, pm, wd) : byEig(tf, pm, wd,
-        cols);
+    Operand<TFloat32> w = decomposition == Decomposition.SVD ? bySvd(tf, pm, wd)
+        : byGram(tf, layer, pm, wd, cols);
     // 3. [wd, (kh, kw, c)] -> [wd, kh, kw, c] -> HWIO
-    Operand<TFloat32> raw = tf.linalg.transpose(
-        tf.reshape(w, tf.constant(new int[] {wd, k, k, layer.in()})),
-        tf.constant(new int[] {1, 2, 3, 0}));
+    Ops sk = tf.withSubScope("kernel");
+    Operand<TFloat32> raw = sk.linalg.transpose(
+        sk.reshape(w, sk.constant(new int[] {wd, k, k, layer.in()})),
+        sk.constant(new int[] {1, 2, 3, 0}));
     // 4. divide by the Frobenius norm of the layer's output on the batch, bias included
-    Operand<TFloat32> y = AlexNet.convolve(tf, layer, x, raw, bias);
-    Operand<TFloat32> norm = tf.math.sqrt(tf.reduceSum(tf.math.square(y),
-        tf.constant(new int[] {0, 1, 2, 3})));
-    Operand<TFloat32> scaled = tf.math.div(raw, norm);
+    Ops sn = tf.withSubScope("norm");
+    Operand<TFloat32> y = AlexNet.convolve(sn, layer, x, raw, bias);
+    Operand<TFloat32> norm = sn.math.sqrt(sn.reduceSum(sn.math.square(y),
+        sn.constant(new int[] {0, 1, 2, 3})));
+    Operand<TFloat32> scaled = sn.math.div(raw, norm);
     kernels.put(layer.weight(), scaled);
     norms.put(layer.weight(), norm);
     // 5. carry the output with the new kernel on
     return AlexNet.convolve(tf, layer, x, scaled, bias);
   }
 
-  private static Operand<TFloat32> bySvd(Ops tf, Operand<TFloat32> pm, int wd) {
+  private static Operand<TFloat32> bySvd(Ops scope, Operand<TFloat32> pm, int wd) {
+    Ops tf = scope.withSubScope("decomposition");
     Svd<TFloat32> svd = tf.linalg.svd(pm, Svd.fullMatrices(false), Svd.computeUv(true));
     Operand<TFloat32> u = tf.slice(svd.u(), tf.constant(new int[] {0, 0}),
         tf.constant(new int[] {wd, wd}));
@@ -147,21 +226,156 @@ public final class SvdInitializer {
     return tf.linalg.matMul(us, v, MatMul.transposeB(true));
   }
 
-  private static Operand<TFloat32> byEig(Ops tf, Operand<TFloat32> pm, int wd, int cols) {
-    Operand<TFloat32> gram = tf.linalg.matMul(pm, pm, MatMul.transposeA(true)); // [cols, cols]
+  /** GRAM_EIGH or SUBSPACE: both start from G = P^T P. */
+  private Operand<TFloat32> byGram(Ops tf, Layer.Conv layer, Operand<TFloat32> pm, int wd,
+      int cols) {
+    Ops sg = tf.withSubScope("gram");
+    Operand<TFloat32> gram = sg.linalg.matMul(pm, pm, MatMul.transposeA(true)); // [cols, cols]
+    Operand<TFloat32> top = sg.slice(pm, sg.constant(new int[] {0, 0}),
+        sg.constant(new int[] {wd, -1})); // P[0:wd, :]
+    boolean fits = warm != null && warm.shape().get(0) == cols
+        && warm.shape().get(1) == SubspaceIteration.block(cols, wd);
+    GramKernel k = fromGram(tf.withSubScope("decomposition"), decomposition, gram, top, wd, cols,
+        kernels.size(), fits ? warm : null);
+    warm = k.pairs();
+    if (k.route() != null) {
+      routes.put(layer.weight(), k.route());
+      residuals.put(layer.weight(), k.residual());
+    }
+    if (check) {
+      Ops sc = tf.withSubScope("check");
+      Operand<TFloat64> exact = exactKernel(sc, gram, top, wd, cols);
+      offExact.put(layer.weight(), relative(sc, sc.dtypes.cast(k.w(), TFloat64.class), exact));
+      eighOffExact.put(layer.weight(), relative(sc,
+          sc.dtypes.cast(byEig(sc, gram, top, wd, cols), TFloat64.class), exact));
+    }
+    return k.w();
+  }
+
+  /** The seed's W from a float64 full eigendecomposition of G. */
+  static Operand<TFloat64> exactKernel(Ops tf, Operand<TFloat32> gram, Operand<TFloat32> top,
+      int wd, int cols) {
+    SelfAdjointEig<TFloat64> e = tf.linalg.selfAdjointEig(tf.dtypes.cast(gram, TFloat64.class),
+        SelfAdjointEig.computeV(true));
+    Operand<TFloat64> v = tf.slice(e.v(), tf.constant(new int[] {0, cols - wd}),
+        tf.constant(new int[] {-1, wd}));
+    Operand<TFloat64> lambda = tf.slice(e.e(), tf.constant(new int[] {cols - wd}),
+        tf.constant(new int[] {wd}));
+    return byPairs(tf, tf.dtypes.cast(top, TFloat64.class), v, lambda, wd);
+  }
+
+  /** max |a - b| / max |b|. */
+  private static Operand<TFloat64> relative(Ops tf, Operand<TFloat64> a, Operand<TFloat64> b) {
+    Operand<TInt32> all = tf.constant(new int[] {0, 1});
+    return tf.math.div(tf.reduceMax(tf.math.abs(tf.math.sub(a, b)), all),
+        tf.reduceMax(tf.math.abs(b), all));
+  }
+
+  /**
+   * A kernel W [wd, cols] from G = P^T P and P[0:wd, :].
+   *
+   * @param route SUBSPACE only (else null): 0, 1 or 2 for {@link #ROUTE_SUBSPACE},
+   *     {@link #ROUTE_SUBSPACE_SECOND}, {@link #ROUTE_FALLBACK}
+   * @param residual SUBSPACE only: the kept pairs' largest relative residual at the last check
+   * @param pairs SUBSPACE only: the block's final eigenvectors [cols, b], the next layer's start
+   */
+  record GramKernel(Operand<TFloat32> w, Operand<TInt32> route, Operand<TFloat64> residual,
+      Operand<TFloat32> pairs) {}
+
+  /**
+   * W from G by GRAM_EIGH, or by SUBSPACE started from {@code start} [cols, b] (an earlier
+   * layer's pairs) or, when null, from seeded random columns ({@code seed}).
+   */
+  static GramKernel fromGram(Ops sd, Decomposition decomposition, Operand<TFloat32> gram,
+      Operand<TFloat32> top, int wd, int cols, long seed, Operand<TFloat32> start) {
+    int b = SubspaceIteration.block(cols, wd);
+    if (decomposition == Decomposition.GRAM_EIGH || b >= cols) {
+      return new GramKernel(byEig(sd, gram, top, wd, cols), null, null, null);
+    }
+    SubspaceIteration it = new SubspaceIteration(sd, cols, wd);
+    SubspaceIteration.Block first = start != null
+        ? it.converge(gram, start, SubspaceIteration.ITERATIONS)
+        : it.converge(gram, it.randomStart(seed),
+            SubspaceIteration.ITERATIONS + SubspaceIteration.MORE_ITERATIONS);
+    // cast G once the float32 phase is done: run beside it, the cast takes a core from its products
+    Operand<TFloat64> gram64 = sd.withControlDependencies(List.of(first.basis())).dtypes.cast(gram,
+        TFloat64.class);
+    Operand<TFloat64> top64 = sd.dtypes.cast(top, TFloat64.class);
+    SubspaceIteration.Pairs a = it.polish(gram64, sd.dtypes.cast(first.basis(), TFloat64.class),
+        sd.dtypes.cast(first.values(), TFloat64.class));
+    double tol = SubspaceIteration.TOLERANCE;
+    Operand<TBool> goodA = sd.math.lessEqual(a.residual(), sd.constant(tol));
+    // a second round where the first did not reach the tolerance, the full decomposition where
+    // the second did not either: the branches not taken are not computed
+    Operand<TFloat32> wA = sd.dtypes.cast(byPairs(sd, whenTrue(sd, top64, goodA),
+        whenTrue(sd, a.vectors(), goodA), whenTrue(sd, a.values(), goodA), wd), TFloat32.class);
+    SubspaceIteration.Block more = it.converge(whenFalse(sd, gram, goodA),
+        whenFalse(sd, first.basis(), goodA), SubspaceIteration.MORE_ITERATIONS);
+    Operand<TFloat64> gram64B = sd.withControlDependencies(List.of(more.basis())).identity(
+        whenFalse(sd, gram64, goodA));
+    SubspaceIteration.Pairs c = it.polish(gram64B, sd.dtypes.cast(more.basis(), TFloat64.class),
+        sd.dtypes.cast(more.values(), TFloat64.class));
+    Operand<TBool> goodB = sd.math.lessEqual(c.residual(), sd.constant(tol));
+    Operand<TFloat32> wB = sd.dtypes.cast(byPairs(sd, whenTrue(sd, whenFalse(sd, top64, goodA),
+        goodB), whenTrue(sd, c.vectors(), goodB), whenTrue(sd, c.values(), goodB), wd),
+        TFloat32.class);
+    Eig full = byEig(sd, whenFalse(sd, whenFalse(sd, gram, goodA), goodB),
+        whenFalse(sd, whenFalse(sd, top, goodA), goodB), wd, cols, b);
+    Merge<TFloat32> w = sd.merge(List.of(wA, wB, full.w()));
+    Operand<TFloat64> residual = sd.merge(List.of(whenTrue(sd, a.residual(), goodA),
+        c.residual())).output();
+    Operand<TFloat32> pairs = sd.merge(List.of(
+        sd.dtypes.cast(whenTrue(sd, a.vectors(), goodA), TFloat32.class),
+        sd.dtypes.cast(whenTrue(sd, c.vectors(), goodB), TFloat32.class), full.vectors()))
+        .output();
+    return new GramKernel(w.output(), w.valueIndex(), residual, pairs);
+  }
+
+  private static <T extends TType> Operand<T> whenTrue(Ops tf, Operand<T> x, Operand<TBool> p) {
+    return tf.switchCond(x, p).outputTrue();
+  }
+
+  private static <T extends TType> Operand<T> whenFalse(Ops tf, Operand<T> x, Operand<TBool> p) {
+    return tf.switchCond(x, p).outputFalse();
+  }
+
+  /** W = P[0:wd, :] V_wd diag(lambda_wd^-3/4) V_wd^T from descending eigenpairs, in float64. */
+  private static Operand<TFloat64> byPairs(Ops tf, Operand<TFloat64> top,
+      Operand<TFloat64> vectors, Operand<TFloat64> values, int wd) {
+    Operand<TFloat64> v = tf.slice(vectors, tf.constant(new int[] {0, 0}),
+        tf.constant(new int[] {-1, wd}));
+    Operand<TFloat64> lambda = tf.slice(values, tf.constant(new int[] {0}),
+        tf.constant(new int[] {wd}));
+    Operand<TFloat64> scaled = tf.math.mul(tf.linalg.matMul(top, v),
+        tf.math.pow(lambda, tf.constant(-0.75)));
+    return tf.linalg.matMul(scaled, v, MatMul.transposeB(true));
+  }
+
+  private static Operand<TFloat32> byEig(Ops tf, Operand<TFloat32> gram, Operand<TFloat32> top,
+      int wd, int cols) {
+    return byEig(tf, gram, top, wd, cols, wd).w();
+  }
+
+  /** A kernel from the full decomposition, and its top b eigenvectors in descending order. */
+  private record Eig(Operand<TFloat32> w, Operand<TFloat32> vectors) {}
+
+  private static Eig byEig(Ops tf, Operand<TFloat32> gram, Operand<TFloat32> top, int wd,
+      int cols, int b) {
     SelfAdjointEig<TFloat32> eig = tf.linalg.selfAdjointEig(gram,
         SelfAdjointEig.computeV(true)); // ascending eigenvalues
     Operand<TFloat32> lambda = tf.slice(eig.e(), tf.constant(new int[] {cols - wd}),
         tf.constant(new int[] {wd})); // S_wd^2
     Operand<TFloat32> v = tf.slice(eig.v(), tf.constant(new int[] {0, cols - wd}),
         tf.constant(new int[] {-1, wd})); // [cols, wd]
-    Operand<TFloat32> top = tf.slice(pm, tf.constant(new int[] {0, 0}),
-        tf.constant(new int[] {wd, -1})); // P[0:wd, :]
     // U[0:wd, :] S^-1/2 = P[0:wd, :] V S^-3/2, S^-3/2 = lambda^-3/4
     Operand<TFloat32> scaled = tf.math.mul(tf.linalg.matMul(top, v),
         tf.math.pow(lambda, tf.constant(-0.75f)));
-    return tf.linalg.matMul(scaled, v, MatMul.transposeB(true));
+    Operand<TFloat32> w = tf.linalg.matMul(scaled, v, MatMul.transposeB(true));
+    Operand<TFloat32> vectors = tf.reverse(tf.slice(eig.v(), tf.constant(new int[] {0, cols - b}),
+        tf.constant(new int[] {-1, b})), tf.constant(new int[] {1}));
+    return new Eig(w, vectors);
   }
+
 
   /**
    * Rewrites the model's square convolutions from {@code n} images (NHWC in [0, 1]). Either all
@@ -171,12 +385,24 @@ public final class SvdInitializer {
    *     representation is zero or not finite (naming the layer)
    */
   public Report initialize(float[] imagesNhwc, int n) throws InitException {
+    return initialize(imagesNhwc, n, false);
+  }
+
+  /**
+   * As {@link #initialize(float[], int)}; with {@code trace}, the run is traced and the report
+   * holds each rewritten layer's split into {@link #STAGES} (tracing costs a little time).
+   */
+  public Report initialize(float[] imagesNhwc, int n, boolean trace) throws InitException {
     checkBatch(session.model().architecture(), n);
     long start = System.nanoTime();
     Session.Runner runner = session.session().runner();
     List<String> names = new ArrayList<>(kernels.keySet());
     names.forEach(name -> runner.fetch(kernels.get(name)));
     names.forEach(name -> runner.fetch(norms.get(name)));
+    List<String> iterated = new ArrayList<>(routes.keySet());
+    iterated.forEach(name -> runner.fetch(routes.get(name)).fetch(residuals.get(name)));
+    List<String> checked = new ArrayList<>(offExact.keySet());
+    checked.forEach(name -> runner.fetch(offExact.get(name)).fetch(eighOffExact.get(name)));
     gapsBefore.forEach(runner::fetch);
     gapsAfter.forEach(runner::fetch);
     runner.fetch(ratioBefore).fetch(ratioAfter);
@@ -185,19 +411,43 @@ public final class SvdInitializer {
     List<BlockGap> gaps = new ArrayList<>();
     double before;
     double after;
+    List<LayerTimes> times = null;
     try (TFloat32 x = ModelSession.imagesTensor(imagesNhwc, n);
-        Result r = run(runner, x)) {
+        Result r = run(runner, x, trace)) {
+      if (trace) {
+        times = times(r.getMetadata().orElseThrow().getStepStats(), names);
+      }
       int at = 0;
       for (String name : names) {
         values.put(name, ModelSession.toArray((TFloat32) r.get(at++)));
       }
-      for (String name : names) {
-        double norm = ((TFloat32) r.get(at++)).getFloat();
+      double[] layerNorm = new double[names.size()];
+      for (int i = 0; i < layerNorm.length; i++) {
+        layerNorm[i] = ((TFloat32) r.get(at++)).getFloat();
+      }
+      Map<String, String> route = new LinkedHashMap<>();
+      Map<String, Double> residual = new LinkedHashMap<>();
+      for (String name : iterated) {
+        route.put(name, List.of(ROUTE_SUBSPACE, ROUTE_SUBSPACE_SECOND, ROUTE_FALLBACK)
+            .get(((TInt32) r.get(at++)).getInt()));
+        residual.put(name, ((TFloat64) r.get(at++)).getDouble());
+      }
+      Map<String, double[]> off = new LinkedHashMap<>();
+      for (String name : checked) {
+        off.put(name, new double[] {((TFloat64) r.get(at++)).getDouble(),
+            ((TFloat64) r.get(at++)).getDouble()});
+      }
+      for (int i = 0; i < layerNorm.length; i++) {
+        String name = names.get(i);
+        double norm = layerNorm[i];
         if (!(norm > 0) || !Double.isFinite(norm)) {
           throw new InitException(name.replace(".weight", "") + ": the layer's output on the "
               + "initialization batch has norm " + norm + "; nothing was assigned");
         }
-        layerNorms.add(new LayerResult(name.replace(".weight", ""), norm));
+        layerNorms.add(new LayerResult(name.replace(".weight", ""), norm,
+            route.getOrDefault(name, decomposition.name().toLowerCase(Locale.ROOT)),
+            residual.get(name), off.containsKey(name) ? off.get(name)[0] : null,
+            off.containsKey(name) ? off.get(name)[1] : null));
       }
       double[] gb = new double[blocks.size()];
       for (int i = 0; i < gb.length; i++) {
@@ -219,14 +469,41 @@ public final class SvdInitializer {
     }
     session.assign(values);
     double seconds = (System.nanoTime() - start) / 1e9;
-    return new Report(decomposition.name().toLowerCase(), n, before, after, layerNorms, gaps,
-        seconds);
+    return new Report(decomposition.name().toLowerCase(Locale.ROOT), n, before, after, layerNorms,
+        gaps, seconds, times);
+  }
+
+  /** Sums the traced ops' run times by layer and stage (node names: svd_init/walk/LAYER/STAGE/). */
+  private static List<LayerTimes> times(StepStats stats, List<String> weights) {
+    Map<String, Map<String, Double>> byLayer = new LinkedHashMap<>();
+    for (String weight : weights) {
+      Map<String, Double> stages = new LinkedHashMap<>();
+      STAGES.forEach(stage -> stages.put(stage, 0.0));
+      byLayer.put(weight.replace(".weight", ""), stages);
+    }
+    for (DeviceStepStats d : stats.getDevStatsList()) {
+      for (NodeExecStats node : d.getNodeStatsList()) {
+        String[] parts = node.getNodeName().split("/");
+        if (parts.length > 4 && parts[0].equals("svd_init") && parts[1].equals("walk")) {
+          Map<String, Double> stages = byLayer.get(parts[2]);
+          if (stages != null && stages.containsKey(parts[3])) {
+            stages.merge(parts[3], node.getAllEndRelMicros() / 1e6, Double::sum);
+          }
+        }
+      }
+    }
+    return byLayer.entrySet().stream().map(e -> new LayerTimes(e.getKey(), e.getValue())).toList();
   }
 
   /** Runs the walk; a failed decomposition (a NaN or infinite representation) is an InitException. */
-  private Result run(Session.Runner runner, TFloat32 x) throws InitException {
+  private Result run(Session.Runner runner, TFloat32 x, boolean trace) throws InitException {
     try {
-      return runner.feed(images, x).run();
+      runner.feed(images, x);
+      if (!trace) {
+        return runner.run();
+      }
+      return runner.setOptions(RunOptions.newBuilder()
+          .setTraceLevel(RunOptions.TraceLevel.SOFTWARE_TRACE).build()).runAndFetchMetadata();
     } catch (org.tensorflow.exceptions.TensorFlowException
         | org.tensorflow.exceptions.TFInvalidArgumentException e) {
       // an eigensolver that does not converge (NaN input) reports an invalid argument, which

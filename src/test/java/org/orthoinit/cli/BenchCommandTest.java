@@ -39,6 +39,18 @@ class BenchCommandTest {
         assertTrue(d.path(key).isNumber() && d.path(key).asDouble() > 0, key + " in " + d);
       }
       assertEquals(2, d.path("images_per_second_spread").path("n").asInt());
+      // the initializer's split: every square conv (2 + extra layers), every stage, all timed
+      JsonNode layers = d.path("svd_init_layers");
+      assertEquals(2 + i, layers.size(), d.toString());
+      for (JsonNode l : layers) {
+        assertTrue(l.path("layer").asText().startsWith("features."), l.toString());
+        for (String stage : List.of("patches", "gram", "decomposition", "norm")) {
+          assertTrue(l.path("seconds").path(stage).asDouble() > 0, stage + " in " + l);
+        }
+        assertTrue(l.path("seconds").path("kernel").isNumber(), l.toString()); // a reshape
+      }
+      assertEquals(5, d.path("svd_init_stages").size(), d.toString());
+      assertTrue(d.path("svd_init_fallbacks").isArray(), d.toString());
       // images/s and GFLOP/s are one figure in two units
       double flop = 3.0 * 30 * Summary.forwardFlops(Architecture.of(ModelConfig.of(i)));
       assertEquals(flop / 1e9, d.path("step_gflop").asDouble(), 1e-9);
@@ -47,6 +59,7 @@ class BenchCommandTest {
     }
     assertTrue(root.path("peak_resident_mib").asDouble() > 100);
     assertTrue(r.out().contains("real/bare"), r.out());
+    assertTrue(r.out().contains("SVD init at 1 layers, per rewritten layer"), r.out());
     assertEquals(2, r.out().lines().filter(l -> l.matches("\\s+[01] .*")).count(), r.out());
   }
 

@@ -108,7 +108,7 @@ class PytorchCommandsTest {
         "--batch", Fixtures.file("alexnet_L0_init256.npy").toString(), "--saved-model",
         dir.toString());
     assertEquals(0, i.code(), i.err());
-    assertEquals("svd (gram_eigh on 256 images)",
+    assertEquals("svd (subspace on 256 images)",
         org.orthoinit.interop.SavedModels.metadata(dir).init());
     Path out = tmp.resolve("logits.npy");
     Cli r = Cli.run("predict", "--weights", dir.toString(), "--images",

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.Compute;
 
 /** The grid's results folder: resume, refusal of other settings, shards, summary. */
@@ -232,6 +233,11 @@ class Figure7Test {
     Files.writeString(out.resolve("runs/L0_xavier_r0.json"), "{}");
     Figure7.prepare(out, TINY); // no refusal
     assertEquals(TINY, Figure7.settings(out));
+    // the folder's runs go on with the decomposition it was started with
+    assertEquals(SvdInitializer.Decomposition.GRAM_EIGH, Figure7.decomposition(out));
+    assertEquals(SvdInitializer.Decomposition.GRAM_EIGH, Figure7.spec(TINY, TINY.runs().get(1), 0,
+        Figure7.decomposition(out)).decomposition());
+    assertEquals(SvdInitializer.DECOMPOSITION_DEFAULT, Figure7.decomposition(tmp.resolve("new")));
     ExperimentException e = assertThrows(ExperimentException.class,
         () -> Figure7.prepare(out, TINY.withBaselines(3, true, null)));
     assertTrue(e.getMessage().contains("config.batchNormBaseline true here"), e.getMessage());

@@ -102,4 +102,26 @@ class ParityTest {
       }
     }
   }
+
+  @Test
+  void onTheSeedsModelTheSubspaceKernelsAreTheFloat64DecompositionsToFloat32Accuracy()
+      throws InteropException, InitException {
+    ImageArrays.Batch batch = ImageArrays.read(Fixtures.file("alexnet_L0_init256.npy"),
+        ImageArrays.Layout.NCHW);
+    try (ModelSession s = ModelSession.open(model.config(), 0, 0)) {
+      s.assign(model.weights());
+      SvdInitializer.Report r = new SvdInitializer(s, SvdInitializer.Decomposition.SUBSPACE, true)
+          .initialize(batch.nhwc(), batch.n());
+      for (SvdInitializer.LayerResult l : r.outputNorms()) {
+        System.out.printf("parity subspace %s: %s, residual %.2e, off float64 eigh %.2e "
+            + "(float32 eigh %.2e)%n", l.layer(), l.route(), l.residual(), l.offExact(),
+            l.float32EighOffExact());
+        if (SvdInitializer.ROUTE_FALLBACK.equals(l.route())) {
+          assertEquals(l.float32EighOffExact(), l.offExact(), 1e-12, l.layer());
+        } else {
+          assertTrue(l.offExact() < 1e-5, l.layer() + " off the exact kernel by " + l.offExact());
+        }
+      }
+    }
+  }
 }
