@@ -39,6 +39,15 @@ public final class Fixtures {
 
   /** max |a - b| / max |b|: the relative error every parity check uses. */
   public static double relativeError(float[] actual, float[] expected) {
+    double[] wide = new double[expected.length];
+    for (int i = 0; i < wide.length; i++) {
+      wide[i] = expected[i];
+    }
+    return relativeError(actual, wide);
+  }
+
+  /** max |a - b| / max |b| against a float64 reference. */
+  public static double relativeError(float[] actual, double[] expected) {
     Assertions.assertEquals(expected.length, actual.length, "lengths");
     double err = 0;
     double scale = 0;

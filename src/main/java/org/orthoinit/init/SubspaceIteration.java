@@ -197,8 +197,7 @@ final class SubspaceIteration {
     return identity;
   }
 
-  @SuppressWarnings("unchecked")
   private <T extends TNumber> Operand<T> cast(Operand<TFloat32> value, Operand<T> like) {
-    return tf.dtypes.cast(value, (Class<T>) like.type());
+    return tf.dtypes.cast(value, like.type());
   }
 }

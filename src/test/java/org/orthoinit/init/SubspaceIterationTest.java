@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.orthoinit.Fixtures;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -75,17 +76,6 @@ class SubspaceIterationTest {
     return out;
   }
 
-  /** max |a - b| / max |b|. */
-  private static double relative(float[] a, double[] b) {
-    double err = 0;
-    double max = 0;
-    for (int i = 0; i < b.length; i++) {
-      err = Math.max(err, Math.abs(a[i] - b[i]));
-      max = Math.max(max, Math.abs(b[i]));
-    }
-    return err / max;
-  }
-
   @Test
   void onASpectrumLikeTheSeedsLayersTheKernelIsTheExactDecompositionsToFloat32Accuracy() {
     // lambda_i = i^-1.1: lambda_1 / lambda_WD = 207 and lambda_(b+1) / lambda_WD = 0.30, about
@@ -95,8 +85,8 @@ class SubspaceIterationTest {
       spectrum[i] = Math.pow(i + 1, -1.1);
     }
     Outcome o = run(spectrum);
-    double sub = relative(o.subspace(), o.exact());
-    double eigh = relative(o.gramEigh(), o.exact());
+    double sub = Fixtures.relativeError(o.subspace(), o.exact());
+    double eigh = Fixtures.relativeError(o.gramEigh(), o.exact());
     System.out.printf("subspace: route %d, residual %.2e, W off float64 eigh by %.2e "
         + "(float32 eigh: %.2e)%n", o.route(), o.residual(), sub, eigh);
     assertTrue(o.route() < 2, "the iteration converged, route " + o.route());
