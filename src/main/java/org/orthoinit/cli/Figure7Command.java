@@ -8,11 +8,12 @@ import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.experiment.Figure7;
 import org.orthoinit.experiment.Figure7Config;
-import org.orthoinit.experiment.InitMethod;
 import org.orthoinit.experiment.Preset;
 import org.orthoinit.experiment.RunCheckpoint;
 import org.orthoinit.experiment.Shard;
 import org.orthoinit.experiment.TrainingRun;
+import org.orthoinit.init.Initializer;
+import org.orthoinit.init.Initializers;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import picocli.CommandLine.Command;
@@ -57,8 +58,10 @@ final class Figure7Command implements Callable<Integer> {
   List<Integer> layers;
 
   @Option(names = "--inits", split = ",", paramLabel = "INIT", converter = InitConverter.class,
-      description = "Inits, one curve each: xavier, svd, lsuv (e.g. xavier,svd,lsuv).")
-  List<InitMethod> inits;
+      completionCandidates = InitConverter.Ids.class,
+      description = "Inits, one curve each, of ${COMPLETION-CANDIDATES} (presets: xavier,svd; "
+          + "e.g. xavier,svd,delta-orthogonal).")
+  List<Initializer> inits;
 
   @Option(names = "--batch-norm-baseline",
       description = "Add Xavier + batch norm runs (a BatchNorm2d after each extra block's ReLU, "
@@ -214,14 +217,15 @@ final class Figure7Command implements Callable<Integer> {
     if (lr != null) {
       Flags.positive("--lr", lr);
     }
-    List<InitMethod> curves = inits != null ? inits : b.inits();
+    List<Initializer> curves = inits != null ? inits : b.inits();
     return new Figure7Config(p.id(), layers != null ? layers : b.layers(), curves,
         repeats != null ? repeats : b.repeats(),
         epochs != null ? epochs : b.epochs(), trainLimit != null ? trainLimit : b.trainLimit(),
         testLimit != null ? testLimit : b.testLimit(), lr != null ? lr : b.learningRate(),
         batchSize != null ? batchSize : b.batchSize(), b.initBatch(),
         seed != null ? seed : b.seed(), level, batchNormBaseline,
-        lsuv.settings(curves.contains(InitMethod.LSUV) ? InitMethod.LSUV : InitMethod.XAVIER));
+        lsuv.settings(curves.contains(Initializers.LSUV) ? Initializers.LSUV
+            : Initializers.XAVIER));
   }
 
 }

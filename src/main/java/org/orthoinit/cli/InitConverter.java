@@ -1,14 +1,24 @@
 package org.orthoinit.cli;
 
-import org.orthoinit.experiment.InitMethod;
+import org.orthoinit.init.Initializer;
+import org.orthoinit.init.Initializers;
 import picocli.CommandLine;
 
-/** Parses {@code --init}. */
-final class InitConverter implements CommandLine.ITypeConverter<InitMethod> {
+/** Parses {@code --init} and {@code --inits}: any registered initializer's id. */
+final class InitConverter implements CommandLine.ITypeConverter<Initializer> {
+
+  /** The ids, for help text: {@code ${COMPLETION-CANDIDATES}}. */
+  static final class Ids implements Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return Initializers.all().stream().map(Initializer::id).iterator();
+    }
+  }
+
   @Override
-  public InitMethod convert(String value) {
+  public Initializer convert(String value) {
     try {
-      return InitMethod.parse(value);
+      return Initializers.byId(value);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.TypeConversionException(e.getMessage());
     }

@@ -6,9 +6,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
-import org.orthoinit.experiment.InitMethod;
 import org.orthoinit.experiment.InitReport;
 import org.orthoinit.experiment.ResultStore;
+import org.orthoinit.init.Initializer;
+import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Probe;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.ModelConfig;
@@ -37,10 +38,11 @@ final class InitReportCommand implements Callable<Integer> {
   @Mixin
   RunOptions run;
 
-  @Option(names = "--init", split = ",", defaultValue = "xavier,svd,lsuv", paramLabel = "INIT",
-      converter = InitConverter.class,
-      description = "Inits to compare, comma-separated (default: ${DEFAULT-VALUE}).")
-  List<InitMethod> inits;
+  @Option(names = "--init", split = ",", paramLabel = "INIT", converter = InitConverter.class,
+      completionCandidates = InitConverter.Ids.class,
+      description = "Inits to compare, comma-separated, of ${COMPLETION-CANDIDATES} (default: "
+          + "all of them).")
+  List<Initializer> inits;
 
   @Option(names = "--batch-norm-baseline", negatable = true, defaultValue = "true",
       fallbackValue = "true",
@@ -62,6 +64,9 @@ final class InitReportCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ModelConfig config = model.config();
     int batch = run.checked().initBatch;
+    if (inits == null) {
+      inits = Initializers.all();
+    }
     inits.forEach(i -> lsuv.check(i, batch));
     Path dataDir = data.resolve(spec.commandLine().getErr()); // before anything is written
     Checks.writableFolder(out, "--out");
@@ -94,21 +99,21 @@ final class InitReportCommand implements Callable<Integer> {
 
   static String table(InitReport report) {
     StringBuilder s = new StringBuilder(String.format("%-14s", "block"));
-    report.curves().forEach(c -> s.append(String.format(" %12s", c.init())));
+    report.curves().forEach(c -> s.append(String.format(" %15s", c.init())));
     s.append('\n');
     int blocks = report.curves().get(0).gaps().size();
     for (int i = 0; i < blocks; i++) {
       s.append(String.format("%-14s", report.curves().get(0).gaps().get(i).layer()));
       for (InitReport.Curve c : report.curves()) {
         Probe.BlockGap g = c.gaps().get(i);
-        s.append(String.format(" %12.4f", g.gap()));
+        s.append(String.format(" %15.4f", g.gap()));
       }
       s.append('\n');
     }
     s.append(String.format("%-14s", "gram ratio"));
-    report.curves().forEach(c -> s.append(String.format(" %12.4f", c.gramRatio())));
+    report.curves().forEach(c -> s.append(String.format(" %15.4f", c.gramRatio())));
     s.append('\n').append(String.format("%-14s", "init seconds"));
-    report.curves().forEach(c -> s.append(String.format(" %12.1f", c.seconds())));
+    report.curves().forEach(c -> s.append(String.format(" %15.1f", c.seconds())));
     return s.append('\n').toString();
   }
 }

@@ -1,6 +1,7 @@
 package org.orthoinit.cli;
 
-import org.orthoinit.experiment.InitMethod;
+import org.orthoinit.init.Initializer;
+import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Lsuv;
 import picocli.CommandLine.Option;
 
@@ -18,16 +19,17 @@ final class LsuvOptions {
   int iterations;
 
   /** The settings, checked with the flags' names; null unless {@code init} is LSUV. */
-  Lsuv.Settings settings(InitMethod init) {
+  Lsuv.Settings settings(Initializer init) {
     Lsuv.Settings s = settings(); // checked even when unused: a bad value is a typo either way
-    return init == InitMethod.LSUV ? s : null;
+    return init == Initializers.LSUV ? s : null;
   }
 
-  /** LSUV measures a variance per layer: it needs at least two images. */
-  void check(InitMethod init, int initBatch) {
+  /** An init that measures the batch needs enough of it (LSUV a variance per layer: two). */
+  void check(Initializer init, int initBatch) {
     settings();
-    if (init == InitMethod.LSUV && initBatch < 2) {
-      throw new IllegalArgumentException("--init-batch must be >= 2 for LSUV, got " + initBatch);
+    if (initBatch < init.minimumBatch()) {
+      throw new IllegalArgumentException("--init-batch must be >= " + init.minimumBatch()
+          + " for " + init.id() + ", got " + initBatch);
     }
   }
 

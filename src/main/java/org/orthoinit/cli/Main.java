@@ -1,7 +1,7 @@
 package org.orthoinit.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code orthoinit} command: only lists its subcommands. */
 @Command(name = "orthoinit",
@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
         ExportCommand.class,
         InitCommand.class,
         InitReportCommand.class,
+        InitsCommand.class,
         BenchCommand.class,
         Figure7Command.class,
         PlotCommand.class,

@@ -2,6 +2,8 @@ package org.orthoinit.cli;
 
 import java.util.List;
 import org.orthoinit.experiment.RunResult;
+import org.orthoinit.init.Lsuv;
+import org.orthoinit.init.SvdInitializer;
 
 /** The one-line summaries commands print on stdout. */
 final class Report {
@@ -15,12 +17,14 @@ final class Report {
       s.append(String.format(", loss %s -> %s over %d epochs", fmt(e.get(0).loss()),
           fmt(e.get(e.size() - 1).loss()), e.size()));
     }
-    if (r.init() != null) {
-      s.append(String.format(", gram ratio %.3f -> %.3f", r.init().gramRatioBefore(),
-          r.init().gramRatioAfter()));
+    SvdInitializer.Report svd = r.report(SvdInitializer.Report.class);
+    if (svd != null) {
+      s.append(String.format(", gram ratio %.3f -> %.3f", svd.gramRatioBefore(),
+          svd.gramRatioAfter()));
     }
-    if (r.lsuv() != null) {
-      List<String> off = r.lsuv().unconverged();
+    Lsuv.Report lsuv = r.report(Lsuv.Report.class);
+    if (lsuv != null) {
+      List<String> off = lsuv.unconverged();
       s.append(off.isEmpty() ? ", LSUV: every layer at unit variance"
           : ", LSUV: not converged at " + String.join(" ", off));
     }

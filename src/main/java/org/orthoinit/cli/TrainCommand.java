@@ -7,12 +7,12 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
-import org.orthoinit.experiment.InitMethod;
 import org.orthoinit.experiment.ResultStore;
 import org.orthoinit.experiment.RunCheckpoint;
 import org.orthoinit.experiment.RunResult;
 import org.orthoinit.experiment.RunSpec;
 import org.orthoinit.experiment.TrainingRun;
+import org.orthoinit.init.Initializer;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.interop.InteropException;
 import org.orthoinit.interop.SavedModels;
@@ -48,11 +48,12 @@ final class TrainCommand implements Callable<Integer> {
   @Mixin
   DeviceOptions device;
 
-  @Option(names = "--init", paramLabel = "xavier|svd|lsuv", defaultValue = "xavier",
-      converter = InitConverter.class,
-      description = "Initialization (default: ${DEFAULT-VALUE}); svd runs the paper's initializer "
-          + "after Xavier; lsuv is orthonormal kernels scaled to unit output variance.")
-  InitMethod init;
+  @Option(names = "--init", paramLabel = "INIT", defaultValue = "xavier",
+      converter = InitConverter.class, completionCandidates = InitConverter.Ids.class,
+      description = "Initialization, one of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; "
+          + "`orthoinit inits` says what each is); svd runs the paper's initializer after "
+          + "Xavier.")
+  Initializer init;
 
   @Mixin
   LsuvOptions lsuv;
@@ -112,9 +113,9 @@ final class TrainCommand implements Callable<Integer> {
     Flags.positive("--lr", lr);
     Flags.batchSize(batchSize);
     Flags.atLeast("--train-limit", trainLimit, 0);
-    if (weights != null && init == InitMethod.LSUV) {
-      throw new IllegalArgumentException("--init lsuv replaces every kernel with its own; it "
-          + "cannot start from --weights (svd can: it keeps the first layers)");
+    if (weights != null && !init.keepsWeights()) {
+      throw new IllegalArgumentException("--init " + init.id() + " replaces every kernel with "
+          + "its own; it cannot start from --weights (svd can: it keeps the first layers)");
     }
     lsuv.check(init, run.initBatch);
     Map<String, float[]> start = null;

@@ -20,6 +20,7 @@ import java.util.Objects;
 import java.util.stream.IntStream;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
+import org.orthoinit.init.Initializers;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
@@ -244,7 +245,7 @@ public final class Figure7 {
     return new RunSpec(model,
         new TrainConfig(c.epochs(), c.learningRate(), c.batchSize(), c.seed() + run.repeat()),
         run.init(), c.trainLimit(), c.initBatch(), decomposition, threads,
-        run.init() == InitMethod.LSUV ? c.lsuv() : null);
+        run.init() == Initializers.LSUV ? c.lsuv() : null);
   }
 
   /**

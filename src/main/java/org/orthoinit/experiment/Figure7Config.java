@@ -3,6 +3,8 @@ package org.orthoinit.experiment;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.ArrayList;
 import java.util.List;
+import org.orthoinit.init.Initializer;
+import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.ModelConfig;
@@ -26,7 +28,7 @@ import org.orthoinit.train.TrainConfig;
  *     curve per depth
  * @param lsuv LSUV's settings when {@code inits} holds LSUV, else null
  */
-public record Figure7Config(String preset, List<Integer> layers, List<InitMethod> inits,
+public record Figure7Config(String preset, List<Integer> layers, List<Initializer> inits,
     int repeats, int epochs, int trainLimit, int testLimit, float learningRate, int batchSize,
     int initBatch, long seed,
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = DefaultLevel.class) int level,
@@ -58,7 +60,7 @@ public record Figure7Config(String preset, List<Integer> layers, List<InitMethod
     if (level != 2 && level != 3) {
       throw new IllegalArgumentException("level must be 2 or 3, got " + level);
     }
-    if (!inits.contains(InitMethod.LSUV)) {
+    if (!inits.contains(Initializers.LSUV)) {
       lsuv = null;
     } else if (lsuv == null) {
       lsuv = Lsuv.PAPER;
@@ -89,7 +91,7 @@ public record Figure7Config(String preset, List<Integer> layers, List<InitMethod
   }
 
   /** The settings of the seed's grid: level 3, no batch-norm curve, LSUV's paper settings. */
-  public Figure7Config(String preset, List<Integer> layers, List<InitMethod> inits, int repeats,
+  public Figure7Config(String preset, List<Integer> layers, List<Initializer> inits, int repeats,
       int epochs, int trainLimit, int testLimit, float learningRate, int batchSize, int initBatch,
       long seed) {
     this(preset, layers, inits, repeats, epochs, trainLimit, testLimit, learningRate, batchSize,
@@ -101,9 +103,9 @@ public record Figure7Config(String preset, List<Integer> layers, List<InitMethod
    *
    * @param batchNorm the model has batch norm (the baseline curve; init is then Xavier)
    */
-  public record Run(int layers, InitMethod init, boolean batchNorm, int repeat) {
+  public record Run(int layers, Initializer init, boolean batchNorm, int repeat) {
     /** A run of the model without batch norm. */
-    public Run(int layers, InitMethod init, int repeat) {
+    public Run(int layers, Initializer init, int repeat) {
       this(layers, init, false, repeat);
     }
 
@@ -120,7 +122,7 @@ public record Figure7Config(String preset, List<Integer> layers, List<InitMethod
 
   /** The curves per depth, in drawing order: the inits, then the batch-norm baseline. */
   public List<String> curves() {
-    List<String> out = new ArrayList<>(inits.stream().map(InitMethod::id).toList());
+    List<String> out = new ArrayList<>(inits.stream().map(Initializer::id).toList());
     if (batchNormBaseline) {
       out.add(BATCH_NORM_CURVE);
     }
@@ -132,11 +134,11 @@ public record Figure7Config(String preset, List<Integer> layers, List<InitMethod
     List<Run> out = new ArrayList<>();
     for (int r = 0; r < repeats; r++) {
       for (int l : layers) {
-        for (InitMethod i : inits) {
+        for (Initializer i : inits) {
           out.add(new Run(l, i, false, r));
         }
         if (batchNormBaseline) {
-          out.add(new Run(l, InitMethod.XAVIER, true, r));
+          out.add(new Run(l, Initializers.XAVIER, true, r));
         }
       }
     }
@@ -151,7 +153,7 @@ public record Figure7Config(String preset, List<Integer> layers, List<InitMethod
 
   /** The paper's settings, for comparison. */
   public static final Figure7Config PAPER = new Figure7Config("paper", List.of(15, 75),
-      List.of(InitMethod.XAVIER, InitMethod.SVD), 4, TrainConfig.EPOCHS_DEFAULT, 0, 0,
+      List.of(Initializers.XAVIER, Initializers.SVD), 4, TrainConfig.EPOCHS_DEFAULT, 0, 0,
       TrainConfig.LEARNING_RATE_DEFAULT, TrainConfig.BATCH_SIZE_DEFAULT,
       SvdInitializer.BATCH_DEFAULT, 0);
 

@@ -5,10 +5,11 @@ import java.util.List;
 import java.util.function.Consumer;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
+import org.orthoinit.init.Initializer;
+import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.Probe;
 import org.orthoinit.init.SvdInitializer;
-import org.orthoinit.init.Xavier;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
@@ -33,7 +34,7 @@ public record InitReport(ModelConfig model, long seed, int batch, List<Curve> cu
       double seconds) {}
 
   /** What to compare. */
-  public record Options(List<InitMethod> inits, boolean batchNormBaseline,
+  public record Options(List<Initializer> inits, boolean batchNormBaseline,
       SvdInitializer.Decomposition decomposition, Lsuv.Settings lsuv) {
     public Options {
       inits = List.copyOf(inits);
@@ -54,7 +55,7 @@ public record InitReport(ModelConfig model, long seed, int batch, List<Curve> cu
     float[] images = TrainingRun.initBatch(train, n, seed);
     List<Curve> curves = new ArrayList<>();
     Environment[] environment = new Environment[1]; // of the first model's session
-    for (InitMethod init : options.inits()) {
+    for (Initializer init : options.inits()) {
       progress.accept(init.id());
       curves.add(curve(init.id(), model, init, options, seed, images, n, threads, compute,
           environment));
@@ -63,23 +64,19 @@ public record InitReport(ModelConfig model, long seed, int batch, List<Curve> cu
       progress.accept(Figure7Config.BATCH_NORM_CURVE);
       ModelConfig bn = new ModelConfig(model.numLayers(), model.level(), true, model.dropout(),
           model.classes());
-      curves.add(curve(Figure7Config.BATCH_NORM_CURVE, bn, InitMethod.XAVIER, options, seed,
+      curves.add(curve(Figure7Config.BATCH_NORM_CURVE, bn, Initializers.XAVIER, options, seed,
           images, n, threads, compute, environment));
     }
     return new InitReport(model, seed, n, curves, environment[0]);
   }
 
-  private static Curve curve(String id, ModelConfig model, InitMethod init, Options options,
+  private static Curve curve(String id, ModelConfig model, Initializer init, Options options,
       long seed, float[] images, int n, int threads, Compute compute, Environment[] environment)
       throws InitException {
     try (ModelSession session = ModelSession.open(model, seed, threads, compute)) {
       long t0 = System.nanoTime();
-      Xavier.initialize(session, seed);
-      if (init == InitMethod.SVD) {
-        new SvdInitializer(session, options.decomposition()).initialize(images, n);
-      } else if (init == InitMethod.LSUV) {
-        new Lsuv(session, options.lsuv()).initialize(images, n, seed);
-      }
+      init.initialize(session, new Initializer.Context(seed, images, n, false,
+          options.decomposition(), init == Initializers.LSUV ? options.lsuv() : null));
       double seconds = (System.nanoTime() - t0) / 1e9;
       if (environment[0] == null) {
         environment[0] = Environment.of(session); // traces a pass: after the weights

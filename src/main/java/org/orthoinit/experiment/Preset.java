@@ -1,6 +1,7 @@
 package org.orthoinit.experiment;
 
 import java.util.List;
+import org.orthoinit.init.Initializers;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.train.TrainConfig;
 
@@ -13,7 +14,7 @@ public enum Preset {
    * images for 30 epochs = 3,000 SGD steps per run, the point by which the seed's 75-layer curves
    * have clearly parted. A 75-layer step takes ~0.7 s on such a machine.
    */
-  CPU(new Figure7Config("cpu", List.of(75), List.of(InitMethod.XAVIER, InitMethod.SVD), 1,
+  CPU(new Figure7Config("cpu", List.of(75), List.of(Initializers.XAVIER, Initializers.SVD), 1,
       30, 3000, 2000, TrainConfig.LEARNING_RATE_DEFAULT, TrainConfig.BATCH_SIZE_DEFAULT,
       SvdInitializer.BATCH_DEFAULT, 0)),
   /**
@@ -21,11 +22,11 @@ public enum Preset {
    * images for 10 epochs = 500 SGD steps per run, accuracy on 1,000 test images. About half an
    * hour on 2 AVX-512 cores, longer on older ones (README: what it shows and when).
    */
-  QUICK(new Figure7Config("quick", List.of(75), List.of(InitMethod.XAVIER, InitMethod.SVD), 2,
+  QUICK(new Figure7Config("quick", List.of(75), List.of(Initializers.XAVIER, Initializers.SVD), 2,
       10, 1500, 1000, TrainConfig.LEARNING_RATE_DEFAULT, TrainConfig.BATCH_SIZE_DEFAULT,
       SvdInitializer.BATCH_DEFAULT, 0)),
   /** A few minutes: a shallow model, two repeats, a first look at the pipeline and the figures. */
-  SMOKE(new Figure7Config("smoke", List.of(5), List.of(InitMethod.XAVIER, InitMethod.SVD), 2, 4,
+  SMOKE(new Figure7Config("smoke", List.of(5), List.of(Initializers.XAVIER, Initializers.SVD), 2, 4,
       1500, 500, TrainConfig.LEARNING_RATE_DEFAULT, TrainConfig.BATCH_SIZE_DEFAULT,
       SvdInitializer.BATCH_DEFAULT, 0));
 

@@ -21,8 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.orthoinit.init.Lsuv;
-import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.Initializer;
+import org.orthoinit.init.Initializers;
 import org.orthoinit.util.AtomicFiles;
 
 /**
@@ -41,7 +41,7 @@ public final class RunCheckpoint {
   /** The first bytes of every checkpoint file. */
   static final byte[] MAGIC = "orthoinit checkpoint\n".getBytes(StandardCharsets.US_ASCII);
   /** The layout this class writes and reads. */
-  public static final int FORMAT = 1;
+  public static final int FORMAT = 2;
   /** A header beyond this is not one of ours (a few KB per 100 epochs). */
   private static final long MAX_HEADER_BYTES = 64L << 20;
 
@@ -60,8 +60,8 @@ public final class RunCheckpoint {
    */
   public record Header(int format, String run, RunSpec spec, Figure7.DataPrint data, String start,
       List<RunResult.Epoch> epochs, List<RunResult.Orthogonality> orthogonality,
-      @JsonInclude(JsonInclude.Include.NON_NULL) SvdInitializer.Report init,
-      @JsonInclude(JsonInclude.Include.NON_NULL) Lsuv.Report lsuv, double initSeconds,
+      @JsonInclude(JsonInclude.Include.NON_NULL) @Initializers.ReportJson
+      Initializer.Report report, double initSeconds,
       String started, String host, long pid, String written, List<Variable> variables,
       String sha256) {
 
@@ -135,7 +135,7 @@ public final class RunCheckpoint {
     }
     Header h = new Header(FORMAT, header.run(), header.spec(), header.data(), header.start(),
         header.epochs(),
-        header.orthogonality(), header.init(), header.lsuv(), header.initSeconds(),
+        header.orthogonality(), header.report(), header.initSeconds(),
         header.started(), host(), ProcessHandle.current().pid(), Instant.now().toString(), index,
         HexFormat.of().formatHex(sha.digest()));
     byte[] json = ResultStore.JSON.writeValueAsBytes(h);

@@ -1,6 +1,8 @@
 package org.orthoinit.experiment;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import org.orthoinit.init.Initializer;
+import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.ModelConfig;
@@ -15,7 +17,7 @@ import org.orthoinit.train.TrainConfig;
  * @param threads TensorFlow intra-op threads; 0 = all cores
  * @param lsuv LSUV's tolerance and iterations; null unless the init is LSUV
  */
-public record RunSpec(ModelConfig model, TrainConfig train, InitMethod init, int trainLimit,
+public record RunSpec(ModelConfig model, TrainConfig train, Initializer init, int trainLimit,
     int initBatch, SvdInitializer.Decomposition decomposition, int threads,
     @JsonInclude(JsonInclude.Include.NON_NULL) Lsuv.Settings lsuv) {
 
@@ -29,7 +31,7 @@ public record RunSpec(ModelConfig model, TrainConfig train, InitMethod init, int
     if (threads < 0) {
       throw new IllegalArgumentException("threads must be >= 0, got " + threads);
     }
-    if ((init == InitMethod.LSUV) != (lsuv != null)) {
+    if ((init == Initializers.LSUV) != (lsuv != null)) {
       throw new IllegalArgumentException("LSUV settings go with the LSUV init only");
     }
   }

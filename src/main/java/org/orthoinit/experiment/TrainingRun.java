@@ -16,10 +16,8 @@ import java.util.Random;
 import java.util.TreeSet;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
-import org.orthoinit.init.Lsuv;
+import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Probe;
-import org.orthoinit.init.SvdInitializer;
-import org.orthoinit.init.Xavier;
 import org.orthoinit.model.Architecture;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelSession;
@@ -109,8 +107,7 @@ public final class TrainingRun {
     try (ModelSession session = ModelSession.open(spec.model(), spec.train().seed(),
         spec.threads(), compute)) {
       String started;
-      SvdInitializer.Report report;
-      Lsuv.Report lsuv;
+      Initializer.Report report;
       double initSeconds;
       List<RunResult.Epoch> epochs = new ArrayList<>();
       List<RunResult.Orthogonality> orthogonality = new ArrayList<>();
@@ -132,8 +129,7 @@ public final class TrainingRun {
               + "model (" + e.getMessage() + "); the file is corrupt");
         }
         started = h.started();
-        report = h.init();
-        lsuv = h.lsuv();
+        report = h.report();
         initSeconds = h.initSeconds();
         epochs.addAll(h.epochs());
         orthogonality.addAll(h.orthogonality());
@@ -143,15 +139,12 @@ public final class TrainingRun {
         listener.stage("initializing (" + spec.init().id() + ")");
         if (weights != null) {
           session.assign(weights);
-        } else {
-          Xavier.initialize(session, spec.train().seed());
         }
-        report = spec.init() == InitMethod.SVD ? svd(session, spec, train) : null;
-        lsuv = spec.init() == InitMethod.LSUV ? lsuv(session, spec, train) : null;
+        report = spec.init().initialize(session, context(spec, train, weights != null));
         initSeconds = (System.nanoTime() - t0) / 1e9;
         orthogonality.add(measure(probe, probeImages, probeSize, 0));
         if (checkpoints.on()) {
-          save(checkpoints.file(), name, spec, data, start, epochs, orthogonality, report, lsuv,
+          save(checkpoints.file(), name, spec, data, start, epochs, orthogonality, report,
               initSeconds, started, session);
         }
       }
@@ -167,7 +160,7 @@ public final class TrainingRun {
           orthogonality.add(measure(probe, probeImages, probeSize, e));
           if (checkpoints.on() && e % checkpoints.every() == 0 && e < spec.train().epochs()) {
             save(checkpoints.file(), name, spec, data, start, epochs, orthogonality, report,
-                lsuv, initSeconds, started, session);
+                initSeconds, started, session);
           }
         }
       }
@@ -178,7 +171,7 @@ public final class TrainingRun {
       }
       RunResult result = new RunResult(name, spec, dataLabel, train.size(),
           diverged ? RunResult.DIVERGED : RunResult.OK, epochs, accuracy, initSeconds,
-          report, lsuv, orthogonality, Environment.of(session), started,
+          report, orthogonality, Environment.of(session), started,
           Instant.now().toString());
       listener.trained(session, result);
       return result;
@@ -187,10 +180,10 @@ public final class TrainingRun {
 
   private static void save(Path file, String name, RunSpec spec, Figure7.DataPrint data,
       String start, List<RunResult.Epoch> epochs, List<RunResult.Orthogonality> orthogonality,
-      SvdInitializer.Report report, Lsuv.Report lsuv, double initSeconds, String started,
-      ModelSession session) throws IOException {
+      Initializer.Report report, double initSeconds, String started, ModelSession session)
+      throws IOException {
     RunCheckpoint.write(file, new RunCheckpoint.Header(RunCheckpoint.FORMAT, name, spec, data,
-        start, List.copyOf(epochs), List.copyOf(orthogonality), report, lsuv, initSeconds, started,
+        start, List.copyOf(epochs), List.copyOf(orthogonality), report, initSeconds, started,
         null, 0, null, null, null), session.readAll());
   }
 
@@ -222,20 +215,19 @@ public final class TrainingRun {
     return new RunResult.Orthogonality(epoch, m.gramRatio(), m.gap());
   }
 
-  /** The SVD initializer on a seeded random batch of training images, as the seed's loader. */
-  static SvdInitializer.Report svd(ModelSession session, RunSpec spec, Cifar10Data train)
-      throws InitException {
+  /**
+   * What the run's init gets: the seeded batch of training images the seed's loader would give
+   * the SVD initializer (LSUV gets the same one), the weight seed, the settings.
+   */
+  static Initializer.Context context(RunSpec spec, Cifar10Data train, boolean given) {
+    long seed = spec.train().seed();
+    if (!spec.init().usesData()) {
+      return new Initializer.Context(seed, new float[0], 0, given, spec.decomposition(),
+          spec.lsuv());
+    }
     int n = Math.min(spec.initBatch(), train.size());
-    float[] batch = initBatch(train, n, spec.train().seed());
-    return new SvdInitializer(session, spec.decomposition()).initialize(batch, n);
-  }
-
-  /** LSUV on the same seeded batch the SVD initializer would get. */
-  static Lsuv.Report lsuv(ModelSession session, RunSpec spec, Cifar10Data train)
-      throws InitException {
-    int n = Math.min(spec.initBatch(), train.size());
-    float[] batch = initBatch(train, n, spec.train().seed());
-    return new Lsuv(session, spec.lsuv()).initialize(batch, n, spec.train().seed());
+    return new Initializer.Context(seed, initBatch(train, n, seed), n, given,
+        spec.decomposition(), spec.lsuv());
   }
 
   /** {@code n} distinct training images drawn with a seeded shuffle, NHWC. */

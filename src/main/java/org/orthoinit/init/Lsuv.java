@@ -12,10 +12,8 @@ import org.orthoinit.model.Parameter;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.op.linalg.Qr;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
 import org.tensorflow.types.TInt32;
@@ -70,10 +68,55 @@ public final class Lsuv {
 
   /** What the initializer did. */
   public record Report(double tolerance, int maxIterations, int batch, List<LayerResult> layers,
-      double seconds) {
+      double seconds) implements Initializer.Report {
     /** Layers whose variance did not reach the tolerance within the iterations. */
     public List<String> unconverged() {
       return layers.stream().filter(l -> !l.converged()).map(LayerResult::layer).toList();
+    }
+  }
+
+  /** LSUV in the registry: after Xavier (for the biases and batch norms), on the init batch. */
+  static final class Method implements Initializer {
+    @Override
+    public String id() {
+      return "lsuv";
+    }
+
+    @Override
+    public String description() {
+      return "orthonormal kernels scaled layer by layer to unit output variance on the init "
+          + "batch (Mishkin and Matas 2016)";
+    }
+
+    @Override
+    public Look look() {
+      return new Look("LSUV", 0x823CAA, Marker.DIAMOND);
+    }
+
+    @Override
+    public boolean usesData() {
+      return true;
+    }
+
+    @Override
+    public int minimumBatch() {
+      return 2;
+    }
+
+    @Override
+    public Class<Lsuv.Report> reportType() {
+      return Lsuv.Report.class;
+    }
+
+    @Override
+    public Lsuv.Report initialize(ModelSession session, Context context) throws InitException {
+      if (context.given()) {
+        throw new IllegalStateException("LSUV replaces every kernel; it cannot start from given "
+            + "weights");
+      }
+      Xavier.initialize(session, context.seed());
+      return new Lsuv(session, context.lsuv() != null ? context.lsuv() : PAPER)
+          .initialize(context.images(), context.n(), context.seed());
     }
   }
 
@@ -87,8 +130,7 @@ public final class Lsuv {
   private final List<Stage> stages = new ArrayList<>();
   /** outputs.get(i): what stage i hands stage i + 1 (fed from stage i's input). */
   private final List<Operand<TFloat32>> outputs = new ArrayList<>();
-  private final Map<String, Placeholder<TFloat32>> gaussians = new LinkedHashMap<>();
-  private final Map<String, Qr<TFloat32>> qrs = new LinkedHashMap<>();
+  private final Orthonormal orthonormal;
 
   /** Adds the initializer's ops to the session's graph. */
   public Lsuv(ModelSession session, Settings settings) {
@@ -125,15 +167,7 @@ public final class Lsuv {
         x = s.nn.relu(x);
       }
     }
-    Ops o = tf.withSubScope("orthonormal");
-    for (Parameter p : model.architecture().parameters()) {
-      if (p.kind() == Parameter.Kind.CONV_KERNEL || p.kind() == Parameter.Kind.LINEAR_WEIGHT) {
-        Ops s = o.withSubScope(p.name());
-        Placeholder<TFloat32> g = s.withName("gaussian").placeholder(TFloat32.class);
-        gaussians.put(p.name(), g);
-        qrs.put(p.name(), s.linalg.qr(g, Qr.fullMatrices(false)));
-      }
-    }
+    orthonormal = new Orthonormal(tf.withSubScope("orthonormal"));
   }
 
   private Stage stage(Ops s, String weight, Placeholder<TFloat32> in, Operand<TFloat32> y,
@@ -230,41 +264,13 @@ public final class Lsuv {
     Map<String, float[]> values = new LinkedHashMap<>();
     int index = 0;
     for (Parameter p : session.model().architecture().parameters()) {
-      Placeholder<TFloat32> g = gaussians.get(p.name());
-      if (g == null) {
-        continue;
+      if (p.kind() == Parameter.Kind.CONV_KERNEL || p.kind() == Parameter.Kind.LINEAR_WEIGHT) {
+        long[] shape = p.shape();
+        int cols = (int) shape[shape.length - 1];
+        int rows = (int) (Shape.of(shape).size() / cols);
+        values.put(p.name(), orthonormal.matrix(session.session(), rows, cols,
+            new Random(seed * 0x9E3779B97F4A7C15L + index++)));
       }
-      long[] shape = p.shape();
-      int cols = (int) shape[shape.length - 1];
-      int rows = (int) (Shape.of(shape).size() / cols);
-      boolean tall = rows >= cols;
-      int m = tall ? rows : cols;
-      int k = tall ? cols : rows;
-      Random random = new Random(seed * 0x9E3779B97F4A7C15L + index++);
-      float[] gaussian = new float[m * k];
-      for (int i = 0; i < gaussian.length; i++) {
-        gaussian[i] = (float) random.nextGaussian();
-      }
-      float[] q;
-      float[] r;
-      try (TFloat32 t = TFloat32.tensorOf(Shape.of(m, k), DataBuffers.of(gaussian, true, false));
-          Result res = session.session().runner().feed(g, t).fetch(qrs.get(p.name()).q())
-              .fetch(qrs.get(p.name()).r()).run()) {
-        q = ModelSession.toArray((TFloat32) res.get(0)); // [m, k]
-        r = ModelSession.toArray((TFloat32) res.get(1)); // [k, k]
-      }
-      float[] value = new float[m * k];
-      for (int i = 0; i < m; i++) {
-        for (int j = 0; j < k; j++) {
-          float v = r[j * k + j] < 0 ? -q[i * k + j] : q[i * k + j];
-          if (tall) {
-            value[i * k + j] = v; // [rows, cols] = [m, k]
-          } else {
-            value[j * m + i] = v; // [rows, cols] = [k, m] = Q^T
-          }
-        }
-      }
-      values.put(p.name(), value);
     }
     return values;
   }

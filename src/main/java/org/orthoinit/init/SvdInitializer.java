@@ -118,12 +118,59 @@ public final class SvdInitializer {
    */
   public record Report(String decomposition, int batch, double gramRatioBefore,
       double gramRatioAfter, List<LayerResult> outputNorms, List<BlockGap> gaps, double seconds,
-      @JsonInclude(JsonInclude.Include.NON_NULL) List<LayerTimes> times) {
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<LayerTimes> times)
+      implements Initializer.Report {
 
     /** The layers whose subspace iteration fell back to the full decomposition. */
     public List<String> fallbacks() {
       return outputNorms.stream().filter(l -> ROUTE_FALLBACK.equals(l.route()))
           .map(LayerResult::layer).toList();
+    }
+  }
+
+  /**
+   * The SVD init in the registry: Xavier (unless weights are given), then the square
+   * convolutions rewritten from the init batch.
+   */
+  static final class Method implements Initializer {
+    @Override
+    public String id() {
+      return "svd";
+    }
+
+    @Override
+    public String description() {
+      return "Xavier, then every square convolution set from the SVD of its input's patches "
+          + "(Daneshmand et al. 2021): the seed's novel_initialization";
+    }
+
+    @Override
+    public Look look() {
+      return new Look("orthogonal (SVD init)", 0xD22828, Marker.CIRCLE);
+    }
+
+    @Override
+    public boolean usesData() {
+      return true;
+    }
+
+    @Override
+    public boolean keepsWeights() {
+      return true;
+    }
+
+    @Override
+    public Class<SvdInitializer.Report> reportType() {
+      return SvdInitializer.Report.class;
+    }
+
+    @Override
+    public SvdInitializer.Report initialize(ModelSession session, Context context) throws InitException {
+      if (!context.given()) {
+        Xavier.initialize(session, context.seed());
+      }
+      return new SvdInitializer(session, context.decomposition())
+          .initialize(context.images(), context.n());
     }
   }
 

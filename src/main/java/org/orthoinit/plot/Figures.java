@@ -12,24 +12,23 @@ import org.knowm.xchart.VectorGraphicsEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.XYStyler;
+import org.knowm.xchart.style.markers.Marker;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import org.orthoinit.init.Initializer;
+import org.orthoinit.init.Initializers;
 import org.orthoinit.util.AtomicFiles;
 
 /** Shared look and writing of figures: PNG, SVG and PDF, each written atomically. */
 public final class Figures {
 
   /**
-   * The seed's colours: Xavier blue squares, orthogonal (SVD) red circles; then the baselines:
-   * Xavier + batch norm green triangles, LSUV purple diamonds.
+   * The batch-norm baseline's colour, green triangles; each init's look (the seed's: Xavier blue
+   * squares, orthogonal (SVD) red circles) comes with it from the registry.
    */
-  public static final Color XAVIER = new Color(31, 90, 200);
-  /** Orthogonal (SVD init): red. */
-  public static final Color SVD = new Color(210, 40, 40);
-  /** Xavier + batch norm: green. */
   public static final Color BATCH_NORM = new Color(40, 150, 60);
-  /** LSUV: purple. */
-  public static final Color LSUV = new Color(130, 60, 170);
   private static final Color OTHER = new Color(90, 90, 90);
+  /** The batch-norm baseline's curve id (as experiment's Figure7Config names it). */
+  private static final String BATCH_NORM_CURVE = "xavier+bn";
   public static final int WIDTH = 800;
   public static final int HEIGHT = 560;
   /** PNG resolution. */
@@ -66,36 +65,42 @@ public final class Figures {
     });
   }
 
-  /** Colour and marker of a curve: an init's id, or xavier+bn for the batch-norm baseline. */
-  public static Color colour(String curve) {
-    return switch (curve) {
-      case "xavier" -> XAVIER;
-      case "svd" -> SVD;
-      case "xavier+bn" -> BATCH_NORM;
-      case "lsuv" -> LSUV;
-      default -> OTHER;
-    };
+  /** The look of a curve: an init's id, or xavier+bn for the batch-norm baseline. */
+  private static Initializer.Look look(String curve) {
+    if (curve.equals(BATCH_NORM_CURVE)) {
+      return new Initializer.Look("xavier + batch norm", BATCH_NORM.getRGB() & 0xFFFFFF,
+          Initializer.Marker.TRIANGLE_UP);
+    }
+    try {
+      return Initializers.byId(curve).look();
+    } catch (IllegalArgumentException e) {
+      return new Initializer.Look(curve, OTHER.getRGB() & 0xFFFFFF, Initializer.Marker.OVAL);
+    }
   }
 
-  /** The marker of a curve: squares, circles, triangles, diamonds. */
-  public static org.knowm.xchart.style.markers.Marker marker(String curve) {
-    return switch (curve) {
-      case "xavier" -> SeriesMarkers.SQUARE;
-      case "svd" -> SeriesMarkers.CIRCLE;
-      case "xavier+bn" -> SeriesMarkers.TRIANGLE_UP;
-      case "lsuv" -> SeriesMarkers.DIAMOND;
-      default -> SeriesMarkers.CROSS;
+  /** The colour of a curve. */
+  public static Color colour(String curve) {
+    return new Color(look(curve).rgb());
+  }
+
+  /** The marker of a curve. */
+  public static Marker marker(String curve) {
+    return switch (look(curve).marker()) {
+      case SQUARE -> SeriesMarkers.SQUARE;
+      case CIRCLE -> SeriesMarkers.CIRCLE;
+      case DIAMOND -> SeriesMarkers.DIAMOND;
+      case TRIANGLE_UP -> SeriesMarkers.TRIANGLE_UP;
+      case TRIANGLE_DOWN -> SeriesMarkers.TRIANGLE_DOWN;
+      case CROSS -> SeriesMarkers.CROSS;
+      case PLUS -> SeriesMarkers.PLUS;
+      case OVAL -> SeriesMarkers.OVAL;
+      case RECTANGLE -> SeriesMarkers.RECTANGLE;
     };
   }
 
   /** The legend label of a curve, as the seed's ("orthogonal" for the SVD init). */
   public static String label(String curve) {
-    return switch (curve) {
-      case "svd" -> "orthogonal (SVD init)";
-      case "xavier+bn" -> "xavier + batch norm";
-      case "lsuv" -> "LSUV";
-      default -> curve;
-    };
+    return look(curve).label();
   }
 
   static BasicStroke line(float width) {

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.TestImages;
 import org.orthoinit.experiment.ResultStore;
 import org.orthoinit.experiment.RunResult;
+import org.orthoinit.init.SvdInitializer;
 
 class TrainCommandTest {
 
@@ -35,7 +36,7 @@ class TrainCommandTest {
     assertEquals(30, result.spec().train().batchSize());
     assertEquals(0.001f, result.spec().train().learningRate());
     assertNotNull(result.testAccuracy());
-    assertNull(result.init());
+    assertNull(result.report());
     assertEquals("/job:localhost/replica:0/task:0/device:CPU:0", result.environment().device());
     assertTrue(result.environment().devices().stream().anyMatch(d -> d.type().equals("CPU")
         && d.name().equals(result.environment().device()) && d.memoryBytes() > 0),
@@ -56,8 +57,9 @@ class TrainCommandTest {
     assertEquals(0, r.code(), r.err());
     RunResult result = ResultStore.readRun(out);
     assertEquals("svd", result.spec().init().id());
-    assertEquals(60, result.init().batch()); // min(256, training images)
-    assertTrue(result.init().gramRatioAfter() < result.init().gramRatioBefore());
+    assertEquals(60, result.report(SvdInitializer.Report.class).batch()); // min(256, training images)
+    SvdInitializer.Report svd = result.report(SvdInitializer.Report.class);
+    assertTrue(svd.gramRatioAfter() < svd.gramRatioBefore());
     assertTrue(result.initSeconds() > 0);
     assertNull(result.testAccuracy());
   }
@@ -113,12 +115,15 @@ class TrainCommandTest {
     assertEquals(2, word.code());
     assertEquals("train: Invalid value for option '--lr': 'fast' is not a float "
         + "(see 'orthoinit train --help')", word.err().strip());
-    Cli init = Cli.run("train", "--init", "orthogonal");
+    Cli init = Cli.run("train", "--init", "he");
     assertEquals(2, init.code());
-    assertTrue(init.err().contains("unknown init 'orthogonal', expected one of xavier, svd, lsuv"),
-        init.err());
-    Cli both = Cli.run("train", "--init", "lsuv", "--weights", "model.onnx");
-    assertEquals(2, both.code());
-    assertTrue(both.err().startsWith("train: --init lsuv replaces every kernel"), both.err());
+    assertTrue(init.err().contains("unknown init 'he', expected one of xavier, svd, lsuv, "
+        + "kaiming, pytorch-default, orthogonal"), init.err());
+    for (String id : new String[] {"lsuv", "kaiming", "orthogonal"}) {
+      Cli both = Cli.run("train", "--init", id, "--weights", "model.onnx");
+      assertEquals(2, both.code());
+      assertTrue(both.err().startsWith("train: --init " + id + " replaces every kernel"),
+          both.err());
+    }
   }
 }

@@ -18,6 +18,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.init.Initializers;
+import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.Compute;
 
@@ -32,7 +34,7 @@ class Figure7Test {
 
   /** 0 extra layers, 30 images, 2 epochs: a run takes about a second. */
   private static final Figure7Config TINY = new Figure7Config("test", List.of(0),
-      List.of(InitMethod.XAVIER, InitMethod.SVD), 2, 2, 30, 10, 0.001f, 30, 30, 5);
+      List.of(Initializers.XAVIER, Initializers.SVD), 2, 2, 30, 10, 0.001f, 30, 30, 5);
 
   @BeforeAll
   static void data() {
@@ -76,12 +78,12 @@ class Figure7Test {
     assertEquals(4, before.size());
 
     // a run killed half-way leaves no run file, at most a temp file from an interrupted write
-    Files.delete(Figure7.runFile(out, new Figure7Config.Run(0, InitMethod.SVD, 0)));
+    Files.delete(Figure7.runFile(out, new Figure7Config.Run(0, Initializers.SVD, 0)));
     Path stale = Files.write(out.resolve(Figure7.RUNS).resolve(".L0_svd_r0.json123.tmp"),
         "{\"name\": \"L0_sv".getBytes());
     Files.setLastModifiedTime(stale, FileTime.from(Instant.now().minusSeconds(3600)));
     // and a truncated file from another tool does not count as finished
-    Path broken = Figure7.runFile(out, new Figure7Config.Run(0, InitMethod.XAVIER, 1));
+    Path broken = Figure7.runFile(out, new Figure7Config.Run(0, Initializers.XAVIER, 1));
     Files.writeString(broken, "{\"name\" : \"L0_xavier_r1\", \"spec\" : {");
 
     assertEquals(List.of("L0_svd_r0", "L0_xavier_r1"), run(TINY, Shard.ALL, out));
@@ -140,9 +142,9 @@ class Figure7Test {
     assertEquals(2, xavier.epochs().size());
     // the mean of the two repeats' epoch-1 losses, from the run files themselves
     double a = ResultStore.readRun(Figure7.runFile(out, new Figure7Config.Run(0,
-        InitMethod.XAVIER, 0))).epochs().get(0).loss();
+        Initializers.XAVIER, 0))).epochs().get(0).loss();
     double b = ResultStore.readRun(Figure7.runFile(out, new Figure7Config.Run(0,
-        InitMethod.XAVIER, 1))).epochs().get(0).loss();
+        Initializers.XAVIER, 1))).epochs().get(0).loss();
     assertEquals((a + b) / 2, xavier.epochs().get(0).mean(), 1e-12);
     assertEquals((a + b) / 2 + 12.7062 * Math.abs(a - b) / 2, xavier.epochs().get(0).upper(),
         1e-4 * Math.max(1, Math.abs(a - b)));
@@ -156,9 +158,9 @@ class Figure7Test {
         0.001f, 30, 30, 5);
     run(one, Shard.ALL, out);
     RunResult svd = ResultStore.readRun(Figure7.runFile(out, new Figure7Config.Run(0,
-        InitMethod.SVD, 0)));
+        Initializers.SVD, 0)));
     RunResult xavier = ResultStore.readRun(Figure7.runFile(out, new Figure7Config.Run(0,
-        InitMethod.XAVIER, 0)));
+        Initializers.XAVIER, 0)));
     assertEquals(List.of(0, 1, 2), svd.orthogonality().stream()
         .map(RunResult.Orthogonality::epoch).toList());
     // right after the init, the SVD init's features are the less aligned
@@ -176,8 +178,8 @@ class Figure7Test {
 
   @Test
   void repeatsShareTheirSeedAcrossInitsSoTheComparisonIsPaired() {
-    RunSpec x = Figure7.spec(TINY, new Figure7Config.Run(0, InitMethod.XAVIER, 1), 0);
-    RunSpec s = Figure7.spec(TINY, new Figure7Config.Run(0, InitMethod.SVD, 1), 0);
+    RunSpec x = Figure7.spec(TINY, new Figure7Config.Run(0, Initializers.XAVIER, 1), 0);
+    RunSpec s = Figure7.spec(TINY, new Figure7Config.Run(0, Initializers.SVD, 1), 0);
     assertEquals(6, x.train().seed());
     assertEquals(x.train().seed(), s.train().seed());
   }
@@ -186,19 +188,19 @@ class Figure7Test {
   void baselinesAddXavierWithBatchNormAndLsuvAsCurvesOfTheirOwn() throws Exception {
     Path out = tmp.resolve("f7");
     Figure7Config c = new Figure7Config("test", List.of(0),
-        List.of(InitMethod.XAVIER, InitMethod.LSUV), 1, 2, 30, 10, 0.001f, 30, 30, 5, 3, true,
+        List.of(Initializers.XAVIER, Initializers.LSUV), 1, 2, 30, 10, 0.001f, 30, 30, 5, 3, true,
         new org.orthoinit.init.Lsuv.Settings(0.05, 7));
     assertEquals(List.of("xavier", "lsuv", "xavier+bn"), c.curves());
     assertEquals(List.of("L0_xavier_r0", "L0_lsuv_r0", "L0_xavier_bn_r0"),
         run(c, Shard.ALL, out));
     RunResult bn = ResultStore.readRun(out.resolve("runs/L0_xavier_bn_r0.json"));
     assertTrue(bn.spec().model().batchNorm());
-    assertEquals(InitMethod.XAVIER, bn.spec().init());
+    assertEquals(Initializers.XAVIER, bn.spec().init());
     RunResult lsuv = ResultStore.readRun(out.resolve("runs/L0_lsuv_r0.json"));
     assertEquals(0.05, lsuv.spec().lsuv().tolerance());
     assertEquals(7, lsuv.spec().lsuv().maxIterations());
-    assertEquals(5 + 3, lsuv.lsuv().layers().size()); // 5 convolutions, 3 linear layers
-    for (var l : lsuv.lsuv().layers()) {
+    assertEquals(5 + 3, lsuv.report(Lsuv.Report.class).layers().size()); // 5 convolutions, 3 linear layers
+    for (var l : lsuv.report(Lsuv.Report.class).layers()) {
       assertEquals(1, l.variance(), 0.05, l.toString());
     }
     GridSummary s = Figure7.summarize(out, Stats.Band.T);
@@ -246,7 +248,7 @@ class Figure7Test {
   @Test
   void aFolderOfRunsOnOtherImagesIsRefused() throws Exception {
     Path out = tmp.resolve("f7");
-    Figure7Config one = new Figure7Config("test", List.of(0), List.of(InitMethod.XAVIER), 1, 1,
+    Figure7Config one = new Figure7Config("test", List.of(0), List.of(Initializers.XAVIER), 1, 1,
         30, 10, 0.001f, 30, 30, 5);
     Figure7.run(one, Shard.ALL, out, "fake", train, test, 0, Compute.CPU, 1,
         Figure7.Listener.NONE);
@@ -266,7 +268,7 @@ class Figure7Test {
     // black images: LSUV finds no variance to scale; Xavier trains on them all the same
     Cifar10Data black = Cifar10Data.of(new byte[30 * 3072], new byte[30]);
     Figure7Config c = new Figure7Config("test", List.of(0),
-        List.of(InitMethod.LSUV, InitMethod.XAVIER), 1, 1, 30, 10, 0.001f, 30, 30, 5);
+        List.of(Initializers.LSUV, Initializers.XAVIER), 1, 1, 30, 10, 0.001f, 30, 30, 5);
     List<String> failed = new ArrayList<>();
     Figure7.Outcome o = Figure7.run(c, Shard.ALL, out, "black", black, null, 0, Compute.CPU, 1,
         new Figure7.Listener() {
@@ -285,17 +287,17 @@ class Figure7Test {
   @Test
   void anUndefinedGapLeavesItsEpochOutOfTheCurveNotTheRest() throws Exception {
     Path out = tmp.resolve("f7");
-    Figure7Config one = new Figure7Config("test", List.of(0), List.of(InitMethod.XAVIER), 1, 2,
+    Figure7Config one = new Figure7Config("test", List.of(0), List.of(Initializers.XAVIER), 1, 2,
         30, 10, 0.001f, 30, 30, 5);
     run(one, Shard.ALL, out);
     RunResult r = ResultStore.readRun(Figure7.runFile(out, new Figure7Config.Run(0,
-        InitMethod.XAVIER, 0)));
+        Initializers.XAVIER, 0)));
     List<RunResult.Orthogonality> gaps = new ArrayList<>(r.orthogonality());
     RunResult.Orthogonality dead = gaps.get(1);
     // a probe batch whose features are all zero has no gap: NaN in the run file
     gaps.set(1, new RunResult.Orthogonality(1, Double.NaN, Double.NaN));
     RunResult withDead = new RunResult(r.name(), r.spec(), r.data(), r.trainImages(), r.status(),
-        r.epochs(), r.testAccuracy(), r.initSeconds(), r.init(), r.lsuv(), gaps,
+        r.epochs(), r.testAccuracy(), r.initSeconds(), r.report(), gaps,
         r.environment(), r.started(), r.finished());
     GridSummary s = GridSummary.of(one, List.of(withDead), Stats.Band.T);
     assertEquals(List.of(0, 2), s.curves().get(0).gaps().stream().map(GridSummary.Point::epoch)

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.experiment.GridStatus.State;
+import org.orthoinit.init.Initializers;
 import org.orthoinit.model.Compute;
 
 /**
@@ -31,7 +32,7 @@ class GridStatusTest {
 
   /** 0 extra layers, 30 images, 2 epochs, 2 repeats: L0_xavier_r0, L0_svd_r0, then r1. */
   private static final Figure7Config GRID = new Figure7Config("test", List.of(0),
-      List.of(InitMethod.XAVIER, InitMethod.SVD), 2, 2, 30, 10, 0.001f, 30, 30, 5);
+      List.of(Initializers.XAVIER, Initializers.SVD), 2, 2, 30, 10, 0.001f, 30, 30, 5);
 
   /** Dies at the start of the third run's second epoch, as a killed process would stop. */
   private static final class Crash implements Figure7.Listener {

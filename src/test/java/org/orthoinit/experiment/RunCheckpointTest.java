@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.init.Initializers;
 import org.orthoinit.model.Compute;
 
 /**
@@ -35,7 +36,7 @@ class RunCheckpointTest {
   @BeforeAll
   static void run() throws Exception {
     train = org.orthoinit.TestImages.randomData(30, 4);
-    Figure7Config c = new Figure7Config("test", List.of(0), List.of(InitMethod.XAVIER), 1, 2, 30,
+    Figure7Config c = new Figure7Config("test", List.of(0), List.of(Initializers.XAVIER), 1, 2, 30,
         10, 0.001f, 30, 30, 5);
     spec = Figure7.spec(c, c.runs().get(0), 1);
     written = tmp.resolve("run.ckpt");

@@ -1,0 +1,112 @@
+package org.orthoinit.init;
+
+import java.util.random.RandomGenerator;
+import org.tensorflow.Graph;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.linalg.Qr;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Random matrices with orthonormal columns (or rows, when wider than tall), uniform over such
+ * matrices (Saxe et al. 2014; {@code torch.nn.init.orthogonal_}): the Q of a QR of a Gaussian
+ * matrix, each column's sign set by R's diagonal. The QR is a TensorFlow op, in a graph of its
+ * own or in a model's.
+ */
+final class Orthonormal implements AutoCloseable {
+
+  private Placeholder<TFloat32> gaussian;
+  private Qr<TFloat32> qr;
+  private Session session;
+  private Graph own;
+
+  /** The ops in {@code tf}'s graph, run through a session on it (given to {@link #matrix}). */
+  Orthonormal(Ops tf) {
+    gaussian = tf.withName("gaussian").placeholder(TFloat32.class);
+    qr = tf.linalg.qr(gaussian, Qr.fullMatrices(false));
+  }
+
+  /**
+   * With a graph and session of its own, made on the first {@link #matrix} and closed by
+   * {@link #close()}: free for the callers that never ask for a matrix.
+   */
+  static Orthonormal lazy() {
+    return new Orthonormal();
+  }
+
+  private Orthonormal() {
+    gaussian = null;
+    qr = null;
+  }
+
+  /**
+   * A [rows, cols] matrix, row-major, with orthonormal columns if rows >= cols, else orthonormal
+   * rows; from max(rows, cols) x min(rows, cols) Gaussian draws of {@code random}, row by row.
+   *
+   * @param session a session on the graph of these ops; null for a standalone one
+   */
+  float[] matrix(Session session, int rows, int cols, RandomGenerator random) {
+    boolean tall = rows >= cols;
+    int m = tall ? rows : cols;
+    int k = tall ? cols : rows;
+    float[] g = new float[Math.multiplyExact(m, k)];
+    for (int i = 0; i < g.length; i++) {
+      g[i] = (float) random.nextGaussian();
+    }
+    float[] q;
+    float[] r;
+    Session s = session != null ? session : ownSession();
+    try (TFloat32 t = TFloat32.tensorOf(Shape.of(m, k), DataBuffers.of(g, true, false));
+        Result res = s.runner().feed(gaussian, t).fetch(qr.q()).fetch(qr.r()).run()) {
+      q = toArray((TFloat32) res.get(0)); // [m, k]
+      r = toArray((TFloat32) res.get(1)); // [k, k]
+    }
+    float[] out = new float[m * k];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < k; j++) {
+        float v = r[j * k + j] < 0 ? -q[i * k + j] : q[i * k + j];
+        if (tall) {
+          out[i * k + j] = v; // [rows, cols] = [m, k]
+        } else {
+          out[j * m + i] = v; // [rows, cols] = [k, m] = Q^T
+        }
+      }
+    }
+    return out;
+  }
+
+  private Session ownSession() {
+    if (own == null) {
+      Graph g = new Graph();
+      try {
+        Ops tf = Ops.create(g);
+        gaussian = tf.withName("gaussian").placeholder(TFloat32.class);
+        qr = tf.linalg.qr(gaussian, Qr.fullMatrices(false));
+        session = new Session(g);
+      } catch (RuntimeException e) {
+        g.close();
+        throw e;
+      }
+      own = g;
+    }
+    return session;
+  }
+
+  private static float[] toArray(TFloat32 t) {
+    float[] out = new float[(int) t.shape().size()];
+    t.asRawTensor().data().asFloats().read(out);
+    return out;
+  }
+
+  @Override
+  public void close() {
+    if (own != null) {
+      session.close();
+      own.close();
+    }
+  }
+}
