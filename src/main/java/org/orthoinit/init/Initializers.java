@@ -40,7 +40,8 @@ public final class Initializers {
       LSUV,
       new Kaiming(),
       new PytorchDefault(),
-      new Orthogonal());
+      new Orthogonal(),
+      new DeltaOrthogonal());
 
   private Initializers() {}
 
