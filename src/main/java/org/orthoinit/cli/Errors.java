@@ -7,6 +7,7 @@ import org.orthoinit.experiment.ExperimentException;
 import org.orthoinit.init.InitException;
 import org.orthoinit.interop.InteropException;
 import org.orthoinit.model.Devices;
+import org.orthoinit.util.Text;
 import org.tensorflow.exceptions.TensorFlowException;
 import picocli.CommandLine;
 
@@ -29,7 +30,7 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
         || e.getClass().getPackageName().equals(TensorFlowException.class.getPackageName())) {
       // some (TFInvalidArgumentException, TFUnimplementedException) extend Java's own exceptions
       // instead of TensorFlowException, but they are failures of a step, not of flags
-      cmd.getErr().println(name + ": TensorFlow failed: " + firstLine(e.getMessage()));
+      cmd.getErr().println(name + ": TensorFlow failed: " + Text.firstLine(e.getMessage()));
       return FAILED;
     }
     if (e instanceof IllegalArgumentException) {
@@ -58,10 +59,6 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage() + " (see '"
         + cmd.getCommandSpec().qualifiedName() + " --help')");
     return USAGE;
-  }
-
-  static String firstLine(String s) {
-    return s == null ? "" : s.lines().filter(l -> !l.isBlank()).findFirst().orElse("").strip();
   }
 
   /** An IOException's message usually names only the file; say what went wrong with it too. */

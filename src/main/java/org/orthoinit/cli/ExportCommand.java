@@ -4,9 +4,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.orthoinit.interop.GraphDefs;
+import org.orthoinit.interop.ModelFiles;
 import org.orthoinit.interop.OnnxExport;
 import org.orthoinit.interop.SavedModels;
-import org.orthoinit.interop.TorchImport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -55,12 +55,10 @@ final class ExportCommand implements Callable<Integer> {
     if (graphs != null) {
       Checks.writableFolder(graphs, "--graphs");
     }
-    boolean fromSaved = Files.isDirectory(weights);
-    TorchImport.Imported model = fromSaved ? SavedModels.read(weights) : TorchImport.read(weights);
+    ModelFiles.Opened model = ModelFiles.open(weights);
     var out = spec.commandLine().getOut();
     if (savedModel != null) {
-      String init = fromSaved ? SavedModels.metadata(weights).init() : "imported";
-      SavedModels.export(model.weights(), SavedModels.Metadata.of(model.config(), init,
+      SavedModels.export(model.weights(), SavedModels.Metadata.of(model.config(), model.init(),
           weights.toString()), savedModel);
       out.println("wrote SavedModel " + savedModel);
     }

@@ -8,6 +8,7 @@ import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.experiment.InitReport;
 import org.orthoinit.experiment.ResultStore;
+import org.orthoinit.experiment.RunNames;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Probe;
@@ -86,8 +87,7 @@ final class InitReportCommand implements Callable<Integer> {
           err.println("init-report: " + id);
           err.flush();
         });
-    String base = "init_L" + config.numLayers() + "_level" + config.level()
-        + (config.batchNorm() ? "_bn" : "") + "_s" + run.seed;
+    String base = RunNames.initReport(config, run.seed);
     Path json = out.resolve(base + ".json");
     ResultStore.write(json, report);
     List<Path> figures = InitReportChart.save(report, out.resolve(base));

@@ -3,9 +3,8 @@ package org.orthoinit.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.orthoinit.interop.ImageArrays;
+import org.orthoinit.interop.ModelFiles;
 import org.orthoinit.interop.Npy;
-import org.orthoinit.interop.SavedModels;
-import org.orthoinit.interop.TorchImport;
 import org.orthoinit.model.Architecture;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
@@ -52,17 +51,12 @@ final class PredictCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Checks.writableParents(out, featuresOut);
     Prediction p;
-    if (java.nio.file.Files.isDirectory(weights)) {
-      ImageArrays.Batch batch = ImageArrays.read(images, layout);
-      p = SavedModels.predict(weights, batch.nhwc(), batch.n());
-    } else {
-      TorchImport.Imported model = TorchImport.read(weights);
-      ImageArrays.Batch batch = ImageArrays.read(images, layout);
-      try (ModelSession session = ModelSession.open(model.config(), 0, 0,
-          device.resolve(spec.commandLine().getErr()))) {
-        session.assign(model.weights());
-        p = session.predict(batch.nhwc(), batch.n());
-      }
+    ModelFiles.Opened model = ModelFiles.open(weights);
+    ImageArrays.Batch batch = ImageArrays.read(images, layout);
+    try (ModelSession session = ModelSession.open(model.config(), 0, 0,
+        device.resolve(spec.commandLine().getErr()))) {
+      session.assign(model.weights());
+      p = session.predict(batch.nhwc(), batch.n());
     }
     write(spec, p, out, featuresOut);
     return 0;

@@ -1,25 +1,21 @@
 package org.orthoinit.cli;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
-import org.orthoinit.experiment.ResultStore;
 import org.orthoinit.experiment.RunCheckpoint;
+import org.orthoinit.experiment.RunNames;
 import org.orthoinit.experiment.RunResult;
 import org.orthoinit.experiment.RunSpec;
 import org.orthoinit.experiment.TrainingRun;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.SvdInitializer;
-import org.orthoinit.interop.InteropException;
-import org.orthoinit.interop.SavedModels;
-import org.orthoinit.interop.TorchImport;
+import org.orthoinit.interop.ModelFiles;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
-import org.orthoinit.model.ModelSession;
 import org.orthoinit.train.TrainConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -76,9 +72,10 @@ final class TrainCommand implements Callable<Integer> {
       description = "Train on the first N training images only; 0 = all (default).")
   int trainLimit;
 
-  @Option(names = "--weights", paramLabel = "FILE.onnx",
-      description = "Start from a PyTorch model exported to ONNX (the seed's AlexNet) instead of "
-          + "Xavier; its architecture replaces --layers/--level/--batch-norm.")
+  @Option(names = "--weights", paramLabel = "FILE.onnx|DIR",
+      description = "Start from a PyTorch model exported to ONNX (the seed's AlexNet) or a "
+          + "SavedModel folder written by orthoinit, instead of the init's own start; its "
+          + "architecture replaces --layers/--level/--batch-norm.")
   Path weights;
 
   @Option(names = "--no-test", description = "Skip the test-set accuracy.")
@@ -120,18 +117,14 @@ final class TrainCommand implements Callable<Integer> {
     lsuv.check(init, run.initBatch);
     Map<String, float[]> start = null;
     if (weights != null) {
-      TorchImport.Imported imported = TorchImport.read(weights);
+      ModelFiles.Opened imported = ModelFiles.open(weights);
       config = imported.config().withDropout(config.dropout());
       start = imported.weights();
     }
     RunSpec runSpec = new RunSpec(config, new TrainConfig(epochs, lr, batchSize, run.seed), init,
         trainLimit, run.initBatch, SvdInitializer.DECOMPOSITION_DEFAULT, run.threads,
         lsuv.settings(init));
-    // L15_svd_s0; L15_xavier_level2_bn_s0 for the level-2 and batch-norm models, so that runs of
-    // different models do not share a file (other settings do: --out names a file of its own)
-    String name = "L" + config.numLayers() + "_" + init.id()
-        + (config.level() != ModelConfig.LEVEL_DEFAULT ? "_level" + config.level() : "")
-        + (config.batchNorm() ? "_bn" : "") + "_s" + run.seed;
+    String name = RunNames.train(config, init, run.seed);
     Path file = out != null ? out : Path.of("results", "train", name + ".json");
     Flags.range("--checkpoint-every", checkpointEvery, 0, Flags.MAX_STEPS);
     Path checkpoint = RunCheckpoint.beside(file);
@@ -164,28 +157,11 @@ final class TrainCommand implements Callable<Integer> {
     }
     Cifar10Data test = noTest ? null : Cifar10.load(dataDir, Cifar10.Split.TEST);
     RunResult result;
-    try (Progress.Training progress = new Progress.Training(name, spec.commandLine().getErr()) {
-      @Override
-      public void trained(ModelSession session, RunResult r) throws IOException {
-        // the run file first: a SavedModel that cannot be written must not cost the run
-        ResultStore.write(file, r);
-        Files.deleteIfExists(checkpoint); // the run is complete
-        if (savedModel != null && !r.diverged()) {
-          stage("writing SavedModel " + savedModel);
-          try {
-            SavedModels.export(session.read(session.model().variables().keySet().stream()
-                .toList()), SavedModels.Metadata.of(r.spec().model(), r.spec().init().id(),
-                    "run " + r.name() + " from " + source), savedModel);
-          } catch (InteropException e) {
-            throw new IOException(e.getMessage(), e); // one line already
-          }
-        }
-      }
-    }) {
+    try (Progress.Training progress = new Progress.Training(name, spec.commandLine().getErr())) {
       result = TrainingRun.execute(name, runSpec, compute, dataDir.toString(), train, test,
-          start, new TrainingRun.Checkpoints(checkpoint, checkpointEvery), progress);
+          start, new TrainingRun.Checkpoints(checkpoint, checkpointEvery),
+          new TrainingRun.Saving(file, savedModel, source), progress);
     }
-    Files.deleteIfExists(checkpoint); // the run file is written
     spec.commandLine().getOut().println(Report.oneLine(result) + " -> " + file);
     return result.diverged() ? Errors.FAILED : 0;
   }

@@ -10,12 +10,9 @@ import java.net.URLConnection;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -26,6 +23,7 @@ import java.util.Set;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.orthoinit.util.FileTrees;
 
 /**
  * Puts the CIFAR-10 batch files into a cache folder: downloads the official archive, checks its
@@ -237,7 +235,7 @@ public final class Cifar10Downloader {
       throw new DataException(archive, "cannot extract into " + cacheDir, e);
     } finally {
       if (staging != null) {
-        deleteRecursively(staging);
+        FileTrees.deleteQuietly(staging);
       }
     }
   }
@@ -292,33 +290,6 @@ public final class Cifar10Downloader {
   private static void deleteQuietly(Path file) {
     try {
       Files.deleteIfExists(file);
-    } catch (IOException e) {
-      // best effort during clean-up: the original fault is the one to report
-    }
-  }
-
-  /** Deletes a folder tree, without following links out of it; best effort. */
-  private static void deleteRecursively(Path root) {
-    try {
-      Files.walkFileTree(root, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
-          deleteQuietly(file);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult visitFileFailed(Path file, IOException e) {
-          deleteQuietly(file);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path dir, IOException e) {
-          deleteQuietly(dir);
-          return FileVisitResult.CONTINUE;
-        }
-      });
     } catch (IOException e) {
       // best effort during clean-up: the original fault is the one to report
     }

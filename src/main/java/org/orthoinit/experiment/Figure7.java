@@ -25,6 +25,7 @@ import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.train.TrainConfig;
+import org.orthoinit.util.Text;
 
 /**
  * Runs the Figure 7 grid into a results folder that survives anything: one JSON per finished run,
@@ -126,7 +127,7 @@ public final class Figure7 {
         }
       } catch (IOException e) {
         throw new ExperimentException(file + ": unreadable settings ("
-            + ResultStore.firstLine(e) + "); move it away to start the folder afresh");
+            + Text.firstLine(e) + "); move it away to start the folder afresh");
       }
     }
     // a folder keeps the decomposition it was started with (gram_eigh before subspace became
@@ -180,8 +181,7 @@ public final class Figure7 {
     try {
       return ResultStore.JSON.readValue(file.toFile(), Settings.class).config();
     } catch (IOException e) {
-      throw new ExperimentException(file + ": unreadable settings (" + e.getMessage()
-          .lines().findFirst().orElse("") + ")");
+      throw new ExperimentException(file + ": unreadable settings (" + Text.firstLine(e) + ")");
     }
   }
 
@@ -305,12 +305,12 @@ public final class Figure7 {
           TrainingRun.Checkpoints checkpoints = new TrainingRun.Checkpoints(ckpt, checkpointEvery);
           try {
             r = TrainingRun.execute(run.name(), spec, compute, dataLabel, train, test, null,
-                checkpoints, listener);
+                checkpoints, TrainingRun.Saving.NONE, listener);
           } catch (ExperimentException e) {
             // its values are corrupt (the header was fine): start the run again
             setAside(ckpt, e.getMessage(), listener);
             r = TrainingRun.execute(run.name(), spec, compute, dataLabel, train, test, null,
-                checkpoints, listener);
+                checkpoints, TrainingRun.Saving.NONE, listener);
           }
         } catch (InitException e) {
           // one degenerate init must not cost the other runs of the grid

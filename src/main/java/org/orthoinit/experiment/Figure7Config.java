@@ -111,7 +111,7 @@ public record Figure7Config(String preset, List<Integer> layers, List<Initialize
 
     /** File-name stem: {@code L75_svd_r2}, {@code L75_xavier_bn_r0}. */
     public String name() {
-      return "L" + layers + "_" + init.id() + (batchNorm ? "_bn" : "") + "_r" + repeat;
+      return RunNames.grid(layers, init, batchNorm, repeat);
     }
 
     /** The id of the curve the run belongs to. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.orthoinit.util.AtomicFiles;
+import org.orthoinit.util.Text;
 
 /**
  * Reads and writes result JSON; every write is atomic (a temp file, then a rename). Reading
@@ -36,7 +37,8 @@ public final class ResultStore {
     try {
       r = JSON.readValue(file.toFile(), RunResult.class);
     } catch (IOException e) {
-      throw new ExperimentException(file + ": not a readable run result (" + firstLine(e) + ")");
+      throw new ExperimentException(file + ": not a readable run result (" + Text.firstLine(e)
+          + ")");
     }
     String wrong = problem(r);
     if (wrong != null) {
@@ -73,11 +75,5 @@ public final class ResultStore {
       return "an empty orthogonality entry";
     }
     return null;
-  }
-
-  /** The first line of an exception's message (Jackson's go on to show the source). */
-  static String firstLine(Exception e) {
-    String m = e.getMessage();
-    return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse("").strip();
   }
 }

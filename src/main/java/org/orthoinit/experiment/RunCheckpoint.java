@@ -24,6 +24,7 @@ import java.util.Objects;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
 import org.orthoinit.util.AtomicFiles;
+import org.orthoinit.util.Text;
 
 /**
  * What a run needs to continue exactly where it stopped, written after its init and after every
@@ -173,7 +174,7 @@ public final class RunCheckpoint {
       return readHeader(file, in);
     } catch (IOException e) {
       throw new ExperimentException(file + ": unreadable checkpoint ("
-          + ResultStore.firstLine(e) + ")");
+          + Text.firstLine(e) + ")");
     }
   }
 
@@ -222,7 +223,7 @@ public final class RunCheckpoint {
       return new State(h, values);
     } catch (IOException e) {
       throw new ExperimentException(file + ": unreadable checkpoint ("
-          + ResultStore.firstLine(e) + ")");
+          + Text.firstLine(e) + ")");
     }
   }
 
@@ -249,7 +250,7 @@ public final class RunCheckpoint {
     try {
       h = ResultStore.JSON.readValue(json, Header.class);
     } catch (IOException e) {
-      throw new ExperimentException(file + ": unreadable header (" + ResultStore.firstLine(e)
+      throw new ExperimentException(file + ": unreadable header (" + Text.firstLine(e)
           + ")");
     }
     if (h.format() != FORMAT || h.run() == null || h.spec() == null || h.start() == null

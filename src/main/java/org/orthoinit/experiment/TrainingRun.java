@@ -18,12 +18,15 @@ import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Probe;
+import org.orthoinit.interop.InteropException;
+import org.orthoinit.interop.SavedModels;
 import org.orthoinit.model.Architecture;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.train.EpochResult;
 import org.orthoinit.train.TrainListener;
 import org.orthoinit.train.Trainer;
+import org.orthoinit.util.Seeds;
 
 /** One run: build the model, initialize it, train it, test it. */
 public final class TrainingRun {
@@ -32,18 +35,27 @@ public final class TrainingRun {
   public static final int PROBE_BATCH = 256;
   /** The start of a run from Xavier's weights (every figure7 run), as its checkpoint says. */
   public static final String XAVIER_START = "xavier";
-  /** Makes the probe batch differ from the initializer's batch of the same seed. */
-  private static final long PROBE_SALT = 0x9E37_79B9L;
 
   /** What a run reports while it works, besides training progress. */
   public interface Listener extends TrainListener {
     Listener NONE = new Listener() {};
 
-    /** A stage begins ("initializing", "testing"). */
+    /** A stage begins ("initializing", "testing", "writing SavedModel DIR"). */
     default void stage(String what) {}
+  }
 
-    /** Training is over; the model is still open (to export it, for example). */
-    default void trained(ModelSession session, RunResult result) throws java.io.IOException {}
+  /**
+   * What a run keeps when it ends, besides the result it returns.
+   *
+   * @param runFile the run JSON, written as soon as the run is over, before anything else (then
+   *     the checkpoint is deleted); null: not written here
+   * @param savedModel the trained model as a SavedModel folder (not for a diverged run); null:
+   *     none
+   * @param source what the run started from, for the SavedModel's metadata
+   */
+  public record Saving(Path runFile, Path savedModel, String source) {
+    /** Nothing: the caller keeps the result. */
+    public static final Saving NONE = new Saving(null, null, null);
   }
 
   private TrainingRun() {}
@@ -86,14 +98,16 @@ public final class TrainingRun {
    * checkpoints on, it writes one after the init and after every {@code every} epochs. The
    * caller deletes the checkpoint once it has kept the result.
    *
-   * @param weights initial weights in TensorFlow's layout (e.g. imported from ONNX); null = Xavier
+   * @param weights initial weights in TensorFlow's layout (e.g. imported from ONNX); null = the
+   *     init's own start
    * @param compute the device, resolved
+   * @param saving the files the run writes when it is over
    * @throws ForeignCheckpoint if the checkpoint is of another run, settings or images
    * @throws ExperimentException if the checkpoint is unreadable or corrupt
    */
   public static RunResult execute(String name, RunSpec spec, Compute compute, String dataLabel,
       Cifar10Data train, Cifar10Data test, Map<String, float[]> weights, Checkpoints checkpoints,
-      Listener listener) throws InitException, ExperimentException, IOException {
+      Saving saving, Listener listener) throws InitException, ExperimentException, IOException {
     Figure7.DataPrint data = Figure7.DataPrint.of(train, test);
     String start = startOf(weights);
     RunCheckpoint.State resumed = null;
@@ -113,18 +127,18 @@ public final class TrainingRun {
       List<RunResult.Orthogonality> orthogonality = new ArrayList<>();
       // the paper's claim under test: from aligned representations, SGD first disentangles them
       int probeSize = Math.min(PROBE_BATCH, train.size());
-      float[] probeImages = initBatch(train, probeSize, spec.train().seed() ^ PROBE_SALT);
+      float[] probeImages = batch(train, probeSize, new Seeds(spec.train().seed()).probe());
       Probe probe = new Probe(session, "probe");
       if (resumed != null) {
         RunCheckpoint.Header h = resumed.header();
         listener.stage("resuming after epoch " + h.epoch() + " (" + checkpoints.file() + ")");
         try {
           if (!resumed.variables().keySet().equals(session.model().variables().keySet())) {
-            throw new IllegalArgumentException(resumed.variables().size() + " variables, the "
+            throw new IllegalStateException(resumed.variables().size() + " variables, the "
                 + "model has " + session.model().variables().size());
           }
           session.assign(resumed.variables());
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalStateException e) {
           throw new ExperimentException(checkpoints.file() + ": its variables do not fit the "
               + "model (" + e.getMessage() + "); the file is corrupt");
         }
@@ -173,8 +187,29 @@ public final class TrainingRun {
           diverged ? RunResult.DIVERGED : RunResult.OK, epochs, accuracy, initSeconds,
           report, orthogonality, Environment.of(session), started,
           Instant.now().toString());
-      listener.trained(session, result);
+      save(session, result, saving, checkpoints, listener);
       return result;
+    }
+  }
+
+  /** The run file first: a SavedModel that cannot be written must not cost the run. */
+  private static void save(ModelSession session, RunResult result, Saving saving,
+      Checkpoints checkpoints, Listener listener) throws IOException {
+    if (saving.runFile() != null) {
+      ResultStore.write(saving.runFile(), result);
+      if (checkpoints.file() != null) {
+        Files.deleteIfExists(checkpoints.file()); // the run is complete
+      }
+    }
+    if (saving.savedModel() != null && !result.diverged()) {
+      listener.stage("writing SavedModel " + saving.savedModel());
+      try {
+        SavedModels.export(session.readAll(), SavedModels.Metadata.of(result.spec().model(),
+            result.spec().init().id(), "run " + result.name() + " from " + saving.source()),
+            saving.savedModel());
+      } catch (InteropException e) {
+        throw new IOException(e.getMessage(), e); // one line already
+      }
     }
   }
 
@@ -230,13 +265,18 @@ public final class TrainingRun {
         spec.decomposition(), spec.lsuv());
   }
 
-  /** {@code n} distinct training images drawn with a seeded shuffle, NHWC. */
+  /** The init batch of a run of {@code seed}: {@code n} distinct training images, NHWC. */
   public static float[] initBatch(Cifar10Data data, int n, long seed) {
+    return batch(data, n, new Seeds(seed).initBatch());
+  }
+
+  /** {@code n} distinct images drawn with a shuffle seeded by {@code stream}, NHWC. */
+  private static float[] batch(Cifar10Data data, int n, long stream) {
     int[] order = new int[data.size()];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
     }
-    Random random = new Random(seed ^ 0x5EED_1A17L);
+    Random random = new Random(stream);
     float[] out = new float[n * Architecture.IMAGE_FLOATS];
     for (int i = 0; i < n; i++) {
       int j = i + random.nextInt(order.length - i); // partial Fisher-Yates

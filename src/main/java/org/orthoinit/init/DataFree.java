@@ -9,6 +9,7 @@ import org.orthoinit.model.Architecture;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Parameter;
+import org.orthoinit.util.Seeds;
 
 /**
  * An initializer that sets every variable from the seed alone: its own kernels (and biases, if
@@ -50,7 +51,7 @@ abstract class DataFree implements Initializer {
   }
 
   private Map<String, float[]> start(Architecture architecture, long seed, Orthonormal qr) {
-    SplittableRandom random = new SplittableRandom(seed);
+    SplittableRandom random = new SplittableRandom(new Seeds(seed).weights());
     Map<String, float[]> values = new LinkedHashMap<>();
     List<Parameter> parameters = architecture.parameters();
     Fans fans = null; // of the last kernel: its bias follows it

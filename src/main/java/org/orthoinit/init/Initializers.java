@@ -141,7 +141,7 @@ public final class Initializers {
           return i.id();
         }
       }
-      throw new IllegalArgumentException("no initializer reports a " + type.getSimpleName());
+      throw new IllegalStateException("no initializer reports a " + type.getSimpleName());
     }
 
     @Override

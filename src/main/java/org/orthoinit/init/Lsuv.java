@@ -9,6 +9,7 @@ import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Parameter;
+import org.orthoinit.util.Seeds;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.ndarray.Shape;
@@ -269,7 +270,7 @@ public final class Lsuv {
         int cols = (int) shape[shape.length - 1];
         int rows = (int) (Shape.of(shape).size() / cols);
         values.put(p.name(), orthonormal.matrix(session.session(), rows, cols,
-            new Random(seed * 0x9E3779B97F4A7C15L + index++)));
+            new Random(new Seeds(seed).orthonormal(index++))));
       }
     }
     return values;

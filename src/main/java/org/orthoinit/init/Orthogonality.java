@@ -32,7 +32,7 @@ public final class Orthogonality {
       d *= h.shape().get(i);
     }
     if (d <= 0) {
-      throw new IllegalArgumentException("representation needs known sizes, got " + h.shape());
+      throw new IllegalStateException("representation needs known sizes, got " + h.shape());
     }
     Operand<TFloat64> rows = tf.reshape(tf.dtypes.cast(h, TFloat64.class),
         tf.constant(new long[] {-1, d})); // [n, d]

@@ -1,6 +1,7 @@
 package org.orthoinit.init;
 
 import java.util.random.RandomGenerator;
+import org.orthoinit.model.Compute;
 import org.tensorflow.Graph;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -86,7 +87,8 @@ final class Orthonormal implements AutoCloseable {
         Ops tf = Ops.create(g);
         gaussian = tf.withName("gaussian").placeholder(TFloat32.class);
         qr = tf.linalg.qr(gaussian, Qr.fullMatrices(false));
-        session = new Session(g);
+        // on the CPU: the same QR kernel, so the same matrices, on every machine
+        session = new Session(g, false, Compute.CPU.proto(0));
       } catch (RuntimeException e) {
         g.close();
         throw e;

@@ -1,7 +1,6 @@
 package org.orthoinit.interop;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.orthoinit.interop.onnx.AttributeProto;
@@ -161,7 +160,7 @@ public final class OnnxExport {
   private static float[] require(Map<String, float[]> weights, String name) {
     float[] v = weights.get(name);
     if (v == null) {
-      throw new IllegalArgumentException("no value for " + name);
+      throw new IllegalStateException("no value for " + name);
     }
     return v;
   }

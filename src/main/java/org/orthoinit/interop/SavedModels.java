@@ -6,14 +6,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.orthoinit.model.Architecture;
-import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.Compute;
+import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
+import org.orthoinit.util.FileTrees;
+import org.orthoinit.util.Text;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
@@ -124,7 +124,7 @@ public final class SavedModels {
       }
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     } finally {
-      deleteTree(tmp);
+      FileTrees.delete(tmp);
     }
   }
 
@@ -140,7 +140,7 @@ public final class SavedModels {
       return JSON.readValue(file.toFile(), Metadata.class);
     } catch (IOException e) {
       throw new InteropException(file, "not an orthoinit SavedModel's metadata ("
-          + e.getMessage().lines().findFirst().orElse("") + ")");
+          + Text.firstLine(e) + ")");
     }
   }
 
@@ -172,8 +172,7 @@ public final class SavedModels {
       }
       return new TorchImport.Imported(config, weights);
     } catch (org.tensorflow.exceptions.TensorFlowException | IllegalArgumentException e) {
-      throw new InteropException(dir, "cannot read the SavedModel's variables: " + e.getMessage()
-          .lines().findFirst().orElse(""));
+      throw new InteropException(dir, "cannot read the SavedModel's variables: " + Text.firstLine(e));
     }
   }
 
@@ -191,8 +190,7 @@ public final class SavedModels {
       return new Prediction(n, classes, ModelSession.toArray(logits),
           ModelSession.toArray(features));
     } catch (org.tensorflow.exceptions.TensorFlowException | IllegalArgumentException e) {
-      throw new InteropException(dir, "cannot run the SavedModel: " + e.getMessage()
-          .lines().findFirst().orElse(""));
+      throw new InteropException(dir, "cannot run the SavedModel: " + Text.firstLine(e));
     }
   }
 
@@ -202,16 +200,5 @@ public final class SavedModels {
       throw new InteropException(dir, SIGNATURE + " has no float output '" + name + "'");
     }
     return f;
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(root)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 }

@@ -5,10 +5,10 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.orthoinit.util.Seeds;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Assign;
 import org.tensorflow.op.core.Placeholder;
@@ -369,7 +369,7 @@ public final class AlexNet {
    * uniform draws are stateless, keyed by (seed, this layer) and the fed step.
    */
   private Operand<TFloat32> dropout(Ops s, Operand<TFloat32> x, float p) {
-    Operand<TInt64> key = s.stack(List.of(s.constant(seed * 1_000_003L + ++randomOps),
+    Operand<TInt64> key = s.stack(List.of(s.constant(new Seeds(seed).dropout(++randomOps)),
         dropoutStep));
     Operand<TFloat32> u = s.random.statelessRandomUniform(s.shape(x), key, TFloat32.class);
     Operand<TFloat32> keep = s.dtypes.cast(s.math.greaterEqual(u, s.constant(p)), TFloat32.class);
@@ -389,7 +389,7 @@ public final class AlexNet {
   private static <V> V require(Map<String, V> map, String name) {
     V v = map.get(name);
     if (v == null) {
-      throw new IllegalArgumentException("no variable named " + name);
+      throw new IllegalStateException("no variable named " + name);
     }
     return v;
   }

@@ -168,11 +168,11 @@ public final class ModelSession implements AutoCloseable {
       for (Map.Entry<String, float[]> e : values.entrySet()) {
         Variable<TFloat32> v = model.variables().get(e.getKey());
         if (v == null) {
-          throw new IllegalArgumentException("no variable named " + e.getKey());
+          throw new IllegalStateException("no variable named " + e.getKey());
         }
         Shape shape = v.shape();
         if (shape.size() != e.getValue().length) {
-          throw new IllegalArgumentException(e.getKey() + ": " + e.getValue().length
+          throw new IllegalStateException(e.getKey() + ": " + e.getValue().length
               + " values for shape " + shape);
         }
         TFloat32 t = TFloat32.tensorOf(shape, DataBuffers.of(e.getValue(), true, false));
@@ -197,7 +197,7 @@ public final class ModelSession implements AutoCloseable {
     for (String name : names) {
       Variable<TFloat32> v = model.variables().get(name);
       if (v == null) {
-        throw new IllegalArgumentException("no variable named " + name);
+        throw new IllegalStateException("no variable named " + name);
       }
       runner.fetch(v);
     }

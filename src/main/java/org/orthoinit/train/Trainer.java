@@ -11,6 +11,7 @@ import org.orthoinit.model.Architecture;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Parameter;
 import org.orthoinit.model.Prediction;
+import org.orthoinit.util.Seeds;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.Result;
@@ -150,7 +151,7 @@ public final class Trainer {
       for (Map.Entry<String, float[]> p : pinned.entrySet()) {
         Operand<TFloat32> at = decisionInputs.get(p.getKey());
         if (at == null) {
-          throw new IllegalArgumentException("no ReLU or max pool named " + p.getKey());
+          throw new IllegalStateException("no ReLU or max pool named " + p.getKey());
         }
         TFloat32 t = TFloat32.tensorOf(Shape.of(n).append(at.shape().tail()),
             DataBuffers.of(p.getValue(), true, false));
@@ -286,7 +287,7 @@ public final class Trainer {
     for (int i = 0; i < size; i++) {
       order[i] = i;
     }
-    Random random = new Random(seed * 1_000_003L + epoch);
+    Random random = new Random(new Seeds(seed).shuffle(epoch));
     for (int i = size - 1; i > 0; i--) {
       int j = random.nextInt(i + 1);
       int t = order[i];

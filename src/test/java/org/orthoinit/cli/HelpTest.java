@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine;
 
 /** Every command's --help: it works, and it describes every flag it lists. */
 class HelpTest {
@@ -44,5 +44,31 @@ class HelpTest {
       assertTrue(r.out().startsWith("Usage: orthoinit " + name), r.out());
       assertFalse(r.out().contains("null"), name + " --help shows an unset value:\n" + r.out());
     }
+  }
+
+  @Test
+  void theInitHelpListsEveryRegisteredInitAndInitsDescribesThem() {
+    Cli train = Cli.run("train", "--help");
+    Cli inits = Cli.run("inits");
+    assertEquals(0, inits.code(), inits.err());
+    for (var i : org.orthoinit.init.Initializers.all()) {
+      assertTrue(train.out().contains(i.id()), i.id() + " missing in:\n" + train.out());
+      assertTrue(inits.out().lines().anyMatch(l -> l.startsWith(i.id() + " ")
+          && l.contains(i.description())), i.id() + " missing in:\n" + inits.out());
+    }
+  }
+
+  @Test
+  void aUsersMistakeIsAUsageErrorAndAnInternalFaultIsNot() {
+    CommandLine cmd = Main.commandLine();
+    java.io.StringWriter err = new java.io.StringWriter();
+    cmd.setErr(new java.io.PrintWriter(err, true));
+    Errors errors = new Errors();
+    assertEquals(Errors.USAGE, errors.handleExecutionException(
+        new IllegalArgumentException("--epochs must be >= 1, got 0"), cmd, null));
+    // the model's own faults (ModelSession: a variable it does not have) keep their trace
+    assertEquals(70, errors.handleExecutionException(
+        new IllegalStateException("no variable named features.99.weight"), cmd, null));
+    assertTrue(err.toString().contains("internal error"), err.toString());
   }
 }

@@ -41,7 +41,8 @@ class RunCheckpointTest {
     spec = Figure7.spec(c, c.runs().get(0), 1);
     written = tmp.resolve("run.ckpt");
     TrainingRun.execute("L0_xavier_r0", spec, Compute.CPU, "fake", train, null, null,
-        new TrainingRun.Checkpoints(written, 1), TrainingRun.Listener.NONE);
+        new TrainingRun.Checkpoints(written, 1), TrainingRun.Saving.NONE,
+        TrainingRun.Listener.NONE);
     assertEquals(1, RunCheckpoint.header(written).epoch());
   }
 
@@ -54,7 +55,8 @@ class RunCheckpointTest {
   private static RunResult resume(Path checkpoint, Map<String, float[]> weights)
       throws Exception {
     return TrainingRun.execute("L0_xavier_r0", spec, Compute.CPU, "fake", train, null, weights,
-        new TrainingRun.Checkpoints(checkpoint, 1), TrainingRun.Listener.NONE);
+        new TrainingRun.Checkpoints(checkpoint, 1), TrainingRun.Saving.NONE,
+        TrainingRun.Listener.NONE);
   }
 
   @Test

@@ -1,0 +1,35 @@
+package org.orthoinit.experiment;
+
+import org.orthoinit.init.Initializer;
+import org.orthoinit.model.ModelConfig;
+
+/**
+ * The names of runs and reports, which are also their file names: {@code L<layers>_<init>...}.
+ * Runs of different models never share a name; other settings may (a folder or --out then keeps
+ * them apart).
+ */
+public final class RunNames {
+
+  private RunNames() {}
+
+  /**
+   * A train run: {@code L15_svd_s0}; {@code L15_xavier_level2_bn_s0} for the level-2 and
+   * batch-norm models.
+   */
+  public static String train(ModelConfig model, Initializer init, long seed) {
+    return "L" + model.numLayers() + "_" + init.id()
+        + (model.level() != ModelConfig.LEVEL_DEFAULT ? "_level" + model.level() : "")
+        + (model.batchNorm() ? "_bn" : "") + "_s" + seed;
+  }
+
+  /** A figure7 grid run: {@code L75_svd_r0}, {@code L75_xavier_bn_r0} (the batch-norm curve). */
+  public static String grid(int layers, Initializer init, boolean batchNorm, int repeat) {
+    return "L" + layers + "_" + init.id() + (batchNorm ? "_bn" : "") + "_r" + repeat;
+  }
+
+  /** An init-report: {@code init_L75_level3_s0}, {@code init_L75_level3_bn_s0}. */
+  public static String initReport(ModelConfig model, long seed) {
+    return "init_L" + model.numLayers() + "_level" + model.level()
+        + (model.batchNorm() ? "_bn" : "") + "_s" + seed;
+  }
+}

@@ -1,0 +1,35 @@
+package org.orthoinit.interop;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.orthoinit.model.ModelConfig;
+
+/** Opening a model from either of the files it may come in: FILE.onnx or a SavedModel folder. */
+public final class ModelFiles {
+
+  /**
+   * A model read from a file: its architecture, its variables in TensorFlow's layout, and how it
+   * was initialized ({@code imported} for ONNX files, which do not say).
+   */
+  public record Opened(ModelConfig config, Map<String, float[]> weights, String init) {}
+
+  /** The init label of a model read from ONNX. */
+  public static final String IMPORTED = "imported";
+
+  private ModelFiles() {}
+
+  /**
+   * Reads a SavedModel folder written by orthoinit, or an ONNX export of the seed's AlexNet.
+   *
+   * @throws InteropException naming the file and what is wrong with it
+   */
+  public static Opened open(Path file) throws InteropException {
+    if (Files.isDirectory(file)) {
+      TorchImport.Imported saved = SavedModels.read(file);
+      return new Opened(saved.config(), saved.weights(), SavedModels.metadata(file).init());
+    }
+    TorchImport.Imported onnx = TorchImport.read(file);
+    return new Opened(onnx.config(), onnx.weights(), IMPORTED);
+  }
+}
