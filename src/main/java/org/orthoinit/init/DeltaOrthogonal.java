@@ -31,18 +31,15 @@ final class DeltaOrthogonal extends DataFree {
 
   @Override
   void kernel(Parameter kernel, float[] values, SplittableRandom random, Orthonormal qr) {
-    long[] shape = kernel.shape();
-    int out = (int) shape[shape.length - 1];
     if (kernel.kind() == Parameter.Kind.LINEAR_WEIGHT) {
-      float[] m = qr.matrix(null, values.length / out, out, random);
-      for (int i = 0; i < values.length; i++) {
-        values[i] = (float) (Xavier.RELU_GAIN * m[i]);
-      }
+      Orthogonal.fill(kernel, values, random, qr);
       return;
     }
     // HWIO [kh, kw, Cin, Cout]: the centre tap's [Cin, Cout] block starts at (kh/2, kw/2)
+    long[] shape = kernel.shape();
     int kw = (int) shape[1];
     int in = (int) shape[2];
+    int out = (int) shape[3];
     float[] h = qr.matrix(null, in, out, random);
     int centre = (((int) shape[0] / 2) * kw + kw / 2) * in * out;
     for (int i = 0; i < h.length; i++) {

@@ -29,6 +29,11 @@ final class Orthogonal extends DataFree {
 
   @Override
   void kernel(Parameter kernel, float[] values, SplittableRandom random, Orthonormal qr) {
+    fill(kernel, values, random, qr);
+  }
+
+  /** Gain times an orthonormal [fan_in, out] matrix: orthogonal_'s value in our layout. */
+  static void fill(Parameter kernel, float[] values, SplittableRandom random, Orthonormal qr) {
     // TensorFlow's layouts flatten to [fan_in, out] (HWIO: rows (kh, kw, c)): PyTorch's matrix
     // transposed, with its columns in another order, which keeps them orthonormal
     long[] shape = kernel.shape();

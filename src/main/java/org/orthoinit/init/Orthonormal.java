@@ -2,6 +2,7 @@ package org.orthoinit.init;
 
 import java.util.random.RandomGenerator;
 import org.orthoinit.model.Compute;
+import org.orthoinit.model.ModelSession;
 import org.tensorflow.Graph;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -63,8 +64,8 @@ final class Orthonormal implements AutoCloseable {
     Session s = session != null ? session : ownSession();
     try (TFloat32 t = TFloat32.tensorOf(Shape.of(m, k), DataBuffers.of(g, true, false));
         Result res = s.runner().feed(gaussian, t).fetch(qr.q()).fetch(qr.r()).run()) {
-      q = toArray((TFloat32) res.get(0)); // [m, k]
-      r = toArray((TFloat32) res.get(1)); // [k, k]
+      q = ModelSession.toArray((TFloat32) res.get(0)); // [m, k]
+      r = ModelSession.toArray((TFloat32) res.get(1)); // [k, k]
     }
     float[] out = new float[m * k];
     for (int i = 0; i < m; i++) {
@@ -96,12 +97,6 @@ final class Orthonormal implements AutoCloseable {
       own = g;
     }
     return session;
-  }
-
-  private static float[] toArray(TFloat32 t) {
-    float[] out = new float[(int) t.shape().size()];
-    t.asRawTensor().data().asFloats().read(out);
-    return out;
   }
 
   @Override
