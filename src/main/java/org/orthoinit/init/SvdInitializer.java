@@ -570,18 +570,16 @@ public final class SvdInitializer {
     if (n < 1) {
       throw new InitException("the initialization batch is empty");
     }
-    int size = Architecture.IMAGE_SIZE;
-    for (Layer layer : architecture.features()) {
-      if (layer instanceof Layer.Conv c) {
-        if (c.square() && (long) n * size * size < c.out()) {
-          throw new InitException(String.format("%s: %d images give %d x %d patch rows "
-              + "(%d per image at %dx%d), fewer than its %d output channels; use at least %d images",
-              c.name(), n, (long) n * size * size, c.in() * c.kernel() * c.kernel(),
-              size * size, size, size, c.out(), (c.out() + size * size - 1) / (size * size)));
-        }
-        size = (size + 2 * c.padding() - c.kernel()) / c.stride() + 1;
-      } else if (layer instanceof Layer.MaxPool) {
-        size /= 2;
+    Map<String, Architecture.Dims> inputs = architecture.inputs();
+    for (Layer.Conv c : architecture.convs()) {
+      // the patch matrix has a row per (image, position): stride 1, padded to keep the size
+      Architecture.Dims in = inputs.get(c.name());
+      long perImage = (long) in.height() * in.width();
+      if (c.square() && n * perImage < c.out()) {
+        throw new InitException(String.format("%s: %d images give %d x %d patch rows "
+            + "(%d per image at %dx%d), fewer than its %d output channels; use at least %d images",
+            c.name(), n, n * perImage, c.in() * c.kernel() * c.kernel(), perImage, in.height(),
+            in.width(), c.out(), (c.out() + perImage - 1) / perImage));
       }
     }
   }

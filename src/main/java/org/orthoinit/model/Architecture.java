@@ -1,7 +1,9 @@
 package org.orthoinit.model;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The seed's AlexNet as two ordered lists of layers, indexed exactly as PyTorch indexes the
@@ -25,6 +27,9 @@ public record Architecture(ModelConfig config, List<Layer> features, List<Layer>
   /** Flattened features: 256 x 2 x 2. */
   public static final int FEATURES = C3 * FINAL_SPATIAL * FINAL_SPATIAL;
   public static final int HIDDEN = 4096;
+  /** The two Sequentials' names, the first part of every layer's name. */
+  public static final String FEATURES_PREFIX = "features";
+  public static final String CLASSIFIER = "classifier";
 
   public Architecture {
     features = List.copyOf(features);
@@ -33,7 +38,7 @@ public record Architecture(ModelConfig config, List<Layer> features, List<Layer>
 
   /** The layers of the seed's {@code AlexNet(classes, num_layers, level, withbn)}. */
   public static Architecture of(ModelConfig config) {
-    var f = new Builder("features");
+    var f = new Builder(FEATURES_PREFIX);
     f.conv(IMAGE_CHANNELS, C1, 2, true);
     f.pool();
     f.relu();
@@ -66,7 +71,7 @@ public record Architecture(ModelConfig config, List<Layer> features, List<Layer>
     f.pool();
     f.relu();
 
-    var c = new Builder("classifier");
+    var c = new Builder(CLASSIFIER);
     c.dropout();
     c.linear(FEATURES, HIDDEN);
     c.relu();
@@ -75,6 +80,69 @@ public record Architecture(ModelConfig config, List<Layer> features, List<Layer>
     c.relu();
     c.linear(HIDDEN, config.classes());
     return new Architecture(config, f.layers, c.layers);
+  }
+
+  /**
+   * A representation's shape for one image, as PyTorch gives it: channels x height x width; the
+   * classifier's vectors are {@code n x 1 x 1}.
+   */
+  public record Dims(int channels, int height, int width) {
+    public long size() {
+      return (long) channels * height * width;
+    }
+
+    @Override
+    public String toString() {
+      return height == 1 && width == 1 ? Integer.toString(channels)
+          : channels + "x" + height + "x" + width;
+    }
+  }
+
+  /** The images entering the network: 3 x 32 x 32. */
+  public static final Dims INPUT = new Dims(IMAGE_CHANNELS, IMAGE_SIZE, IMAGE_SIZE);
+
+  /**
+   * Every layer's output shape, by name in layer order (features, then classifier), inferred once
+   * from the layers' attributes: a convolution gives (size + 2 padding - kernel) / stride + 1, a
+   * max pool halves (rounding down), flattening gives channels x height x width.
+   */
+  public Map<String, Dims> outputs() {
+    Map<String, Dims> out = new LinkedHashMap<>();
+    Dims d = INPUT;
+    for (Layer layer : features) {
+      if (layer instanceof Layer.Conv c) {
+        int h = (d.height() + 2 * c.padding() - c.kernel()) / c.stride() + 1;
+        int w = (d.width() + 2 * c.padding() - c.kernel()) / c.stride() + 1;
+        d = new Dims(c.out(), h, w);
+      } else if (layer instanceof Layer.MaxPool) {
+        d = new Dims(d.channels(), d.height() / 2, d.width() / 2);
+      }
+      out.put(layer.name(), d);
+    }
+    d = new Dims(Math.toIntExact(d.size()), 1, 1);
+    for (Layer layer : classifier) {
+      if (layer instanceof Layer.Linear l) {
+        d = new Dims(l.out(), 1, 1);
+      }
+      out.put(layer.name(), d);
+    }
+    return out;
+  }
+
+  /** The shape entering each layer, by name in layer order. */
+  public Map<String, Dims> inputs() {
+    Map<String, Dims> in = new LinkedHashMap<>();
+    Dims previous = INPUT;
+    boolean flat = false;
+    for (Map.Entry<String, Dims> e : outputs().entrySet()) {
+      if (!flat && e.getKey().startsWith(CLASSIFIER + ".")) {
+        previous = new Dims(Math.toIntExact(previous.size()), 1, 1); // the flatten between
+        flat = true;
+      }
+      in.put(e.getKey(), previous);
+      previous = e.getValue();
+    }
+    return in;
   }
 
   /** All convolutions of the features, in order. */

@@ -2,6 +2,7 @@ package org.orthoinit.model;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** A layer table of an architecture: what PyTorch's print(model) and a parameter count show. */
 public final class Summary {
@@ -34,14 +35,9 @@ public final class Summary {
    */
   public static long forwardFlops(Architecture architecture) {
     long flops = 0;
-    int size = Architecture.IMAGE_SIZE;
-    for (Layer layer : architecture.features()) {
-      if (layer instanceof Layer.Conv c) {
-        size = (size + 2 * c.padding() - c.kernel()) / c.stride() + 1;
-        flops += 2L * size * size * c.out() * c.in() * c.kernel() * c.kernel();
-      } else if (layer instanceof Layer.MaxPool) {
-        size /= 2;
-      }
+    Map<String, Architecture.Dims> shapes = architecture.outputs();
+    for (Layer.Conv c : architecture.convs()) {
+      flops += 2L * shapes.get(c.name()).size() * c.in() * c.kernel() * c.kernel();
     }
     for (Layer layer : architecture.classifier()) {
       if (layer instanceof Layer.Linear l) {
@@ -54,19 +50,15 @@ public final class Summary {
   /** Rows for every layer of features and classifier, in order. */
   public static List<Row> rows(Architecture architecture) {
     List<Row> rows = new ArrayList<>();
-    int size = Architecture.IMAGE_SIZE;
-    int channels = Architecture.IMAGE_CHANNELS;
+    Map<String, Architecture.Dims> shapes = architecture.outputs();
     for (Layer layer : architecture.features()) {
       long params = 0;
       String type;
       if (layer instanceof Layer.Conv c) {
-        size = (size + 2 * c.padding() - c.kernel()) / c.stride() + 1;
-        channels = c.out();
         params = (long) c.out() * c.in() * c.kernel() * c.kernel() + (c.bias() ? c.out() : 0);
         type = String.format("Conv2d(%d, %d, k=%d, s=%d, p=%d%s)", c.in(), c.out(), c.kernel(),
             c.stride(), c.padding(), c.bias() ? "" : ", bias=False");
       } else if (layer instanceof Layer.MaxPool) {
-        size /= 2;
         type = "MaxPool2d(2)";
       } else if (layer instanceof Layer.BatchNorm b) {
         params = 2L * b.channels();
@@ -74,14 +66,12 @@ public final class Summary {
       } else {
         type = "ReLU";
       }
-      rows.add(new Row(layer.name(), type, channels + "x" + size + "x" + size, params));
+      rows.add(new Row(layer.name(), type, shapes.get(layer.name()).toString(), params));
     }
-    int features = channels * size * size;
     for (Layer layer : architecture.classifier()) {
       long params = 0;
       String type;
       if (layer instanceof Layer.Linear l) {
-        features = l.out();
         params = (long) l.in() * l.out() + l.out();
         type = "Linear(" + l.in() + ", " + l.out() + ")";
       } else if (layer instanceof Layer.Dropout) {
@@ -89,7 +79,7 @@ public final class Summary {
       } else {
         type = "ReLU";
       }
-      rows.add(new Row(layer.name(), type, Integer.toString(features), params));
+      rows.add(new Row(layer.name(), type, shapes.get(layer.name()).toString(), params));
     }
     return rows;
   }

@@ -75,6 +75,26 @@ class ArchitectureTest {
   }
 
   @Test
+  void shapesAreInferredOnceAsDesignsTableGivesThem() {
+    // DESIGN.md's table (PyTorch's shapes): 16x16x64 after [0], 8x8x64 after [1] [2], 8x8x192
+    // after [3], 4x4x192 after [4] [5], 4x4x256 through the 256 convolutions, 1024 flattened
+    Architecture a = Architecture.of(new ModelConfig(2, 2, true, 0.5f, 10));
+    var out = a.outputs();
+    assertEquals(new Architecture.Dims(64, 16, 16), out.get("features.0"));
+    assertEquals(new Architecture.Dims(64, 8, 8), out.get("features.2"));
+    assertEquals(new Architecture.Dims(192, 8, 8), out.get("features.3"));
+    assertEquals(new Architecture.Dims(192, 4, 4), out.get("features.5"));
+    assertEquals(new Architecture.Dims(192, 4, 4), out.get("features.10")); // a level-2 BN
+    assertEquals(new Architecture.Dims(10, 1, 1), out.get("classifier.6"));
+    var in = a.inputs();
+    assertEquals(Architecture.INPUT, in.get("features.0"));
+    assertEquals(new Architecture.Dims(192, 4, 4), in.get("features.6"));
+    assertEquals(new Architecture.Dims(1024, 1, 1), in.get("classifier.0"));
+    assertEquals(new Architecture.Dims(4096, 1, 1), in.get("classifier.3"));
+    assertEquals(out.keySet(), in.keySet());
+  }
+
+  @Test
   void badConfigsAreRefusedWithTheValue() {
     var e = assertThrows(IllegalArgumentException.class, () -> new ModelConfig(-3, 3, false,
         0.5f, 10));
