@@ -95,8 +95,9 @@ public final class TrainingRun {
   /**
    * Runs {@code spec} on {@code train} (already limited) and evaluates on {@code test} (null to
    * skip). With a checkpoint file that exists, the run continues after its last epoch; with
-   * checkpoints on, it writes one after the init and after every {@code every} epochs. The
-   * caller deletes the checkpoint once it has kept the result.
+   * checkpoints on, it writes one after the init and after every {@code every} epochs. With a
+   * run file to save, the run writes it and then deletes the checkpoint; otherwise the caller
+   * deletes the checkpoint once it has kept the result.
    *
    * @param weights initial weights in TensorFlow's layout (e.g. imported from ONNX); null = the
    *     init's own start
