@@ -33,7 +33,10 @@ public final class TrainingRun {
 
   /** Images in the fixed batch on which every run's orthogonality is measured. */
   public static final int PROBE_BATCH = 256;
-  /** The start of a run from Xavier's weights (every figure7 run), as its checkpoint says. */
+  /**
+   * The start of a run from its init's own weights (every figure7 run), as its checkpoint says;
+   * "xavier" from when that was the only init, kept so that the name stays one value.
+   */
   public static final String XAVIER_START = "xavier";
 
   /** What a run reports while it works, besides training progress. */

@@ -40,7 +40,7 @@ final class DeltaOrthogonal extends DataFree {
     int kw = (int) shape[1];
     int in = (int) shape[2];
     int out = (int) shape[3];
-    float[] h = qr.matrix(null, in, out, random);
+    float[] h = qr.matrix(in, out, random);
     int centre = (((int) shape[0] / 2) * kw + kw / 2) * in * out;
     for (int i = 0; i < h.length; i++) {
       values[centre + i] = (float) (Xavier.RELU_GAIN * h[i]);

@@ -72,14 +72,7 @@ public interface Initializer {
    * @param lsuv LSUV's settings; null unless the init is LSUV
    */
   record Context(long seed, float[] images, int n, boolean given,
-      SvdInitializer.Decomposition decomposition, Lsuv.Settings lsuv) {
-
-    /** A data-free start from {@code seed}. */
-    public static Context of(long seed) {
-      return new Context(seed, new float[0], 0, false, SvdInitializer.DECOMPOSITION_DEFAULT,
-          null);
-    }
-  }
+      SvdInitializer.Decomposition decomposition, Lsuv.Settings lsuv) {}
 
   /**
    * A curve's look: its legend label, colour (0xRRGGBB) and marker.

@@ -168,7 +168,7 @@ public final class Lsuv {
         x = s.nn.relu(x);
       }
     }
-    orthonormal = new Orthonormal(tf.withSubScope("orthonormal"));
+    orthonormal = new Orthonormal(tf.withSubScope("orthonormal"), session.session());
   }
 
   private Stage stage(Ops s, String weight, Placeholder<TFloat32> in, Operand<TFloat32> y,
@@ -269,7 +269,7 @@ public final class Lsuv {
         long[] shape = p.shape();
         int cols = (int) shape[shape.length - 1];
         int rows = (int) (Shape.of(shape).size() / cols);
-        values.put(p.name(), orthonormal.matrix(session.session(), rows, cols,
+        values.put(p.name(), orthonormal.matrix(rows, cols,
             new Random(new Seeds(seed).orthonormal(index++))));
       }
     }

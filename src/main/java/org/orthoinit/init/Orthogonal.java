@@ -39,7 +39,7 @@ final class Orthogonal extends DataFree {
     long[] shape = kernel.shape();
     int out = (int) shape[shape.length - 1];
     int fanIn = values.length / out;
-    float[] m = qr.matrix(null, fanIn, out, random);
+    float[] m = qr.matrix(fanIn, out, random);
     for (int i = 0; i < values.length; i++) {
       values[i] = (float) (Xavier.RELU_GAIN * m[i]);
     }

@@ -21,16 +21,19 @@ import org.tensorflow.types.TFloat32;
  */
 final class Orthonormal implements AutoCloseable {
 
-  private Placeholder<TFloat32> gaussian;
-  private Qr<TFloat32> qr;
-  private Session session;
-  private Graph own;
+  /** The QR op and where it runs. */
+  private record QrOp(Placeholder<TFloat32> gaussian, Qr<TFloat32> qr, Session session) {}
 
-  /** The ops in {@code tf}'s graph, run through a session on it (given to {@link #matrix}). */
-  Orthonormal(Ops tf) {
-    gaussian = tf.withName("gaussian").placeholder(TFloat32.class);
-    qr = tf.linalg.qr(gaussian, Qr.fullMatrices(false));
+  /** The graph it owns (lazy instances; the session is the op's), else null. */
+  private Graph own;
+  private QrOp ops;
+
+  /** The ops in {@code tf}'s graph, run through {@code session}, a session on that graph. */
+  Orthonormal(Ops tf, Session session) {
+    ops = build(tf, session);
   }
+
+  private Orthonormal() {}
 
   /**
    * With a graph and session of its own, made on the first {@link #matrix} and closed by
@@ -40,18 +43,16 @@ final class Orthonormal implements AutoCloseable {
     return new Orthonormal();
   }
 
-  private Orthonormal() {
-    gaussian = null;
-    qr = null;
+  private static QrOp build(Ops tf, Session session) {
+    Placeholder<TFloat32> gaussian = tf.withName("gaussian").placeholder(TFloat32.class);
+    return new QrOp(gaussian, tf.linalg.qr(gaussian, Qr.fullMatrices(false)), session);
   }
 
   /**
    * A [rows, cols] matrix, row-major, with orthonormal columns if rows >= cols, else orthonormal
    * rows; from max(rows, cols) x min(rows, cols) Gaussian draws of {@code random}, row by row.
-   *
-   * @param session a session on the graph of these ops; null for a standalone one
    */
-  float[] matrix(Session session, int rows, int cols, RandomGenerator random) {
+  float[] matrix(int rows, int cols, RandomGenerator random) {
     boolean tall = rows >= cols;
     int m = tall ? rows : cols;
     int k = tall ? cols : rows;
@@ -61,9 +62,10 @@ final class Orthonormal implements AutoCloseable {
     }
     float[] q;
     float[] r;
-    Session s = session != null ? session : ownSession();
+    QrOp o = ops();
     try (TFloat32 t = TFloat32.tensorOf(Shape.of(m, k), DataBuffers.of(g, true, false));
-        Result res = s.runner().feed(gaussian, t).fetch(qr.q()).fetch(qr.r()).run()) {
+        Result res = o.session().runner().feed(o.gaussian(), t).fetch(o.qr().q())
+            .fetch(o.qr().r()).run()) {
       q = ModelSession.toArray((TFloat32) res.get(0)); // [m, k]
       r = ModelSession.toArray((TFloat32) res.get(1)); // [k, k]
     }
@@ -81,28 +83,30 @@ final class Orthonormal implements AutoCloseable {
     return out;
   }
 
-  private Session ownSession() {
-    if (own == null) {
+  private QrOp ops() {
+    if (ops == null) {
       Graph g = new Graph();
+      Session session = null;
       try {
-        Ops tf = Ops.create(g);
-        gaussian = tf.withName("gaussian").placeholder(TFloat32.class);
-        qr = tf.linalg.qr(gaussian, Qr.fullMatrices(false));
         // on the CPU: the same QR kernel, so the same matrices, on every machine
         session = new Session(g, false, Compute.CPU.proto(0));
+        ops = build(Ops.create(g), session);
       } catch (RuntimeException e) {
+        if (session != null) {
+          session.close();
+        }
         g.close();
         throw e;
       }
       own = g;
     }
-    return session;
+    return ops;
   }
 
   @Override
   public void close() {
     if (own != null) {
-      session.close();
+      ops.session().close();
       own.close();
     }
   }

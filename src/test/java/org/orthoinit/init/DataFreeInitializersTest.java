@@ -136,9 +136,9 @@ class DataFreeInitializersTest {
       assertFalse(Arrays.equals(a, start(id, 2).get("features.9.weight")), id);
     }
     try (Orthonormal qr = Orthonormal.lazy()) {
-      float[] a = qr.matrix(null, 30, 20, new java.util.SplittableRandom(1));
-      assertTrue(Arrays.equals(a, qr.matrix(null, 30, 20, new java.util.SplittableRandom(1))));
-      assertFalse(Arrays.equals(a, qr.matrix(null, 30, 20, new java.util.SplittableRandom(2))));
+      float[] a = qr.matrix(30, 20, new java.util.SplittableRandom(1));
+      assertTrue(Arrays.equals(a, qr.matrix(30, 20, new java.util.SplittableRandom(1))));
+      assertFalse(Arrays.equals(a, qr.matrix(30, 20, new java.util.SplittableRandom(2))));
     }
   }
 
