@@ -5,12 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import org.orthoinit.data.Cifar10Data;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.Network;
 
 /** Seeded synthetic images and CIFAR-10 batch files for tests. */
 public final class TestImages {
 
-  public static final int PIXELS = Architecture.IMAGE_FLOATS;
+  public static final int PIXELS = Network.IMAGE_FLOATS;
   /** Bytes of one CIFAR-10 record: a label, then 3072 pixels. */
   public static final int RECORD = 1 + PIXELS;
 

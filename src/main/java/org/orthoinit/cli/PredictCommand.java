@@ -5,7 +5,7 @@ import java.util.concurrent.Callable;
 import org.orthoinit.interop.ImageArrays;
 import org.orthoinit.interop.ModelFiles;
 import org.orthoinit.interop.Npy;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
 import picocli.CommandLine.Command;
@@ -67,8 +67,8 @@ final class PredictCommand implements Callable<Integer> {
     Npy.writeFloats(logits, p.logits(), p.n(), p.classes());
     String s = "wrote logits [" + p.n() + ", " + p.classes() + "] to " + logits;
     if (features != null) {
-      Npy.writeFloats(features, p.features(), p.n(), Architecture.FEATURES);
-      s += " and features [" + p.n() + ", " + Architecture.FEATURES + "] to " + features;
+      Npy.writeFloats(features, p.features(), p.n(), AlexNet.FEATURES);
+      s += " and features [" + p.n() + ", " + AlexNet.FEATURES + "] to " + features;
     }
     spec.commandLine().getOut().println(s);
   }

@@ -4,7 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.orthoinit.interop.GraphDefs;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.Summary;
 import picocli.CommandLine.Command;
@@ -33,7 +33,7 @@ final class SummaryCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ModelConfig config = model.config();
     PrintWriter out = spec.commandLine().getOut();
-    out.print(Summary.table(Architecture.of(config)));
+    out.print(Summary.table(AlexNet.of(config)));
     Checks.writableFolder(graphs, "--graphs");
     out.println("GraphDef: " + GraphDefs.write(config, graphs));
     return 0;

@@ -15,10 +15,11 @@ import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.init.Xavier;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
 import org.orthoinit.model.Summary;
 import org.orthoinit.train.EpochResult;
 import org.orthoinit.train.TrainConfig;
@@ -178,10 +179,10 @@ public final class Benchmark {
       // one epoch over `steps` batches is the real path: shuffle, copy, feed, step, loss
       Trainer trainer = new Trainer(session, new TrainConfig(1, TrainConfig.LEARNING_RATE_DEFAULT,
           b, 0));
-      float[] images = new float[b * Architecture.IMAGE_FLOATS];
+      float[] images = new float[b * Network.IMAGE_FLOATS];
       int[] labels = new int[b];
       for (int j = 0; j < b; j++) {
-        data.copyImageNhwc(j, images, j * Architecture.IMAGE_FLOATS);
+        data.copyImageNhwc(j, images, j * Network.IMAGE_FLOATS);
         labels[j] = data.label(j);
       }
       listener.stage(layers + " layers: warm-up");
@@ -216,7 +217,7 @@ public final class Benchmark {
         listener.stage(layers + " layers: the SVD initializer failed (" + initError + ")");
       }
     }
-    double stepFlop = 3.0 * b * Summary.forwardFlops(Architecture.of(model));
+    double stepFlop = 3.0 * b * Summary.forwardFlops(AlexNet.of(model));
     Spread realSpread = Spread.of(real);
     Spread bareSpread = Spread.of(bare);
     double gflops = stepFlop / 1e9 * realSpread.median() / b;

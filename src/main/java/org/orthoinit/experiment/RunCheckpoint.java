@@ -23,6 +23,11 @@ import java.util.Map;
 import java.util.Objects;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
+import org.orthoinit.model.AlexNet;
+import org.orthoinit.model.Layer;
+import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.Network;
+import org.orthoinit.model.Parameter;
 import org.orthoinit.util.AtomicFiles;
 import org.orthoinit.util.Text;
 
@@ -108,7 +113,7 @@ public final class RunCheckpoint {
 
   /** About how large a checkpoint of {@code model} is: its values, and room for the header. */
   public static long bytes(org.orthoinit.model.ModelConfig model) {
-    org.orthoinit.model.Architecture a = org.orthoinit.model.Architecture.of(model);
+    org.orthoinit.model.Network a = org.orthoinit.model.AlexNet.of(model);
     long floats = a.parameters().stream().mapToLong(org.orthoinit.model.Parameter::size).sum()
         + 2L * a.batchNorms().stream().mapToLong(org.orthoinit.model.Layer.BatchNorm::channels)
         .sum();

@@ -20,9 +20,9 @@ import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Probe;
 import org.orthoinit.interop.InteropException;
 import org.orthoinit.interop.SavedModels;
-import org.orthoinit.model.Architecture;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
 import org.orthoinit.train.EpochResult;
 import org.orthoinit.train.TrainListener;
 import org.orthoinit.train.Trainer;
@@ -137,9 +137,9 @@ public final class TrainingRun {
         RunCheckpoint.Header h = resumed.header();
         listener.stage("resuming after epoch " + h.epoch() + " (" + checkpoints.file() + ")");
         try {
-          if (!resumed.variables().keySet().equals(session.model().variables().keySet())) {
+          if (!resumed.variables().keySet().equals(session.variables().all().keySet())) {
             throw new IllegalStateException(resumed.variables().size() + " variables, the "
-                + "model has " + session.model().variables().size());
+                + "model has " + session.variables().all().size());
           }
           session.assign(resumed.variables());
         } catch (IllegalStateException e) {
@@ -281,13 +281,13 @@ public final class TrainingRun {
       order[i] = i;
     }
     Random random = new Random(stream);
-    float[] out = new float[n * Architecture.IMAGE_FLOATS];
+    float[] out = new float[n * Network.IMAGE_FLOATS];
     for (int i = 0; i < n; i++) {
       int j = i + random.nextInt(order.length - i); // partial Fisher-Yates
       int t = order[i];
       order[i] = order[j];
       order[j] = t;
-      data.copyImageNhwc(order[i], out, i * Architecture.IMAGE_FLOATS);
+      data.copyImageNhwc(order[i], out, i * Network.IMAGE_FLOATS);
     }
     return out;
   }

@@ -5,9 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.orthoinit.model.Architecture;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
 import org.orthoinit.model.Parameter;
 import org.orthoinit.util.Seeds;
 
@@ -39,21 +39,21 @@ abstract class DataFree implements Initializer {
       throw new IllegalStateException("init " + id() + " sets every weight; it cannot start "
           + "from given weights");
     }
-    session.assign(start(session.model().architecture(), context.seed()));
+    session.assign(start(session.network(), context.seed()));
     return null;
   }
 
   /** Every variable's initial value. */
-  final Map<String, float[]> start(Architecture architecture, long seed) {
+  final Map<String, float[]> start(Network network, long seed) {
     try (Orthonormal qr = Orthonormal.lazy()) {
-      return start(architecture, seed, qr);
+      return start(network, seed, qr);
     }
   }
 
-  private Map<String, float[]> start(Architecture architecture, long seed, Orthonormal qr) {
+  private Map<String, float[]> start(Network network, long seed, Orthonormal qr) {
     SplittableRandom random = new SplittableRandom(new Seeds(seed).weights());
     Map<String, float[]> values = new LinkedHashMap<>();
-    List<Parameter> parameters = architecture.parameters();
+    List<Parameter> parameters = network.parameters();
     Fans fans = null; // of the last kernel: its bias follows it
     for (Parameter p : parameters) {
       float[] v = new float[Math.toIntExact(p.size())];
@@ -69,7 +69,7 @@ abstract class DataFree implements Initializer {
       }
       values.put(p.name(), v);
     }
-    for (Layer.BatchNorm bn : architecture.batchNorms()) {
+    for (Layer.BatchNorm bn : network.batchNorms()) {
       values.put(bn.runningMean(), new float[bn.channels()]);
       float[] ones = new float[bn.channels()];
       Arrays.fill(ones, 1f);

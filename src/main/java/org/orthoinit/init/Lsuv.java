@@ -5,9 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.NetworkGraph;
 import org.orthoinit.model.Parameter;
 import org.orthoinit.util.Seeds;
 import org.tensorflow.Operand;
@@ -137,38 +137,36 @@ public final class Lsuv {
   public Lsuv(ModelSession session, Settings settings) {
     this.session = session;
     this.settings = settings;
-    AlexNet model = session.model();
+    NetworkGraph model = session.model();
     Ops tf = model.tf().withSubScope("lsuv");
-    images = AlexNet.imagesPlaceholder(tf);
+    images = NetworkGraph.imagesPlaceholder(tf);
     Placeholder<TFloat32> scale = tf.withName("scale").placeholder(TFloat32.class,
         Placeholder.shape(Shape.scalar()));
-    AlexNet.Features features = model.features(tf.withSubScope("walk"), images,
-        AlexNet.Mode.TRAIN, (s, layer, x, kernel, bias) -> {
-          if (!stages.isEmpty()) {
-            outputs.add(x);
-          }
-          Placeholder<TFloat32> in = stages.isEmpty() ? images
-              : s.withName("input").placeholder(TFloat32.class);
-          Operand<TFloat32> y = AlexNet.convolve(s, layer, in, kernel, bias);
+    // every weighted layer reads a placeholder, fed with what the layer before it gave;
+    // dropout off, batch norms on batch statistics
+    model.walk(tf.withSubScope("walk"), images, NetworkGraph.Mode.INIT,
+        (s, layer, x, kernel, bias) -> {
+          Placeholder<TFloat32> in = input(s, x);
+          Operand<TFloat32> y = NetworkGraph.convolve(s, layer, in, kernel, bias);
+          stages.add(stage(s, layer.weight(), in, y, scale));
+          return y;
+        },
+        (s, layer, x, weight, bias) -> {
+          Placeholder<TFloat32> in = input(s, x);
+          Operand<TFloat32> y = NetworkGraph.dense(s, in, weight, bias);
           stages.add(stage(s, layer.weight(), in, y, scale));
           return y;
         });
-    // the classifier in evaluation mode (dropout is the identity)
-    Ops c = tf.withSubScope("walk");
-    Operand<TFloat32> x = features.features();
-    for (Layer layer : model.architecture().classifier()) {
-      Ops s = c.withSubScope(layer.name());
-      if (layer instanceof Layer.Linear l) {
-        outputs.add(x);
-        Placeholder<TFloat32> in = s.withName("input").placeholder(TFloat32.class);
-        x = s.nn.biasAdd(s.linalg.matMul(in, model.variables().get(l.weight())),
-            model.variables().get(l.biasName()));
-        stages.add(stage(s, l.weight(), in, x, scale));
-      } else if (layer instanceof Layer.Relu) {
-        x = s.nn.relu(x);
-      }
-    }
     orthonormal = new Orthonormal(tf.withSubScope("orthonormal"), session.session());
+  }
+
+  /** The next stage's input: the images for the first, a placeholder fed with {@code x} after. */
+  private Placeholder<TFloat32> input(Ops s, Operand<TFloat32> x) {
+    if (stages.isEmpty()) {
+      return images;
+    }
+    outputs.add(x);
+    return s.withName("input").placeholder(TFloat32.class);
   }
 
   private Stage stage(Ops s, String weight, Placeholder<TFloat32> in, Operand<TFloat32> y,
@@ -176,7 +174,7 @@ public final class Lsuv {
     Operand<TFloat64> v = s.dtypes.cast(y, TFloat64.class);
     Operand<TFloat64> mean = s.math.mean(v, allAxes(s, y));
     Operand<TFloat64> variance = s.math.mean(s.math.squaredDifference(v, mean), allAxes(s, y));
-    var kernel = session.model().variables().get(weight);
+    var kernel = session.variables().get(weight);
     Operand<TFloat32> rescale = s.withName("rescale").assign(kernel, s.math.mul(kernel, scale));
     return new Stage(weight, in, variance, scale, rescale);
   }
@@ -264,7 +262,7 @@ public final class Lsuv {
   private Map<String, float[]> orthonormal(long seed) {
     Map<String, float[]> values = new LinkedHashMap<>();
     int index = 0;
-    for (Parameter p : session.model().architecture().parameters()) {
+    for (Parameter p : session.network().parameters()) {
       if (p.kind() == Parameter.Kind.CONV_KERNEL || p.kind() == Parameter.Kind.LINEAR_WEIGHT) {
         long[] shape = p.shape();
         int cols = (int) shape[shape.length - 1];

@@ -2,8 +2,8 @@ package org.orthoinit.init;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.NetworkGraph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -34,11 +34,11 @@ public final class Probe {
   /** Adds the probe's ops to the session's graph under {@code scopeName}. */
   public Probe(ModelSession session, String scopeName) {
     this.session = session;
-    AlexNet model = session.model();
+    NetworkGraph model = session.model();
     Ops tf = model.tf().withSubScope(scopeName);
-    images = AlexNet.imagesPlaceholder(tf);
-    AlexNet.Features f = model.features(tf, images, AlexNet.Mode.TRAIN, AlexNet::standardConv);
-    for (AlexNet.Block b : f.blocks()) {
+    images = NetworkGraph.imagesPlaceholder(tf);
+    NetworkGraph.Pass f = model.walk(tf, images, NetworkGraph.Mode.INIT, NetworkGraph::convolve);
+    for (NetworkGraph.Block b : f.blocks()) {
       names.add(b.conv().name());
       gaps.add(Orthogonality.build(tf, b.output()).gap());
     }

@@ -6,10 +6,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.orthoinit.model.AlexNet;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.Dims;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
+import org.orthoinit.model.NetworkGraph;
+import org.orthoinit.model.Window;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -206,14 +208,14 @@ public final class SvdInitializer {
     this.session = session;
     this.decomposition = decomposition;
     this.check = check;
-    AlexNet model = session.model();
+    NetworkGraph model = session.model();
     Ops tf = model.tf().withSubScope("svd_init");
-    images = AlexNet.imagesPlaceholder(tf);
+    images = NetworkGraph.imagesPlaceholder(tf);
     // the seed runs the model in training mode here: batch norms use batch statistics
-    AlexNet.Features before = model.features(tf.withSubScope("before"), images,
-        AlexNet.Mode.TRAIN, AlexNet::standardConv);
-    AlexNet.Features after = model.features(tf.withSubScope("walk"), images,
-        AlexNet.Mode.TRAIN, this::rewrite);
+    NetworkGraph.Pass before = model.walk(tf.withSubScope("before"), images,
+        NetworkGraph.Mode.INIT, NetworkGraph::convolve);
+    NetworkGraph.Pass after = model.walk(tf.withSubScope("walk"), images,
+        NetworkGraph.Mode.INIT, this::rewrite);
     Ops metrics = tf.withSubScope("metrics");
     for (int i = 0; i < before.blocks().size(); i++) {
       blocks.add(before.blocks().get(i).conv());
@@ -228,18 +230,21 @@ public final class SvdInitializer {
   private Operand<TFloat32> rewrite(Ops tf, Layer.Conv layer, Operand<TFloat32> x,
       Operand<TFloat32> kernel, Operand<TFloat32> bias) {
     if (!layer.square()) {
-      return AlexNet.convolve(tf, layer, x, kernel, bias);
+      return NetworkGraph.convolve(tf, layer, x, kernel, bias);
     }
-    int k = layer.kernel();
-    int p = layer.padding();
-    int cols = layer.in() * k * k;
+    Window win = layer.window();
+    int cols = layer.fanIn();
     int wd = layer.out();
-    // 1. zero-pad and take every k x k patch at stride 1: [N*H*W, k*k*Cin], columns (kh, kw, c)
+    // 1. zero-pad and take every patch the convolution sees (its stride and dilation):
+    // [N*Hout*Wout, kh*kw*Cin], columns (kh, kw, c) as the HWIO kernel flattens
     Ops st = tf.withSubScope("patches");
-    Operand<TFloat32> padded = st.pad(x,
-        st.constant(new int[][] {{0, 0}, {p, p}, {p, p}, {0, 0}}), st.constant(0f));
-    Operand<TFloat32> patches = st.image.extractImagePatches(padded, List.of(1L, (long) k,
-        (long) k, 1L), List.of(1L, 1L, 1L, 1L), List.of(1L, 1L, 1L, 1L), "VALID");
+    Operand<TFloat32> padded = st.pad(x, st.constant(new int[][] {{0, 0},
+        {win.padTop(), win.padBottom()}, {win.padLeft(), win.padRight()}, {0, 0}}),
+        st.constant(0f));
+    Operand<TFloat32> patches = st.image.extractImagePatches(padded,
+        List.of(1L, (long) win.kernelH(), (long) win.kernelW(), 1L),
+        List.of(1L, (long) win.strideH(), (long) win.strideW(), 1L),
+        List.of(1L, (long) win.dilationH(), (long) win.dilationW(), 1L), "VALID");
     Operand<TFloat32> pm = st.reshape(patches, st.constant(new int[] {-1, cols}));
     // 2. W = U[0:wd, 0:wd] diag(S[0:wd]^-1/2) V[:, 0:wd]^T: [wd, cols]
     Operand<TFloat32> w = decomposition == Decomposition.SVD ? bySvd(tf, pm, wd)
@@ -247,18 +252,18 @@ public final class SvdInitializer {
     // 3. [wd, (kh, kw, c)] -> [wd, kh, kw, c] -> HWIO
     Ops sk = tf.withSubScope("kernel");
     Operand<TFloat32> raw = sk.linalg.transpose(
-        sk.reshape(w, sk.constant(new int[] {wd, k, k, layer.in()})),
+        sk.reshape(w, sk.constant(new int[] {wd, win.kernelH(), win.kernelW(), layer.in()})),
         sk.constant(new int[] {1, 2, 3, 0}));
     // 4. divide by the Frobenius norm of the layer's output on the batch, bias included
     Ops sn = tf.withSubScope("norm");
-    Operand<TFloat32> y = AlexNet.convolve(sn, layer, x, raw, bias);
+    Operand<TFloat32> y = NetworkGraph.convolve(sn, layer, x, raw, bias);
     Operand<TFloat32> norm = sn.math.sqrt(sn.reduceSum(sn.math.square(y),
         sn.constant(new int[] {0, 1, 2, 3})));
     Operand<TFloat32> scaled = sn.math.div(raw, norm);
     kernels.put(layer.weight(), scaled);
     norms.put(layer.weight(), norm);
     // 5. carry the output with the new kernel on
-    return AlexNet.convolve(tf, layer, x, scaled, bias);
+    return NetworkGraph.convolve(tf, layer, x, scaled, bias);
   }
 
   private static Operand<TFloat32> bySvd(Ops scope, Operand<TFloat32> pm, int wd) {
@@ -440,7 +445,7 @@ public final class SvdInitializer {
    * holds each rewritten layer's split into {@link #STAGES} (tracing costs a little time).
    */
   public Report initialize(float[] imagesNhwc, int n, boolean trace) throws InitException {
-    checkBatch(session.model().architecture(), n);
+    checkBatch(session.network(), n);
     long start = System.nanoTime();
     Session.Runner runner = session.session().runner();
     List<String> names = new ArrayList<>(kernels.keySet());
@@ -566,20 +571,19 @@ public final class SvdInitializer {
    * Refuses a batch whose patch matrix has fewer rows (n * H * W) than a rewritten layer's
    * out_channels, since W needs that many components.
    */
-  public static void checkBatch(Architecture architecture, int n) throws InitException {
+  public static void checkBatch(Network network, int n) throws InitException {
     if (n < 1) {
       throw new InitException("the initialization batch is empty");
     }
-    Map<String, Architecture.Dims> inputs = architecture.inputs();
-    for (Layer.Conv c : architecture.convs()) {
-      // the patch matrix has a row per (image, position): stride 1, padded to keep the size
-      Architecture.Dims in = inputs.get(c.name());
-      long perImage = (long) in.height() * in.width();
+    for (Layer.Conv c : network.convs()) {
+      // the patch matrix has a row per (image, output position)
+      Dims out = network.dims(c.name());
+      long perImage = (long) out.height() * out.width();
       if (c.square() && n * perImage < c.out()) {
         throw new InitException(String.format("%s: %d images give %d x %d patch rows "
             + "(%d per image at %dx%d), fewer than its %d output channels; use at least %d images",
-            c.name(), n, n * perImage, c.in() * c.kernel() * c.kernel(), perImage, in.height(),
-            in.width(), c.out(), (c.out() + perImage - 1) / perImage));
+            c.name(), n, n * perImage, c.fanIn(), perImage, out.height(),
+            out.width(), c.out(), (c.out() + perImage - 1) / perImage));
       }
     }
   }

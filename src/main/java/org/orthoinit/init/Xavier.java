@@ -2,8 +2,8 @@ package org.orthoinit.init;
 
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.orthoinit.model.Architecture;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
 import org.orthoinit.model.Parameter;
 
 /**
@@ -58,13 +58,13 @@ public final class Xavier extends DataFree {
     return gain * Math.sqrt(6.0 / (fans.in() + fans.out()));
   }
 
-  /** Initial values of every variable of {@code architecture}, in TensorFlow's layout. */
-  public static Map<String, float[]> values(Architecture architecture, long seed) {
-    return INSTANCE.start(architecture, seed);
+  /** Initial values of every variable of {@code network}, in TensorFlow's layout. */
+  public static Map<String, float[]> values(Network network, long seed) {
+    return INSTANCE.start(network, seed);
   }
 
   /** Assigns Xavier values to every variable of the session's model. */
   public static void initialize(ModelSession session, long seed) {
-    session.assign(values(session.model().architecture(), seed));
+    session.assign(values(session.network(), seed));
   }
 }

@@ -3,7 +3,7 @@ package org.orthoinit.interop;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
@@ -36,7 +36,7 @@ public final class GraphDefs {
     }
     write(pb, graph);
     write(dir.resolve(base + ".txt"),
-        Summary.table(Architecture.of(config)).getBytes(StandardCharsets.UTF_8));
+        Summary.table(AlexNet.of(config)).getBytes(StandardCharsets.UTF_8));
     return pb;
   }
 

@@ -1,7 +1,7 @@
 package org.orthoinit.interop;
 
 import java.nio.file.Path;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.Network;
 
 /** Image batches in .npy files: float32 [N, 3, 32, 32] (PyTorch, NCHW) or [N, 32, 32, 3] (NHWC). */
 public final class ImageArrays {
@@ -14,8 +14,8 @@ public final class ImageArrays {
   /** A batch of {@code n} images, NHWC, as the model takes them. */
   public record Batch(int n, float[] nhwc) {}
 
-  private static final int S = Architecture.IMAGE_SIZE;
-  private static final int C = Architecture.IMAGE_CHANNELS;
+  private static final int S = Network.IMAGE_SIZE;
+  private static final int C = Network.IMAGE_CHANNELS;
 
   private ImageArrays() {}
 

@@ -1,7 +1,6 @@
 package org.orthoinit.interop;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import org.orthoinit.interop.onnx.AttributeProto;
 import org.orthoinit.interop.onnx.GraphProto;
@@ -12,64 +11,54 @@ import org.orthoinit.interop.onnx.TensorProto;
 import org.orthoinit.interop.onnx.TensorShapeProto;
 import org.orthoinit.interop.onnx.TypeProto;
 import org.orthoinit.interop.onnx.ValueInfoProto;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.Network;
 import org.orthoinit.model.Parameter;
+import org.orthoinit.model.Window;
 
 /**
- * Writes a model as ONNX in PyTorch's layout, as {@code torch.onnx.export} of the seed's AlexNet in
- * eval mode would: input {@code images} [N, 3, 32, 32] NCHW, output {@code logits} [N, classes],
- * opset 13, initializers named and shaped as PyTorch's state_dict (OIHW kernels, [out, in] linear
- * weights), so PyTorch can load them into the seed's model by name and ONNX Runtime can run it.
- * Dropout is left out (identity in evaluation); batch norm uses its running statistics.
+ * Writes a network as ONNX in PyTorch's layout, as {@code torch.onnx.export} would: input
+ * {@code images} [N, 3, 32, 32] NCHW, output {@code logits} [N, classes], opset 13, one node per
+ * layer named as the layer, initializers named and shaped as PyTorch's state_dict (OIHW kernels,
+ * [out, in] linear weights), so PyTorch can load them into the module by name and ONNX Runtime
+ * can run it. Dropout nodes carry their ratio (the identity in evaluation); batch norm uses its
+ * running statistics. {@link OnnxImport} reads the file back into the same network.
  */
 public final class OnnxExport {
 
   public static final long OPSET = 13;
   /** The IR version that goes with opset 13. */
   public static final long IR_VERSION = 7;
-  public static final String INPUT = "images";
+  public static final String INPUT = Network.INPUT_NAME;
   public static final String OUTPUT = "logits";
   private static final String BATCH = "N";
 
   private OnnxExport() {}
 
-  /** The ONNX model of {@code config} with {@code weights} in TensorFlow's layout. */
+  /** The ONNX model of the seed's AlexNet of {@code config}. */
   public static ModelProto model(ModelConfig config, Map<String, float[]> weights) {
-    Architecture architecture = Architecture.of(config);
-    GraphProto.Builder g = GraphProto.newBuilder().setName("alexnet");
-    for (Parameter p : architecture.parameters()) {
+    return model(AlexNet.of(config), weights);
+  }
+
+  /** The ONNX model of {@code network} with {@code weights} in TensorFlow's layout. */
+  public static ModelProto model(Network network, Map<String, float[]> weights) {
+    GraphProto.Builder g = GraphProto.newBuilder().setName(network.name());
+    for (Parameter p : network.parameters()) {
       g.addInitializer(tensor(p.name(), TorchImport.torchShape(p),
           TorchImport.toTorch(p, require(weights, p.name()))));
     }
-    for (Layer.BatchNorm bn : architecture.batchNorms()) {
+    for (Layer.BatchNorm bn : network.batchNorms()) {
       long[] shape = {bn.channels()};
       g.addInitializer(tensor(bn.runningMean(), shape, require(weights, bn.runningMean())));
       g.addInitializer(tensor(bn.runningVar(), shape, require(weights, bn.runningVar())));
     }
-    String x = INPUT;
-    for (Layer layer : architecture.features()) {
-      x = node(g, layer, x);
+    for (Layer layer : network.layers()) {
+      node(g, layer, layer.name().equals(network.output()) ? OUTPUT : layer.name());
     }
-    String flat = "flatten";
-    g.addNode(NodeProto.newBuilder().setOpType("Flatten").setName(flat).addInput(x)
-        .addOutput(flat).addAttribute(intAttr("axis", 1)));
-    x = flat;
-    List<Layer> classifier = architecture.classifier();
-    for (int i = 0; i < classifier.size(); i++) {
-      Layer layer = classifier.get(i);
-      if (layer instanceof Layer.Dropout) {
-        continue;
-      }
-      x = node(g, layer, x);
-    }
-    // rename the last output to the graph output
-    int last = g.getNodeCount() - 1;
-    g.setNode(last, g.getNode(last).toBuilder().setOutput(0, OUTPUT));
-    g.addInput(value(INPUT, Architecture.IMAGE_CHANNELS, Architecture.IMAGE_SIZE,
-        Architecture.IMAGE_SIZE));
-    g.addOutput(value(OUTPUT, config.classes()));
+    g.addInput(value(INPUT, Network.IMAGE_CHANNELS, Network.IMAGE_SIZE, Network.IMAGE_SIZE));
+    g.addOutput(value(OUTPUT, network.classes()));
     return ModelProto.newBuilder()
         .setIrVersion(IR_VERSION)
         .setProducerName("orthoinit")
@@ -78,53 +67,108 @@ public final class OnnxExport {
         .build();
   }
 
-  /**
-   * Writes the model to {@code file} atomically; before the temporary file replaces it, it is
-   * read back as {@code predict} and {@code init} would read it and must give the same weights
-   * bit for bit. When that check fails, {@code file} is left as it was.
-   */
+  /** {@link #write(Path, Network, Map)} for the seed's AlexNet of {@code config}. */
   public static void write(Path file, ModelConfig config, Map<String, float[]> weights)
       throws InteropException {
-    OnnxModel.write(file, model(config, weights), written -> {
+    write(file, AlexNet.of(config), weights);
+  }
+
+  /**
+   * Writes the model to {@code file} atomically; before the temporary file replaces it, it is
+   * read back as {@code predict} and {@code init} would read it and must give the same network
+   * and the same weights bit for bit. When that check fails, {@code file} is left as it was.
+   */
+  public static void write(Path file, Network network, Map<String, float[]> weights)
+      throws InteropException {
+    OnnxModel.write(file, model(network, weights), written -> {
       try {
-        Weights.requireSame(file, weights, TorchImport.read(written).weights());
+        OnnxImport.Imported back = OnnxImport.read(written);
+        if (!back.network().equals(network)) {
+          throw Weights.notKept(file, written, new InteropException(written,
+              "reads back as a different network"));
+        }
+        Weights.requireSame(file, weights, back.weights());
       } catch (InteropException e) {
         throw e.file() != null && e.file().equals(written) ? Weights.notKept(file, written, e) : e;
       }
     });
   }
 
-  /** Adds the node(s) of one layer reading {@code in}; returns its output name. */
-  private static String node(GraphProto.Builder g, Layer layer, String in) {
-    String out = layer.name();
-    NodeProto.Builder n = NodeProto.newBuilder().setName(layer.name()).addInput(in).addOutput(out);
+  /** Adds the node of one layer, writing {@code out}; constants it needs go before it. */
+  private static void node(GraphProto.Builder g, Layer layer, String out) {
+    NodeProto.Builder n = NodeProto.newBuilder().setName(layer.name()).addOutput(out);
+    for (String in : layer.inputs()) {
+      n.addInput(in);
+    }
     if (layer instanceof Layer.Conv c) {
       n.setOpType("Conv").addInput(c.weight());
       if (c.bias()) {
         n.addInput(c.biasName());
       }
-      int p = c.padding();
-      n.addAttribute(ints("kernel_shape", c.kernel(), c.kernel()))
-          .addAttribute(ints("pads", p, p, p, p))
-          .addAttribute(ints("strides", c.stride(), c.stride()));
-    } else if (layer instanceof Layer.MaxPool) {
-      n.setOpType("MaxPool").addAttribute(ints("kernel_shape", 2, 2))
-          .addAttribute(ints("strides", 2, 2));
+      Window w = c.window();
+      n.addAttribute(ints("kernel_shape", w.kernelH(), w.kernelW()))
+          .addAttribute(ints("pads", w.padTop(), w.padLeft(), w.padBottom(), w.padRight()))
+          .addAttribute(ints("strides", w.strideH(), w.strideW()))
+          .addAttribute(ints("dilations", w.dilationH(), w.dilationW()))
+          .addAttribute(intAttr("group", c.groups()));
+    } else if (layer instanceof Layer.MaxPool p) {
+      pool(n.setOpType("MaxPool"), p.window(), p.ceilMode());
+    } else if (layer instanceof Layer.AvgPool p) {
+      pool(n.setOpType("AveragePool"), p.window(), p.ceilMode())
+          .addAttribute(intAttr("count_include_pad", p.countIncludePad() ? 1 : 0));
+    } else if (layer instanceof Layer.GlobalAvgPool) {
+      n.setOpType("GlobalAveragePool");
     } else if (layer instanceof Layer.Relu) {
       n.setOpType("Relu");
+    } else if (layer instanceof Layer.Clip c) {
+      n.setOpType("Clip").addInput(constant(g, layer.name() + ".min", c.min()))
+          .addInput(constant(g, layer.name() + ".max", c.max()));
     } else if (layer instanceof Layer.BatchNorm b) {
+      // ONNX's momentum weighs the running value: 1 - PyTorch's
       n.setOpType("BatchNormalization").addInput(b.weight()).addInput(b.biasName())
           .addInput(b.runningMean()).addInput(b.runningVar())
-          .addAttribute(AttributeProto.newBuilder().setName("epsilon")
-              .setType(AttributeProto.AttributeType.FLOAT).setF(1e-5f));
+          .addAttribute(floatAttr("epsilon", b.epsilon()))
+          .addAttribute(floatAttr("momentum", 1f - b.momentum()));
+    } else if (layer instanceof Layer.Dropout d) {
+      n.setOpType("Dropout").addInput(constant(g, layer.name() + ".ratio", d.p()));
+    } else if (layer instanceof Layer.Add a) {
+      n.setOpType(a.inputs().size() == 2 ? "Add" : "Sum");
+    } else if (layer instanceof Layer.Concat c) {
+      n.setOpType("Concat").addAttribute(intAttr("axis", c.axis()));
+    } else if (layer instanceof Layer.Flatten) {
+      n.setOpType("Flatten").addAttribute(intAttr("axis", 1));
     } else if (layer instanceof Layer.Linear l) {
-      n.setOpType("Gemm").addInput(l.weight()).addInput(l.biasName())
-          .addAttribute(intAttr("transB", 1));
+      n.setOpType("Gemm").addInput(l.weight());
+      if (l.bias()) {
+        n.addInput(l.biasName());
+      }
+      n.addAttribute(intAttr("transB", 1));
     } else {
       throw new IllegalStateException("no ONNX node for " + layer);
     }
     g.addNode(n);
-    return out;
+  }
+
+  private static NodeProto.Builder pool(NodeProto.Builder n, Window w, boolean ceil) {
+    return n.addAttribute(ints("kernel_shape", w.kernelH(), w.kernelW()))
+        .addAttribute(ints("pads", w.padTop(), w.padLeft(), w.padBottom(), w.padRight()))
+        .addAttribute(ints("strides", w.strideH(), w.strideW()))
+        .addAttribute(intAttr("ceil_mode", ceil ? 1 : 0));
+  }
+
+  /** A Constant node giving the float scalar {@code value} as {@code name}; returns the name. */
+  private static String constant(GraphProto.Builder g, String name, float value) {
+    TensorProto t = TensorProto.newBuilder().setDataType(TensorProto.DataType.FLOAT_VALUE)
+        .addFloatData(value).build();
+    g.addNode(NodeProto.newBuilder().setOpType("Constant").setName(name).addOutput(name)
+        .addAttribute(AttributeProto.newBuilder().setName("value")
+            .setType(AttributeProto.AttributeType.TENSOR).setT(t)));
+    return name;
+  }
+
+  private static AttributeProto floatAttr(String name, float value) {
+    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT)
+        .setF(value).build();
   }
 
   private static AttributeProto intAttr(String name, long value) {

@@ -470,7 +470,7 @@ public final class OnnxModel {
   }
 
   /** Decodes a float32 tensor stored in raw_data (little-endian) or float_data. */
-  private Weight decodeFloat(TensorProto t) throws InteropException {
+  Weight decodeFloat(TensorProto t) throws InteropException {
     String what = "tensor '" + t.getName() + "'";
     if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL || t.getExternalDataCount() > 0) {
       String location = "?";

@@ -7,10 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Map;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
 import org.orthoinit.model.Prediction;
 import org.orthoinit.util.FileTrees;
 import org.orthoinit.util.Text;
@@ -64,7 +65,7 @@ public final class SavedModels {
   /** Seeded images in [0, 1], NHWC. */
   private static float[] probeImages() {
     java.util.Random random = new java.util.Random(PROBE_IMAGES);
-    float[] x = new float[PROBE_IMAGES * Architecture.IMAGE_FLOATS];
+    float[] x = new float[PROBE_IMAGES * Network.IMAGE_FLOATS];
     for (int i = 0; i < x.length; i++) {
       x[i] = random.nextFloat();
     }
@@ -98,7 +99,7 @@ public final class SavedModels {
           .input(INPUT, session.model().images())
           .output(LOGITS, logits)
           .output(PROBABILITIES, probabilities)
-          .output(FEATURES, session.eval().features().features())
+          .output(FEATURES, session.eval().features())
           .build();
       SavedModelBundle.exporter(tmp.toString())
           .withFunction(SessionFunction.create(signature, session.session()))
@@ -153,10 +154,10 @@ public final class SavedModels {
       throw new InteropException(dir, "not a SavedModel folder (no saved_model.pb)");
     }
     ModelConfig config = metadata(dir).model();
-    Architecture architecture = Architecture.of(config);
+    Network network = AlexNet.of(config);
     java.util.List<String> names = new java.util.ArrayList<>();
-    architecture.parameters().forEach(p -> names.add(p.name()));
-    architecture.batchNorms().forEach(b -> {
+    network.parameters().forEach(p -> names.add(p.name()));
+    network.batchNorms().forEach(b -> {
       names.add(b.runningMean());
       names.add(b.runningVar());
     });

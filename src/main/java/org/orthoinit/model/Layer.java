@@ -1,20 +1,66 @@
 package org.orthoinit.model;
 
+import java.util.List;
+
 /**
- * One module of the seed's {@code nn.Sequential}s, named as PyTorch names it ({@code features.9},
- * {@code classifier.1}), so a parameter's PyTorch state_dict name is {@code name() + ".weight"}.
+ * One node of a network's graph, named as PyTorch names the module ({@code features.9},
+ * {@code classifier.1}, {@code layer1.0.conv1}), so a parameter's state_dict name is
+ * {@code name() + ".weight"}. Each node reads the outputs of the nodes it names in
+ * {@link #inputs()} (or the network's input, {@link Network#INPUT_NAME}).
  */
 public sealed interface Layer {
 
-  /** PyTorch's module path: {@code features.N} or {@code classifier.N}. */
+  /** PyTorch's module path. */
   String name();
 
-  /** A k x k convolution, NHWC inside; {@code stride} 2 only for features.0. */
-  record Conv(String name, int in, int out, int kernel, int stride, int padding, boolean bias)
-      implements Layer {
-    /** True for the layers the SVD initializer rewrites (in_channels == out_channels). */
+  /** The nodes whose outputs this one reads, in order. */
+  List<String> inputs();
+
+  /** A node of one input. */
+  sealed interface Unary extends Layer {
+    String input();
+
+    @Override
+    default List<String> inputs() {
+      return List.of(input());
+    }
+  }
+
+  /**
+   * A 2-D convolution, NHWC inside, kernels HWIO with {@code in / groups} input channels.
+   *
+   * @param groups 1 for a plain convolution; {@code in} for a depthwise one
+   */
+  record Conv(String name, String input, int in, int out, Window window, int groups,
+      boolean bias) implements Unary {
+    public Conv {
+      if (in < 1 || out < 1 || groups < 1 || in % groups != 0 || out % groups != 0) {
+        throw new IllegalArgumentException(name + ": " + in + " -> " + out
+            + " channels cannot be split into " + groups + " groups");
+      }
+    }
+
+    /** A k x k convolution with the same stride and padding on every side, one group. */
+    public static Conv of(String name, String input, int in, int out, int kernel, int stride,
+        int padding, boolean bias) {
+      return new Conv(name, input, in, out, Window.square(kernel, stride, padding), 1, bias);
+    }
+
+    /**
+     * True for the layers the SVD initializer rewrites: as many output as input channels and one
+     * group.
+     */
     public boolean square() {
-      return in == out;
+      return in == out && groups == 1;
+    }
+
+    public boolean depthwise() {
+      return groups > 1 && groups == in;
+    }
+
+    /** Values of one kernel: in / groups x kernel height x kernel width (PyTorch's fan-in). */
+    public int fanIn() {
+      return in / groups * window.kernelH() * window.kernelW();
     }
 
     public String weight() {
@@ -26,13 +72,46 @@ public sealed interface Layer {
     }
   }
 
-  /** 2 x 2 max pooling, stride 2. */
-  record MaxPool(String name) implements Layer {}
+  /** Max pooling; padding counts as -inf. */
+  record MaxPool(String name, String input, Window window, boolean ceilMode) implements Unary {
+    /** k x k pooling at stride k, as nn.MaxPool2d(k). */
+    public static MaxPool of(String name, String input, int kernel) {
+      return new MaxPool(name, input, Window.square(kernel, kernel, 0), false);
+    }
+  }
 
-  record Relu(String name) implements Layer {}
+  /** Average pooling; {@code countIncludePad} counts the zero padding in each average. */
+  record AvgPool(String name, String input, Window window, boolean ceilMode,
+      boolean countIncludePad) implements Unary {}
 
-  /** BatchNorm2d over {@code channels}; its parameters are weight (gamma) and bias (beta). */
-  record BatchNorm(String name, int channels) implements Layer {
+  /** The mean over height and width: C x 1 x 1. */
+  record GlobalAvgPool(String name, String input) implements Unary {}
+
+  record Relu(String name, String input) implements Unary {}
+
+  /** min(max(x, min), max): ReLU6 is Clip(0, 6). */
+  record Clip(String name, String input, float min, float max) implements Unary {
+    public Clip {
+      if (!(min <= max)) {
+        throw new IllegalArgumentException(name + ": clip min " + min + " above max " + max);
+      }
+    }
+  }
+
+  /**
+   * BatchNorm over {@code channels}; its parameters are weight (gamma) and bias (beta), its
+   * running statistics running_mean and running_var (PyTorch's unbiased variance).
+   */
+  record BatchNorm(String name, String input, int channels, float epsilon, float momentum)
+      implements Unary {
+    /** PyTorch's defaults. */
+    public static final float EPSILON = 1e-5f;
+    public static final float MOMENTUM = 0.1f;
+
+    public static BatchNorm of(String name, String input, int channels) {
+      return new BatchNorm(name, input, channels, EPSILON, MOMENTUM);
+    }
+
     public String weight() {
       return name + ".weight";
     }
@@ -50,10 +129,34 @@ public sealed interface Layer {
     }
   }
 
-  record Dropout(String name) implements Layer {}
+  /** Dropout with probability {@code p} while training; the identity otherwise. */
+  record Dropout(String name, String input, float p) implements Unary {
+    public Dropout {
+      if (!(p >= 0f && p < 1f)) {
+        throw new IllegalArgumentException(name + ": dropout must be in [0, 1), got " + p);
+      }
+    }
+  }
+
+  /** The element-wise sum of two or more inputs of one shape. */
+  record Add(String name, List<String> inputs) implements Layer {
+    public Add {
+      inputs = List.copyOf(inputs);
+    }
+  }
+
+  /** Concatenation along PyTorch's {@code axis} (1: channels, NCHW). */
+  record Concat(String name, List<String> inputs, int axis) implements Layer {
+    public Concat {
+      inputs = List.copyOf(inputs);
+    }
+  }
+
+  /** [N, C, H, W] -> [N, C * H * W] in PyTorch's NCHW order. */
+  record Flatten(String name, String input) implements Unary {}
 
   /** A fully connected layer; stored [in, out] in TensorFlow, [out, in] in PyTorch. */
-  record Linear(String name, int in, int out) implements Layer {
+  record Linear(String name, String input, int in, int out, boolean bias) implements Unary {
     public String weight() {
       return name + ".weight";
     }

@@ -9,6 +9,7 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.DeviceStepStats;
@@ -37,18 +38,20 @@ public final class ModelSession implements AutoCloseable {
 
   private final Graph graph;
   private final Session session;
-  private final AlexNet model;
-  private final AlexNet.Forward eval;
+  private final Variables variables;
+  private final NetworkGraph model;
+  private final NetworkGraph.Pass eval;
   private final int threads;
   private final Compute compute;
   private Placement placement;
 
-  private ModelSession(Graph graph, Session session, AlexNet model, int threads,
-      Compute compute) {
+  private ModelSession(Graph graph, Session session, Variables variables, NetworkGraph model,
+      int threads, Compute compute) {
     this.graph = graph;
     this.session = session;
+    this.variables = variables;
     this.model = model;
-    this.eval = model.forward(model.images(), AlexNet.Mode.EVAL);
+    this.eval = model.forward(model.images(), NetworkGraph.Mode.EVAL);
     this.threads = threads;
     this.compute = compute;
   }
@@ -67,13 +70,27 @@ public final class ModelSession implements AutoCloseable {
    * @param compute the device and its settings
    */
   public static ModelSession open(ModelConfig config, long seed, int threads, Compute compute) {
+    return open(AlexNet.of(config), seed, threads, compute);
+  }
+
+  /**
+   * Builds {@code network}'s graph and opens a session on it. Variables hold no value until
+   * assigned (see the init package).
+   *
+   * @param seed seeds the dropout masks of training passes
+   * @param threads TensorFlow's intra-op threads; 0 lets TensorFlow choose (all cores)
+   * @param compute the device and its settings
+   */
+  public static ModelSession open(Network network, long seed, int threads, Compute compute) {
     ConfigProto proto = compute.proto(threads);
     Graph graph = new Graph();
     Session session = null;
     try {
-      AlexNet model = AlexNet.declare(graph, config, seed);
+      Ops tf = Ops.create(graph);
+      Variables variables = Variables.declare(tf, network);
+      NetworkGraph model = NetworkGraph.declare(tf, network, variables, seed);
       session = new Session(graph, false, proto);
-      return new ModelSession(graph, session, model, threads, compute);
+      return new ModelSession(graph, session, variables, model, threads, compute);
     } catch (RuntimeException e) {
       if (session != null) {
         session.close(); // a graph waits for its sessions to close
@@ -91,8 +108,17 @@ public final class ModelSession implements AutoCloseable {
     return session;
   }
 
-  public AlexNet model() {
+  public NetworkGraph model() {
     return model;
+  }
+
+  public Network network() {
+    return model.network();
+  }
+
+  /** The network's variables in this session's graph. */
+  public Variables variables() {
+    return variables;
   }
 
   public int threads() {
@@ -111,7 +137,7 @@ public final class ModelSession implements AutoCloseable {
     if (placement == null) {
       RunOptions trace = RunOptions.newBuilder()
           .setTraceLevel(RunOptions.TraceLevel.SOFTWARE_TRACE).build();
-      float[] blank = new float[Architecture.IMAGE_FLOATS];
+      float[] blank = new float[Network.IMAGE_FLOATS];
       String device = null;
       boolean onednn = false;
       try (TFloat32 x = imagesTensor(blank, 1);
@@ -152,8 +178,11 @@ public final class ModelSession implements AutoCloseable {
     return Devices.list(session);
   }
 
-  /** The evaluation pass on {@link AlexNet#images()}: no dropout, running batch-norm statistics. */
-  public AlexNet.Forward eval() {
+  /**
+   * The evaluation pass on {@link NetworkGraph#images()}: no dropout, running batch-norm
+   * statistics.
+   */
+  public NetworkGraph.Pass eval() {
     return eval;
   }
 
@@ -166,7 +195,7 @@ public final class ModelSession implements AutoCloseable {
     try {
       Session.Runner runner = session.runner();
       for (Map.Entry<String, float[]> e : values.entrySet()) {
-        Variable<TFloat32> v = model.variables().get(e.getKey());
+        Variable<TFloat32> v = variables.all().get(e.getKey());
         if (v == null) {
           throw new IllegalStateException("no variable named " + e.getKey());
         }
@@ -177,7 +206,7 @@ public final class ModelSession implements AutoCloseable {
         }
         TFloat32 t = TFloat32.tensorOf(shape, DataBuffers.of(e.getValue(), true, false));
         tensors.add(t);
-        runner.feed(model.assignValue(e.getKey()), t).addTarget(model.assignOp(e.getKey()));
+        runner.feed(variables.assignValue(e.getKey()), t).addTarget(variables.assignOp(e.getKey()));
       }
       if (!runner.isEmpty()) {
         runner.run().close();
@@ -195,7 +224,7 @@ public final class ModelSession implements AutoCloseable {
     }
     Session.Runner runner = session.runner();
     for (String name : names) {
-      Variable<TFloat32> v = model.variables().get(name);
+      Variable<TFloat32> v = variables.all().get(name);
       if (v == null) {
         throw new IllegalStateException("no variable named " + name);
       }
@@ -211,31 +240,32 @@ public final class ModelSession implements AutoCloseable {
 
   /** Every variable: parameters, then running statistics. */
   public Map<String, float[]> readAll() {
-    return read(new ArrayList<>(model.variables().keySet()));
+    return read(new ArrayList<>(variables.all().keySet()));
   }
 
   /**
    * Logits and flattened features of {@code n} images given NHWC in [0, 1], in evaluation mode.
    */
   public Prediction predict(float[] imagesNhwc, int n) {
-    int pixels = Architecture.IMAGE_FLOATS;
+    int pixels = Network.IMAGE_FLOATS;
     if (imagesNhwc.length != (long) n * pixels) {
       throw new IllegalArgumentException(
           "expected " + n + " x " + pixels + " image values, got " + imagesNhwc.length);
     }
-    int classes = model.config().classes();
+    int classes = network().classes();
+    int width = Math.toIntExact(network().dims(network().features()).size());
     float[] logits = new float[n * classes];
-    float[] features = new float[n * Architecture.FEATURES];
+    float[] features = new float[n * width];
     for (int start = 0; start < n; start += PREDICT_CHUNK) {
       int m = Math.min(PREDICT_CHUNK, n - start);
       float[] chunk = java.util.Arrays.copyOfRange(imagesNhwc, start * pixels, (start + m) * pixels);
       try (TFloat32 x = imagesTensor(chunk, m);
           Result r = session.runner().feed(model.images(), x)
-              .fetch(eval.logits()).fetch(eval.features().features()).run()) {
+              .fetch(eval.logits()).fetch(eval.features()).run()) {
         ((TFloat32) r.get(0)).asRawTensor().data().asFloats()
             .read(logits, start * classes, m * classes);
         ((TFloat32) r.get(1)).asRawTensor().data().asFloats()
-            .read(features, start * Architecture.FEATURES, m * Architecture.FEATURES);
+            .read(features, start * width, m * width);
       }
     }
     return new Prediction(n, classes, logits, features);
@@ -246,9 +276,9 @@ public final class ModelSession implements AutoCloseable {
    * [n, 32, 32, 3] tensor; the caller closes it.
    */
   public static TFloat32 imagesTensor(float[] imagesNhwc, int n) {
-    int pixels = Architecture.IMAGE_FLOATS;
-    return TFloat32.tensorOf(Shape.of(n, Architecture.IMAGE_SIZE, Architecture.IMAGE_SIZE,
-        Architecture.IMAGE_CHANNELS), DataBuffers.of(imagesNhwc, true, false)
+    int pixels = Network.IMAGE_FLOATS;
+    return TFloat32.tensorOf(Shape.of(n, Network.IMAGE_SIZE, Network.IMAGE_SIZE,
+        Network.IMAGE_CHANNELS), DataBuffers.of(imagesNhwc, true, false)
         .narrow((long) n * pixels));
   }
 

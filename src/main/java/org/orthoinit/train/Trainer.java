@@ -7,8 +7,9 @@ import java.util.Map;
 import java.util.Random;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.model.AlexNet;
-import org.orthoinit.model.Architecture;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
+import org.orthoinit.model.NetworkGraph;
 import org.orthoinit.model.Parameter;
 import org.orthoinit.model.Prediction;
 import org.orthoinit.util.Seeds;
@@ -67,18 +68,18 @@ public final class Trainer {
   public Trainer(ModelSession session, TrainConfig config) {
     this.session = session;
     this.config = config;
-    AlexNet model = session.model();
+    NetworkGraph model = session.model();
     Ops tf = model.tf().withSubScope("train");
     labels = tf.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
-    AlexNet.Forward forward = model.forward(model.images(), AlexNet.Mode.TRAIN);
+    NetworkGraph.Pass forward = model.forward(model.images(), NetworkGraph.Mode.TRAIN);
     decisionInputs = forward.decisionInputs();
     Ops t = tf.withSubScope("loss");
-    Operand<TFloat32> onehot = t.oneHot(labels, t.constant(model.config().classes()),
+    Operand<TFloat32> onehot = t.oneHot(labels, t.constant(model.network().classes()),
         t.constant(1f), t.constant(0f));
     loss = t.math.mean(t.nn.softmaxCrossEntropyWithLogits(forward.logits(), onehot).loss(),
         t.constant(0));
     // gradients of the trainable parameters only: running statistics do not reach the loss
-    List<Variable<TFloat32>> params = model.trainable();
+    List<Variable<TFloat32>> params = session.variables().trainable();
     Gradients grads = tf.withSubScope("gradients").gradients(loss, params);
     List<Optimizer.GradAndVar<?>> pairs = new ArrayList<>();
     for (int i = 0; i < params.size(); i++) {
@@ -88,7 +89,7 @@ public final class Trainer {
     }
     Op apply = new GradientDescent(session.graph(), config.learningRate())
         .applyGradients(pairs, "sgd");
-    List<Op> targets = new ArrayList<>(forward.features().updates());
+    List<Op> targets = new ArrayList<>(forward.updates());
     targets.add(apply);
     step = tf.withControlDependencies(targets).noOp();
     // TensorFlow's ReLU and max pool turn NaN into 0 where PyTorch's pass it on, so weights that
@@ -139,7 +140,7 @@ public final class Trainer {
    */
   public StepTrace traceStep(float[] imagesNhwc, int[] batchLabels, int n,
       Map<String, float[]> pinned) {
-    List<Parameter> params = session.model().architecture().parameters();
+    List<Parameter> params = session.network().parameters();
     List<TFloat32> fed = new ArrayList<>();
     try (TFloat32 x = ModelSession.imagesTensor(imagesNhwc, n);
         TInt32 y = TInt32.tensorOf(Shape.of(n), DataBuffers.of(batchLabels, true, false)
@@ -257,7 +258,7 @@ public final class Trainer {
     int[] order = shuffle(data.size(), config.seed(), epoch);
     int b = config.batchSize();
     int batches = (data.size() + b - 1) / b;
-    float[] images = new float[b * Architecture.IMAGE_FLOATS];
+    float[] images = new float[b * Network.IMAGE_FLOATS];
     int[] batchLabels = new int[b];
     double sum = 0;
     listener.epochStarted(epoch, batches);
@@ -266,7 +267,7 @@ public final class Trainer {
       int n = Math.min(b, data.size() - i * b);
       for (int j = 0; j < n; j++) {
         int index = order[i * b + j];
-        data.copyImageNhwc(index, images, j * Architecture.IMAGE_FLOATS);
+        data.copyImageNhwc(index, images, j * Network.IMAGE_FLOATS);
         batchLabels[j] = data.label(index);
       }
       double batchLoss = step(images, batchLabels, n, dropoutStep(epoch, i));
@@ -301,12 +302,12 @@ public final class Trainer {
   public double accuracy(Cifar10Data data) {
     int correct = 0;
     int chunk = ModelSession.PREDICT_CHUNK;
-    float[] images = new float[chunk * Architecture.IMAGE_FLOATS];
+    float[] images = new float[chunk * Network.IMAGE_FLOATS];
     for (int start = 0; start < data.size(); start += chunk) {
       int n = Math.min(chunk, data.size() - start);
-      float[] batch = n == chunk ? images : new float[n * Architecture.IMAGE_FLOATS];
+      float[] batch = n == chunk ? images : new float[n * Network.IMAGE_FLOATS];
       for (int j = 0; j < n; j++) {
-        data.copyImageNhwc(start + j, batch, j * Architecture.IMAGE_FLOATS);
+        data.copyImageNhwc(start + j, batch, j * Network.IMAGE_FLOATS);
       }
       Prediction p = session.predict(batch, n);
       int[] predicted = p.argmax();

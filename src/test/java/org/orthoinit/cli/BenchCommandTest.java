@@ -9,7 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.experiment.ResultStore;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.Summary;
 
@@ -52,7 +52,7 @@ class BenchCommandTest {
       assertEquals(5, d.path("svd_init_stages").size(), d.toString());
       assertTrue(d.path("svd_init_fallbacks").isArray(), d.toString());
       // images/s and GFLOP/s are one figure in two units
-      double flop = 3.0 * 30 * Summary.forwardFlops(Architecture.of(ModelConfig.of(i)));
+      double flop = 3.0 * 30 * Summary.forwardFlops(AlexNet.of(ModelConfig.of(i)));
       assertEquals(flop / 1e9, d.path("step_gflop").asDouble(), 1e-9);
       assertEquals(d.path("images_per_second").asDouble() / 30 * flop / 1e9,
           d.path("gflops").asDouble(), 1e-6);
@@ -70,10 +70,10 @@ class BenchCommandTest {
     long convs = 2L * 9 * (16 * 16 * 3 * 64 + 8 * 8 * 64 * 192
         + 4 * 4 * (192 * 192 + 192 * 256 + 256 * 256));
     long linears = 2L * (1024 * 4096 + 4096 * 4096 + 4096 * 10);
-    assertEquals(convs + linears, Summary.forwardFlops(Architecture.of(ModelConfig.of(0))));
+    assertEquals(convs + linears, Summary.forwardFlops(AlexNet.of(ModelConfig.of(0))));
     // each extra level-3 layer adds a 256->256 conv at 4x4
     assertEquals(2L * 9 * 16 * 256 * 256,
-        Summary.forwardFlops(Architecture.of(ModelConfig.of(1)))
-            - Summary.forwardFlops(Architecture.of(ModelConfig.of(0))));
+        Summary.forwardFlops(AlexNet.of(ModelConfig.of(1)))
+            - Summary.forwardFlops(AlexNet.of(ModelConfig.of(0))));
   }
 }

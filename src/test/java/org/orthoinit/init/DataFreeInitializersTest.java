@@ -8,9 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
 import org.orthoinit.model.Parameter;
 
 /**
@@ -23,7 +24,7 @@ import org.orthoinit.model.Parameter;
 class DataFreeInitializersTest {
 
   /** The seed's AlexNet with one extra block and its batch norm. */
-  private static final Architecture SEED = Architecture.of(new ModelConfig(1, 3, true, 0.5f, 10));
+  private static final Network SEED = AlexNet.of(new ModelConfig(1, 3, true, 0.5f, 10));
   /** Orthogonal's values, made once: its QR of the 4096 x 4096 kernel takes seconds. */
   private static Map<String, float[]> orthogonal;
 

@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.orthoinit.model.AlexNet;
-import org.orthoinit.model.Architecture;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
+import org.orthoinit.model.NetworkGraph;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -21,7 +22,7 @@ import org.tensorflow.types.TFloat32;
 /** Xiao et al.'s delta-orthogonal kernels: zero off the centre tap, orthogonal on it. */
 class DeltaOrthogonalTest {
 
-  private static final Architecture SEED = Architecture.of(ModelConfig.of(1));
+  private static final Network SEED = AlexNet.of(ModelConfig.of(1));
   /** Made once: the classifier's 4096 x 4096 QR takes seconds. */
   private static Map<String, float[]> values;
 
@@ -37,7 +38,7 @@ class DeltaOrthogonalTest {
     Map<String, float[]> v = values();
     for (Layer.Conv c : SEED.convs()) {
       float[] w = v.get(c.weight());
-      int k = c.kernel();
+      int k = c.window().kernelH();
       int block = c.in() * c.out();
       float[] centre = new float[block];
       for (int tap = 0; tap < k * k; tap++) {
@@ -80,7 +81,7 @@ class DeltaOrthogonalTest {
           DataBuffers.of(input, true, false));
       Operand<TFloat32> kernel = tf.constant(Shape.of(3, 3, c.in(), c.out()),
           DataBuffers.of(v.get(c.weight()), true, false));
-      Operand<TFloat32> y = AlexNet.convolve(tf, c, in, kernel, null);
+      Operand<TFloat32> y = NetworkGraph.convolve(tf, c, in, kernel, null);
       try (Result r = s.runner().fetch(y).run()) {
         float[] out = ModelSession.toArray((TFloat32) r.get(0));
         for (int p = 0; p < n * hw * hw; p++) {

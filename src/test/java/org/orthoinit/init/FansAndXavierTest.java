@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.Network;
 import org.orthoinit.model.Parameter;
 
 class FansAndXavierTest {
@@ -41,7 +42,7 @@ class FansAndXavierTest {
 
   @Test
   void everyKernelFillsItsInterval() {
-    Architecture a = Architecture.of(ModelConfig.of(1));
+    Network a = AlexNet.of(ModelConfig.of(1));
     Map<String, float[]> values = Xavier.values(a, 7);
     for (Parameter p : a.parameters()) {
       float[] v = values.get(p.name());
@@ -73,7 +74,7 @@ class FansAndXavierTest {
 
   @Test
   void sameSeedSameValuesOtherSeedOtherValues() {
-    Architecture a = Architecture.of(ModelConfig.of(0));
+    Network a = AlexNet.of(ModelConfig.of(0));
     float[] x = Xavier.values(a, 1).get("features.9.weight");
     assertEquals(x[100], Xavier.values(a, 1).get("features.9.weight")[100]);
     assertTrue(x[100] != Xavier.values(a, 2).get("features.9.weight")[100]);

@@ -62,7 +62,7 @@ class InitializersTest {
           assertTrue(Float.isFinite(f), init.id() + " gives logit " + f);
         }
         // the variables all hold values: none left unassigned
-        assertEquals(s.model().variables().size(), s.readAll().size(), init.id());
+        assertEquals(s.variables().all().size(), s.readAll().size(), init.id());
       }
     }
   }

@@ -14,9 +14,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.orthoinit.TestImages;
 import org.orthoinit.model.AlexNet;
-import org.orthoinit.model.Architecture;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.NetworkGraph;
 import org.orthoinit.model.Parameter;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -39,13 +39,13 @@ class LsuvTest {
     Ops tf = s.model().tf().withSubScope("test_variances");
     List<Operand<TFloat32>> vars = new ArrayList<>();
     var images = tf.placeholder(TFloat32.class);
-    AlexNet.Features f = s.model().features(tf, images, AlexNet.Mode.TRAIN,
+    NetworkGraph.Pass f = s.model().walk(tf, images, NetworkGraph.Mode.INIT,
         (scope, layer, in, k, b) -> {
-          Operand<TFloat32> y = AlexNet.convolve(scope, layer, in, k, b);
+          Operand<TFloat32> y = NetworkGraph.convolve(scope, layer, in, k, b);
           vars.add(variance(scope, y));
           return y;
         });
-    vars.add(variance(tf, s.model().classifier(tf, f.features(), AlexNet.Mode.EVAL)));
+    vars.add(variance(tf, f.logits()));
     Session.Runner r = s.session().runner();
     vars.forEach(r::fetch);
     List<Double> out = new ArrayList<>();
@@ -72,7 +72,7 @@ class LsuvTest {
     try (ModelSession s = ModelSession.open(config, 1, 0)) {
       Xavier.initialize(s, 3);
       Lsuv.Report report = new Lsuv(s, Lsuv.PAPER).initialize(x, N, 9);
-      int convs = Architecture.of(config).convs().size();
+      int convs = AlexNet.of(config).convs().size();
       assertEquals(convs + 3, report.layers().size());
       for (Lsuv.LayerResult l : report.layers()) {
         assertTrue(Math.abs(l.variance() - 1) < 0.1, l.toString());
@@ -92,7 +92,7 @@ class LsuvTest {
   private static void randomBiases(ModelSession s, ModelConfig config, double spread) {
     Random random = new Random(4);
     Map<String, float[]> biases = new LinkedHashMap<>();
-    for (Parameter p : Architecture.of(config).parameters()) {
+    for (Parameter p : AlexNet.of(config).parameters()) {
       if (p.kind() == Parameter.Kind.BIAS) {
         float[] b = new float[(int) p.shape()[0]];
         for (int i = 0; i < b.length; i++) {

@@ -7,14 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 import org.orthoinit.TestImages;
 import org.orthoinit.model.AlexNet;
-import org.orthoinit.model.Architecture;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.NetworkGraph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -32,8 +32,8 @@ class SvdInitializerTest {
     Ops tf = s.model().tf().withSubScope("test_norms");
     List<Operand<TFloat32>> norms = new ArrayList<>();
     var images = tf.placeholder(TFloat32.class);
-    s.model().features(tf, images, AlexNet.Mode.TRAIN, (scope, layer, in, k, b) -> {
-      Operand<TFloat32> y = AlexNet.convolve(scope, layer, in, k, b);
+    s.model().walk(tf, images, NetworkGraph.Mode.TRAIN, (scope, layer, in, k, b) -> {
+      Operand<TFloat32> y = NetworkGraph.convolve(scope, layer, in, k, b);
       if (layer.square()) {
         norms.add(scope.math.sqrt(scope.reduceSum(scope.math.square(y),
             scope.constant(new int[] {0, 1, 2, 3}))));
@@ -184,7 +184,7 @@ class SvdInitializerTest {
       Xavier.initialize(s, 3);
       // an infinite bias before the first square conv: max pool and ReLU keep infinities (they
       // would drop a NaN), so features.6 sees them and its decomposition cannot succeed
-      float[] inf = new float[Architecture.C2];
+      float[] inf = new float[AlexNet.C2];
       java.util.Arrays.fill(inf, Float.POSITIVE_INFINITY);
       s.assign(java.util.Map.of("features.3.bias", inf));
       float[] before = s.read(List.of("features.6.weight")).get("features.6.weight");

@@ -10,8 +10,9 @@ import java.io.InputStream;
 import java.util.Map;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.Network;
 import org.orthoinit.model.Parameter;
 
 /**
@@ -22,7 +23,7 @@ import org.orthoinit.model.Parameter;
  */
 class TorchInitsTest {
 
-  private static final Architecture SEED = Architecture.of(ModelConfig.of(1));
+  private static final Network SEED = AlexNet.of(ModelConfig.of(1));
 
   private static JsonNode torch() throws Exception {
     try (InputStream in = TorchInitsTest.class.getResourceAsStream("/torch/inits.json")) {

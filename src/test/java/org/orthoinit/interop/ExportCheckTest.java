@@ -12,7 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.init.Xavier;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelConfig;
 
 /** Exports load back what they wrote, and an export that does not is not kept. */
@@ -46,7 +46,7 @@ class ExportCheckTest {
   @Test
   void exportsReadBackTheirWeightsAndALossyOnnxIsNotKept() throws Exception {
     ModelConfig config = ModelConfig.of(0);
-    Map<String, float[]> weights = Xavier.values(Architecture.of(config), 3);
+    Map<String, float[]> weights = Xavier.values(AlexNet.of(config), 3);
     Path onnx = tmp.resolve("ok.onnx");
     OnnxExport.write(onnx, config, weights);
     assertTrue(Files.size(onnx) > 1_000_000);
@@ -62,7 +62,7 @@ class ExportCheckTest {
     ModelConfig bare = new ModelConfig(0, 2, true, ModelConfig.DROPOUT_DEFAULT,
         ModelConfig.CLASSES_DEFAULT);
     Path bareOnnx = tmp.resolve("bare.onnx");
-    Map<String, float[]> bareWeights = Xavier.values(Architecture.of(bare), 3);
+    Map<String, float[]> bareWeights = Xavier.values(AlexNet.of(bare), 3);
     OnnxExport.write(bareOnnx, bare, bareWeights);
     assertDoesNotThrow(() -> Weights.requireSame(bareOnnx, bareWeights,
         TorchImport.read(bareOnnx).weights()));

@@ -14,9 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.TestImages;
 import org.orthoinit.init.Xavier;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
 
 class OnnxExportTest {
 
@@ -26,7 +27,7 @@ class OnnxExportTest {
   /** NHWC -> NCHW for ONNX Runtime. */
   private static float[] nchw(float[] nhwc, int n) {
     float[] out = new float[nhwc.length];
-    int s = Architecture.IMAGE_SIZE * Architecture.IMAGE_SIZE;
+    int s = Network.IMAGE_SIZE * Network.IMAGE_SIZE;
     for (int i = 0; i < n; i++) {
       for (int p = 0; p < s; p++) {
         for (int c = 0; c < 3; c++) {
@@ -40,7 +41,7 @@ class OnnxExportTest {
   @Test
   void onnxRuntimeGivesTensorFlowsLogitsAndOurImporterReadsTheSameVariables() throws Exception {
     ModelConfig config = new ModelConfig(2, 3, true, 0.5f, 10);
-    Map<String, float[]> weights = Xavier.values(Architecture.of(config), 6);
+    Map<String, float[]> weights = Xavier.values(AlexNet.of(config), 6);
     weights.get("features.13.running_mean")[7] = 0.3f;
     weights.get("features.16.running_var")[2] = 1.7f;
     weights.get("features.9.bias")[1] = 0.05f;

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.TestImages;
 import org.orthoinit.init.Xavier;
-import org.orthoinit.model.Architecture;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
@@ -25,7 +25,7 @@ class SavedModelsTest {
   @Test
   void aSavedModelGivesWhatTheModelGivesInProcess() throws Exception {
     ModelConfig config = new ModelConfig(2, 3, true, 0.5f, 10);
-    Map<String, float[]> weights = Xavier.values(Architecture.of(config), 4);
+    Map<String, float[]> weights = Xavier.values(AlexNet.of(config), 4);
     // running statistics other than 0 / 1, so that inference mode is visible
     weights.get("features.13.running_mean")[3] = 0.25f;
     weights.get("features.16.running_var")[5] = 2.5f;
@@ -55,7 +55,7 @@ class SavedModelsTest {
     Path dir = Files.createDirectories(tmp.resolve("taken"));
     ModelConfig config = ModelConfig.of(0);
     var e = assertThrows(java.nio.file.FileAlreadyExistsException.class, () ->
-        SavedModels.export(Xavier.values(Architecture.of(config), 1),
+        SavedModels.export(Xavier.values(AlexNet.of(config), 1),
             SavedModels.Metadata.of(config, "xavier", "test"), dir));
     assertTrue(e.getMessage().contains("exists"), e.getMessage());
     try (var files = Files.list(dir)) {

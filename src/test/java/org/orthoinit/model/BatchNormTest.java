@@ -53,10 +53,10 @@ class BatchNormTest {
       Op init1 = tf.assign(mean, tf.constant(new float[] {0f, 0f}));
       Op init2 = tf.assign(var, tf.constant(new float[] {1f, 1f}));
       List<Operand<TFloat32>> updates = new ArrayList<>();
-      Operand<TFloat32> train = AlexNet.batchNorm(tf.withSubScope("train"), x, gamma, beta, mean,
-          var, AlexNet.Mode.TRAIN, updates);
-      Operand<TFloat32> eval = AlexNet.batchNorm(tf.withSubScope("eval"), x, gamma, beta, mean,
-          var, AlexNet.Mode.EVAL, new ArrayList<>());
+      Operand<TFloat32> train = NetworkGraph.batchNorm(tf.withSubScope("train"), x, gamma, beta, mean,
+          var, NetworkGraph.Mode.TRAIN, updates);
+      Operand<TFloat32> eval = NetworkGraph.batchNorm(tf.withSubScope("eval"), x, gamma, beta, mean,
+          var, NetworkGraph.Mode.EVAL, new ArrayList<>());
       assertEquals(2, updates.size());
       s.runner().addTarget(init1).addTarget(init2).run().close();
 
@@ -117,8 +117,8 @@ class BatchNormTest {
       Operand<TFloat32> conv = tf.nn.biasAdd(tf.nn.conv2d(
           tf.constant(Shape.of(4, 3, 3, 2), DataBuffers.of(x)), params.get(0),
           List.of(1L, 1L, 1L, 1L), "SAME"), params.get(1));
-      Operand<TFloat32> y = AlexNet.batchNorm(tf, conv, params.get(2), params.get(3), mean, var,
-          AlexNet.Mode.TRAIN, new ArrayList<>());
+      Operand<TFloat32> y = NetworkGraph.batchNorm(tf, conv, params.get(2), params.get(3), mean, var,
+          NetworkGraph.Mode.TRAIN, new ArrayList<>());
       // sum(w * y) + 0.1 sum(y^3): curved in every parameter
       Operand<TFloat32> loss = tf.math.add(
           tf.reduceSum(tf.math.mul(y, tf.constant(Shape.of(4, 3, 3, 3),
@@ -223,8 +223,8 @@ class BatchNormTest {
         Op init1 = tf.assign(mean, tf.constant(new float[] {0f, 0f}));
         Op init2 = tf.assign(var, tf.constant(new float[] {1f, 1f}));
         List<Operand<TFloat32>> updates = new ArrayList<>();
-        Operand<TFloat32> y = AlexNet.batchNorm(tf, x, tf.constant(new float[] {2f, 0.5f}),
-            tf.constant(new float[] {1f, -1f}), mean, var, AlexNet.Mode.TRAIN, updates);
+        Operand<TFloat32> y = NetworkGraph.batchNorm(tf, x, tf.constant(new float[] {2f, 0.5f}),
+            tf.constant(new float[] {1f, -1f}), mean, var, NetworkGraph.Mode.TRAIN, updates);
         // a loss that weights every output differently, so the gradient is not zero
         Operand<TFloat32> loss = tf.reduceSum(tf.math.mul(y, tf.constant(Shape.of(2, 2, 2, 2),
             DataBuffers.of(gaussian(new Random(3), 16, 1)))), tf.constant(new int[] {0, 1, 2, 3}));

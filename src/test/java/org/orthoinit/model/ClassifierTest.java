@@ -21,7 +21,6 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Gradients;
-import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -35,34 +34,41 @@ class ClassifierTest {
 
   @Test
   void trainingFormGivesTheSameLogitsAndGradientsAsThePlainOne() {
-    ModelConfig config = new ModelConfig(0, ModelConfig.LEVEL_DEFAULT, false, 0f, 10);
+    // the seed's classifier (no dropout) on the flattened images: 3072 -> 4096 -> 4096 -> 10
+    int in = Network.IMAGE_FLOATS;
+    Network network = new Network("classifier", List.of(
+        new Layer.Flatten("flatten", Network.INPUT_NAME),
+        new Layer.Linear("classifier.1", "flatten", in, AlexNet.HIDDEN, true),
+        new Layer.Relu("classifier.2", "classifier.1"),
+        new Layer.Linear("classifier.4", "classifier.2", AlexNet.HIDDEN, AlexNet.HIDDEN, true),
+        new Layer.Relu("classifier.5", "classifier.4"),
+        new Layer.Linear("classifier.6", "classifier.5", AlexNet.HIDDEN, 10, true)));
     try (Graph g = new Graph(); Session s = new Session(g)) {
-      AlexNet model = AlexNet.declare(g, config, 1);
-      Ops tf = model.tf();
+      Ops tf = Ops.create(g);
+      Variables variables = Variables.declare(tf, network);
+      NetworkGraph model = NetworkGraph.declare(tf, network, variables, 1);
       Random random = new Random(7);
-      Operand<TFloat32> features = tf.constant(Shape.of(N, Architecture.FEATURES),
-          DataBuffers.of(gaussian(random, N * Architecture.FEATURES, 1.0)));
-      Operand<TFloat32> weights = tf.constant(Shape.of(N, config.classes()),
-          DataBuffers.of(gaussian(random, N * config.classes(), 1.0)));
+      Operand<TFloat32> features = tf.constant(Shape.of(N, 32, 32, 3),
+          DataBuffers.of(gaussian(random, N * in, 1.0)));
+      Operand<TFloat32> weights = tf.constant(Shape.of(N, 10),
+          DataBuffers.of(gaussian(random, N * 10, 1.0)));
 
       List<Operand<TFloat32>> wrt = new ArrayList<>();
       wrt.add(features);
-      for (Layer layer : model.architecture().classifier()) {
-        if (layer instanceof Layer.Linear l) {
-          assign(s, model, l.weight(), gaussian(random, l.in() * l.out(),
-              Math.sqrt(2.0 / l.in())), Shape.of(l.in(), l.out()));
-          assign(s, model, l.biasName(), gaussian(random, l.out(), 0.1), Shape.of(l.out()));
-          wrt.add(model.variables().get(l.weight()));
-          wrt.add(model.variables().get(l.biasName()));
-        }
+      for (Layer.Linear l : network.linears()) {
+        assign(s, variables, l.weight(), gaussian(random, l.in() * l.out(),
+            Math.sqrt(2.0 / l.in())), Shape.of(l.in(), l.out()));
+        assign(s, variables, l.biasName(), gaussian(random, l.out(), 0.1), Shape.of(l.out()));
+        wrt.add(variables.get(l.weight()));
+        wrt.add(variables.get(l.biasName()));
       }
       Set<String> before = opNames(g);
       List<Operand<TFloat32>> train = logitsAndGradients(tf.withSubScope("train"), model,
-          features, weights, AlexNet.Mode.TRAIN, wrt);
+          features, weights, NetworkGraph.Mode.TRAIN, wrt);
       Set<String> trainOps = opNames(g);
       trainOps.removeAll(before);
       List<Operand<TFloat32>> eval = logitsAndGradients(tf.withSubScope("eval"), model,
-          features, weights, AlexNet.Mode.EVAL, wrt);
+          features, weights, NetworkGraph.Mode.EVAL, wrt);
 
       for (int i = 0; i < train.size(); i++) {
         float[] a = fetch(s, train.get(i));
@@ -80,10 +86,8 @@ class ClassifierTest {
       // the training form's gradients read every weight as stored: a MatMul that takes a weight
       // as its transposed right operand is the 4x slower form this replaces
       Set<String> weightOps = new HashSet<>();
-      for (Layer layer : model.architecture().classifier()) {
-        if (layer instanceof Layer.Linear l) {
-          weightOps.add(model.variables().get(l.weight()).op().name());
-        }
+      for (Layer.Linear l : network.linears()) {
+        weightOps.add(variables.get(l.weight()).op().name());
       }
       int matmuls = 0;
       for (var it = g.operations(); it.hasNext(); ) {
@@ -101,10 +105,10 @@ class ClassifierTest {
   }
 
   /** Logits of the classifier on {@code features}, then the gradients of sum(logits * c). */
-  private static List<Operand<TFloat32>> logitsAndGradients(Ops tf, AlexNet model,
-      Operand<TFloat32> features, Operand<TFloat32> c, AlexNet.Mode mode,
+  private static List<Operand<TFloat32>> logitsAndGradients(Ops tf, NetworkGraph model,
+      Operand<TFloat32> features, Operand<TFloat32> c, NetworkGraph.Mode mode,
       List<Operand<TFloat32>> wrt) {
-    Operand<TFloat32> logits = model.classifier(tf, features, mode);
+    Operand<TFloat32> logits = model.walk(tf, features, mode, NetworkGraph::convolve).logits();
     Operand<TFloat32> loss = tf.math.mul(logits, c);
     Gradients grads = tf.gradients(tf.reduceSum(loss, tf.constant(new int[] {0, 1})), wrt);
     List<Operand<TFloat32>> out = new ArrayList<>();
@@ -115,9 +119,11 @@ class ClassifierTest {
     return out;
   }
 
-  private static void assign(Session s, AlexNet model, String name, float[] values, Shape shape) {
+  private static void assign(Session s, Variables variables, String name, float[] values,
+      Shape shape) {
     try (TFloat32 t = TFloat32.tensorOf(shape, DataBuffers.of(values))) {
-      s.runner().feed(model.assignValue(name), t).addTarget(model.assignOp(name)).run().close();
+      s.runner().feed(variables.assignValue(name), t).addTarget(variables.assignOp(name)).run()
+          .close();
     }
   }
 

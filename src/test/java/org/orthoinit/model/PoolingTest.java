@@ -29,7 +29,8 @@ class PoolingTest {
         v[i] = i;
       }
       Operand<TFloat32> x = tf.constant(Shape.of(1, 4, 4, 1), DataBuffers.of(v));
-      Operand<TFloat32> y = AlexNet.maxPool(tf, x);
+      Operand<TFloat32> y = NetworkGraph.maxPool(tf, Layer.MaxPool.of("pool", Network.INPUT_NAME,
+          2), x, new Dims(1, 4, 4));
       Gradients grad = tf.gradients(tf.reduceSum(y, tf.constant(new int[] {0, 1, 2, 3})),
           java.util.List.of(x));
       assertArrayEquals(new float[] {5, 7, 13, 15}, fetch(s, y));

@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.Xavier;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
@@ -69,7 +70,7 @@ class DeterminismTest {
       }
       // and the init did something: an extra layer's kernel is no longer the seeded Xavier one
       String kernel = "features.13.weight"; // the second extra conv
-      float[] xavier = Xavier.values(org.orthoinit.model.Architecture.of(ModelConfig.of(2)), 4)
+      float[] xavier = Xavier.values(org.orthoinit.model.AlexNet.of(ModelConfig.of(2)), 4)
           .get(kernel);
       org.junit.jupiter.api.Assertions.assertFalse(
           java.util.Arrays.equals(xavier, twice.get(0).get(kernel)), method + " changed nothing");

@@ -20,6 +20,7 @@ import org.orthoinit.interop.InteropException;
 import org.orthoinit.interop.Npy;
 import org.orthoinit.interop.NpyArray;
 import org.orthoinit.interop.TorchImport;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
@@ -72,7 +73,7 @@ class GradientParityTest {
   private static Trainer trainer;
 
   private static Trainer trainerFor(ModelConfig config, int batch) {
-    if (open == null || !open.model().config().equals(config)) {
+    if (open == null || !open.network().equals(AlexNet.of(config))) {
       closeSession();
       open = ModelSession.open(config, 0, 0);
       trainer = new Trainer(open, new TrainConfig(1, TrainConfig.LEARNING_RATE_DEFAULT, batch, 0));
@@ -115,14 +116,14 @@ class GradientParityTest {
     ModelSession s = open;
     Map<String, float[]> weights = new LinkedHashMap<>();
     Path classifier = dir.resolve(c.get("classifier").asText());
-    for (Parameter p : s.model().architecture().parameters()) {
+    for (Parameter p : s.network().parameters()) {
       Path from = p.name().startsWith("classifier.") ? classifier : caseDir.resolve("weights");
       float[] torch = Npy.read(from.resolve(p.name() + ".npy"), "<f4",
           TorchImport.torchShape(p)).toFloats();
       weights.put(p.name(), TorchImport.toTensorFlow(p, torch));
     }
     List<String> running = new ArrayList<>();
-    for (Layer.BatchNorm bn : s.model().architecture().batchNorms()) {
+    for (Layer.BatchNorm bn : s.network().batchNorms()) {
       running.add(bn.runningMean());
       running.add(bn.runningVar());
     }
@@ -169,7 +170,7 @@ class GradientParityTest {
     Worst plainWorst = new Worst();
     Worst worst = new Worst();
     List<String> failures = new ArrayList<>();
-    for (Parameter p : s.model().architecture().parameters()) {
+    for (Parameter p : s.network().parameters()) {
       double[] expected = expectedGradient(caseDir.resolve("grad"), p);
       plainWorst.add(p.name(), relativeError(TorchImport.toTorch(p,
           plain.gradients().get(p.name())), expected));

@@ -85,7 +85,7 @@ class TrainerTest {
     // every loss stays finite (PyTorch's would be NaN); the epoch ends in the weight check
     Cifar10Data data = TestImages.randomData(30, 3);
     try (ModelSession s = ModelSession.open(ModelConfig.of(0).withDropout(0f), 1, 0)) {
-      java.util.Map<String, float[]> w = Xavier.values(s.model().architecture(), 1);
+      java.util.Map<String, float[]> w = Xavier.values(s.network(), 1);
       w.get("features.0.weight")[5] = Float.NaN;
       s.assign(w);
       Trainer t = new Trainer(s, new TrainConfig(2, 0.001f, 10, 1));
