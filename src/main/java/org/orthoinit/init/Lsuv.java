@@ -1,17 +1,24 @@
 package org.orthoinit.init;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.orthoinit.model.Layer;
+import java.util.Set;
+import java.util.TreeSet;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
 import org.orthoinit.model.NetworkGraph;
 import org.orthoinit.model.Parameter;
 import org.orthoinit.util.Seeds;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
+import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
@@ -121,16 +128,20 @@ public final class Lsuv {
     }
   }
 
-  /** A weighted layer of the walk: where its input is fed and what it gives. */
-  private record Stage(String weight, Placeholder<TFloat32> input, Operand<TFloat64> variance,
-      Placeholder<TFloat32> scale, Operand<TFloat32> rescale) {}
+  /**
+   * A weighted layer of the walk: the placeholder its input is fed to, what it gives, and the
+   * value that input takes ({@code feed}, computed from the images and the inputs of the
+   * {@code upstream} stages).
+   */
+  private record Stage(String weight, Placeholder<TFloat32> input, Operand<TFloat32> feed,
+      Operand<TFloat64> variance, Placeholder<TFloat32> scale, Operand<TFloat32> rescale) {}
 
   private final ModelSession session;
   private final Settings settings;
   private final Placeholder<TFloat32> images;
   private final List<Stage> stages = new ArrayList<>();
-  /** outputs.get(i): what stage i hands stage i + 1 (fed from stage i's input). */
-  private final List<Operand<TFloat32>> outputs = new ArrayList<>();
+  /** upstream.get(i): the stages whose inputs stage i's feed is computed from. */
+  private final List<List<Integer>> upstream = new ArrayList<>();
   private final Orthonormal orthonormal;
 
   /** Adds the initializer's ops to the session's graph. */
@@ -142,41 +153,68 @@ public final class Lsuv {
     images = NetworkGraph.imagesPlaceholder(tf);
     Placeholder<TFloat32> scale = tf.withName("scale").placeholder(TFloat32.class,
         Placeholder.shape(Shape.scalar()));
-    // every weighted layer reads a placeholder, fed with what the layer before it gave;
-    // dropout off, batch norms on batch statistics
+    // every weighted layer reads a placeholder, fed with what the layers before it give once
+    // they are scaled; dropout off, batch norms on batch statistics
     model.walk(tf.withSubScope("walk"), images, NetworkGraph.Mode.INIT,
         (s, layer, x, kernel, bias) -> {
-          Placeholder<TFloat32> in = input(s, x);
+          Placeholder<TFloat32> in = s.withName("input").placeholder(TFloat32.class);
           Operand<TFloat32> y = NetworkGraph.convolve(s, layer, in, kernel, bias);
-          stages.add(stage(s, layer.weight(), in, y, scale));
+          stages.add(stage(s, layer.weight(), in, s.identity(x), y, scale));
           return y;
         },
         (s, layer, x, weight, bias) -> {
-          Placeholder<TFloat32> in = input(s, x);
+          Placeholder<TFloat32> in = s.withName("input").placeholder(TFloat32.class);
           Operand<TFloat32> y = NetworkGraph.dense(s, in, weight, bias);
-          stages.add(stage(s, layer.weight(), in, y, scale));
+          stages.add(stage(s, layer.weight(), in, s.identity(x), y, scale));
           return y;
         });
+    Network network = session.network();
+    Map<String, Integer> stageOf = new HashMap<>();
+    for (int i = 0; i < stages.size(); i++) {
+      stageOf.put(layerOf(stages.get(i)), i);
+    }
+    for (Stage stage : stages) {
+      upstream.add(upstream(network, layerOf(stage), stageOf));
+    }
     orthonormal = new Orthonormal(tf.withSubScope("orthonormal"), session.session());
   }
 
-  /** The next stage's input: the images for the first, a placeholder fed with {@code x} after. */
-  private Placeholder<TFloat32> input(Ops s, Operand<TFloat32> x) {
-    if (stages.isEmpty()) {
-      return images;
-    }
-    outputs.add(x);
-    return s.withName("input").placeholder(TFloat32.class);
+  private static String layerOf(Stage stage) {
+    return stage.weight().substring(0, stage.weight().length() - ".weight".length());
   }
 
-  private Stage stage(Ops s, String weight, Placeholder<TFloat32> in, Operand<TFloat32> y,
-      Placeholder<TFloat32> scale) {
+  /**
+   * The weighted layers nearest above {@code layer}: the stages whose inputs (with the images)
+   * determine {@code layer}'s input. In a chain, the one before it.
+   */
+  private static List<Integer> upstream(Network network, String layer,
+      Map<String, Integer> stageOf) {
+    Set<Integer> out = new TreeSet<>();
+    Set<String> seen = new HashSet<>();
+    Deque<String> todo = new ArrayDeque<>(network.layer(layer).inputs());
+    while (!todo.isEmpty()) {
+      String name = todo.pop();
+      if (name.equals(Network.INPUT_NAME) || !seen.add(name)) {
+        continue;
+      }
+      Integer stage = stageOf.get(name);
+      if (stage != null) {
+        out.add(stage);
+      } else {
+        todo.addAll(network.layer(name).inputs());
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  private Stage stage(Ops s, String weight, Placeholder<TFloat32> in, Operand<TFloat32> feed,
+      Operand<TFloat32> y, Placeholder<TFloat32> scale) {
     Operand<TFloat64> v = s.dtypes.cast(y, TFloat64.class);
     Operand<TFloat64> mean = s.math.mean(v, allAxes(s, y));
     Operand<TFloat64> variance = s.math.mean(s.math.squaredDifference(v, mean), allAxes(s, y));
     var kernel = session.variables().get(weight);
     Operand<TFloat32> rescale = s.withName("rescale").assign(kernel, s.math.mul(kernel, scale));
-    return new Stage(weight, in, variance, scale, rescale);
+    return new Stage(weight, in, feed, variance, scale, rescale);
   }
 
   /** Every axis of {@code y}, whatever its rank. */
@@ -198,14 +236,32 @@ public final class Lsuv {
     long start = System.nanoTime();
     session.assign(orthonormal(seed));
     List<LayerResult> results = new ArrayList<>();
-    // the representation entering the current layer: first the images tensor, then output 0 of
-    // the Result that computed it; exactly one of the two is open, closed when the next arrives
-    Result held = null;
-    TFloat32 input = ModelSession.imagesTensor(imagesNhwc, n);
-    try {
+    // inputs[j]: the Result holding stage j's input, closed after the last stage that
+    // needs it (in a chain, the next one)
+    int[] lastUse = new int[stages.size()];
+    for (int i = 0; i < stages.size(); i++) {
+      lastUse[i] = i;
+      for (int j : upstream.get(i)) {
+        lastUse[j] = Math.max(lastUse[j], i);
+      }
+    }
+    Result[] inputs = new Result[stages.size()];
+    try (TFloat32 x = ModelSession.imagesTensor(imagesNhwc, n)) {
       for (int i = 0; i < stages.size(); i++) {
         Stage stage = stages.get(i);
-        String layer = stage.weight().replace(".weight", "");
+        Session.Runner feed = session.session().runner().feed(images, x);
+        for (int j : upstream.get(i)) {
+          feed.feed(stages.get(j).input(), (TFloat32) inputs[j].get(0));
+        }
+        inputs[i] = feed.fetch(stage.feed()).run();
+        for (int j : upstream.get(i)) {
+          if (lastUse[j] == i) {
+            inputs[j].close();
+            inputs[j] = null;
+          }
+        }
+        TFloat32 input = (TFloat32) inputs[i].get(0);
+        String layer = layerOf(stage);
         double first = variance(stage, input, layer);
         double v = first;
         int iterations = 0;
@@ -219,23 +275,16 @@ public final class Lsuv {
         }
         results.add(new LayerResult(layer, first, v, iterations,
             Math.abs(v - 1) < settings.tolerance()));
-        if (i + 1 < stages.size()) {
-          Result next = session.session().runner().feed(stage.input(), input)
-              .fetch(outputs.get(i)).run();
-          if (held != null) {
-            held.close();
-          } else {
-            input.close();
-          }
-          held = next;
-          input = (TFloat32) next.get(0);
+        if (lastUse[i] == i) {
+          inputs[i].close();
+          inputs[i] = null;
         }
       }
     } finally {
-      if (held != null) {
-        held.close();
-      } else {
-        input.close();
+      for (Result r : inputs) {
+        if (r != null) {
+          r.close();
+        }
       }
     }
     return new Report(settings.tolerance(), settings.maxIterations(), n, results,

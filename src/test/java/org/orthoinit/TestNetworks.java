@@ -1,0 +1,102 @@
+package org.orthoinit;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.orthoinit.model.Layer;
+import org.orthoinit.model.Network;
+import org.orthoinit.model.Parameter;
+import org.orthoinit.model.Window;
+
+/** Small networks that use every layer kind, and random weights for any network. */
+public final class TestNetworks {
+
+  private TestNetworks() {}
+
+  /**
+   * Every layer kind and attribute the graph builder handles: SAME-equivalent, strided and
+   * asymmetric padding, batch norm, a depthwise (multiplier 2), a dilated grouped convolution,
+   * ReLU6, a ceil_mode max pool with padding, average pools with and without the padding counted
+   * and with ceil_mode, a 1 x 1 convolution, an add, channel and vector concats, a global average
+   * pool, two flattens, dropout and two linear layers.
+   */
+  public static Network zoo() {
+    return new Network("zoo", List.of(
+        Layer.Conv.of("c0", Network.INPUT_NAME, 3, 8, 3, 1, 1, true), // 8x32x32
+        new Layer.Conv("c1", "c0", 8, 8, new Window(3, 3, 2, 2, 0, 0, 1, 1, 1, 1), 1, false),
+        Layer.BatchNorm.of("bn1", "c1", 8), // 8x16x16
+        new Layer.Relu("r1", "bn1"),
+        new Layer.Conv("dw", "r1", 8, 16, Window.square(3, 1, 1), 8, true), // 16x16x16
+        new Layer.Conv("g", "dw", 16, 16, new Window(3, 3, 1, 1, 2, 2, 2, 2, 2, 2), 4, true),
+        new Layer.Clip("clip", "g", 0f, 6f),
+        new Layer.MaxPool("mp", "clip", Window.square(3, 2, 1), true), // 16x9x9
+        new Layer.AvgPool("ap", "mp", Window.square(3, 2, 1), true, true), // 16x5x5
+        Layer.Conv.of("a", "ap", 16, 16, 1, 1, 0, true),
+        new Layer.AvgPool("b", "ap", Window.square(3, 1, 1), false, false),
+        new Layer.Add("add", List.of("a", "b")),
+        new Layer.Concat("cat", List.of("add", "ap"), 1), // 32x5x5
+        new Layer.GlobalAvgPool("gap", "cat"), // 32x1x1
+        new Layer.Flatten("flat", "cat"), // 800
+        new Layer.Flatten("flat_gap", "gap"), // 32
+        new Layer.Concat("both", List.of("flat", "flat_gap"), 1), // 832
+        new Layer.Linear("fc1", "both", 832, 20, true),
+        new Layer.Dropout("drop", "fc1", 0.3f),
+        new Layer.Relu("r2", "drop"),
+        new Layer.Linear("fc2", "r2", 20, 10, true)));
+  }
+
+  /**
+   * Random values for every variable of {@code network} in TensorFlow's layout: weights with
+   * std 1 / sqrt(fan-in), biases and batch-norm shifts around 0, scales around 1, running
+   * variances in [0.5, 1.5].
+   */
+  public static Map<String, float[]> randomWeights(Network network, long seed) {
+    Random r = new Random(seed);
+    Map<String, float[]> out = new LinkedHashMap<>();
+    for (Parameter p : network.parameters()) {
+      long[] s = p.shape();
+      float[] v = new float[(int) p.size()];
+      double fanIn = switch (p.kind()) {
+        case CONV_KERNEL -> s[0] * s[1] * s[2];
+        case LINEAR_WEIGHT -> s[0];
+        default -> 1;
+      };
+      for (int i = 0; i < v.length; i++) {
+        double g = r.nextGaussian();
+        v[i] = (float) switch (p.kind()) {
+          case CONV_KERNEL, LINEAR_WEIGHT -> g / Math.sqrt(fanIn);
+          case BN_GAMMA -> 1 + 0.2 * g;
+          default -> 0.1 * g;
+        };
+      }
+      out.put(p.name(), v);
+    }
+    for (Layer.BatchNorm bn : network.batchNorms()) {
+      float[] mean = new float[bn.channels()];
+      float[] var = new float[bn.channels()];
+      for (int i = 0; i < mean.length; i++) {
+        mean[i] = (float) (0.1 * r.nextGaussian());
+        var[i] = (float) (0.5 + r.nextDouble());
+      }
+      out.put(bn.runningMean(), mean);
+      out.put(bn.runningVar(), var);
+    }
+    return out;
+  }
+
+  /** NHWC images -> NCHW, as ONNX and PyTorch take them. */
+  public static float[] nchw(float[] nhwc, int n) {
+    float[] out = new float[nhwc.length];
+    int s = Network.IMAGE_SIZE * Network.IMAGE_SIZE;
+    int c = Network.IMAGE_CHANNELS;
+    for (int i = 0; i < n; i++) {
+      for (int p = 0; p < s; p++) {
+        for (int k = 0; k < c; k++) {
+          out[i * c * s + k * s + p] = nhwc[i * c * s + p * c + k];
+        }
+      }
+    }
+    return out;
+  }
+}

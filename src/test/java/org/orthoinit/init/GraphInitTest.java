@@ -1,0 +1,92 @@
+package org.orthoinit.init;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.orthoinit.TestImages;
+import org.orthoinit.TestNetworks;
+import org.orthoinit.model.Compute;
+import org.orthoinit.model.Layer;
+import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
+import org.orthoinit.model.NetworkGraph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.types.TFloat32;
+
+/** The initializers on a graph that is not the seed's AlexNet. */
+class GraphInitTest {
+
+  private static final int N = 64;
+
+  /**
+   * The SVD init rewrites exactly the convolutions with in == out channels and one group (in the
+   * zoo: the strided, asymmetrically padded c1 and the 1 x 1 a, which reads c1 through a branch),
+   * leaves the depthwise and grouped ones as Xavier set them, and divides each rewritten kernel
+   * so that its output on the init batch, in the network as finally set, has Frobenius norm 1.
+   */
+  @Test
+  void svdRewritesTheSquareUngroupedConvolutionsInTopologicalOrder() throws Exception {
+    Network zoo = TestNetworks.zoo();
+    float[] images = TestImages.uniform(N, 9);
+    try (ModelSession s = ModelSession.open(zoo, 0, 0, Compute.CPU)) {
+      SvdInitializer.Report r = (SvdInitializer.Report) Initializers.SVD.initialize(s,
+          new Initializer.Context(4, images, N, false, SvdInitializer.DECOMPOSITION_DEFAULT,
+              null));
+      assertEquals(List.of("c1", "a"),
+          r.outputNorms().stream().map(SvdInitializer.LayerResult::layer).toList());
+      Map<String, float[]> xavier = Xavier.values(zoo, 4);
+      Map<String, float[]> now = s.readAll();
+      for (Layer.Conv c : zoo.convs()) {
+        boolean rewritten = c.name().equals("c1") || c.name().equals("a");
+        boolean same = Arrays.equals(xavier.get(c.weight()), now.get(c.weight()));
+        assertEquals(!rewritten, same, c.name() + " rewritten: " + rewritten);
+      }
+      // the final network's outputs of the rewritten layers on the batch
+      var walk = s.model().walk(s.model().tf().withSubScope("check"), s.model().images(),
+          NetworkGraph.Mode.INIT, NetworkGraph::convolve);
+      for (String layer : List.of("c1", "a")) {
+        Operand<TFloat32> y = walk.outputs().get(layer);
+        var tf = s.model().tf();
+        Operand<TFloat32> norm = tf.math.sqrt(tf.reduceSum(tf.math.square(y),
+            tf.constant(new int[] {0, 1, 2, 3})));
+        try (TFloat32 x = ModelSession.imagesTensor(images, N);
+            Result res = s.session().runner().feed(s.model().images(), x).fetch(norm).run()) {
+          float f = ((TFloat32) res.get(0)).getFloat();
+          assertEquals(1.0, f, 1e-4, layer + "'s output norm");
+        }
+      }
+    }
+  }
+
+  /** Every registered initializer sets every variable of the zoo to finite values. */
+  @Test
+  void everyInitializerAppliesToAnyNetwork() throws Exception {
+    Network zoo = TestNetworks.zoo();
+    float[] images = TestImages.uniform(N, 10);
+    for (Initializer init : Initializers.all()) {
+      try (ModelSession s = ModelSession.open(zoo, 0, 0, Compute.CPU)) {
+        init.initialize(s, new Initializer.Context(1, images, N, false,
+            SvdInitializer.DECOMPOSITION_DEFAULT, Lsuv.PAPER));
+        Map<String, float[]> values = s.readAll();
+        assertEquals(s.variables().all().keySet(), values.keySet(), init.id());
+        for (var e : values.entrySet()) {
+          for (float v : e.getValue()) {
+            assertTrue(Float.isFinite(v), init.id() + ": " + e.getKey());
+          }
+        }
+        float[] logits = s.predict(Arrays.copyOf(images, 4 * TestImages.PIXELS), 4).logits();
+        for (float v : logits) {
+          assertTrue(Float.isFinite(v), init.id() + " logits");
+        }
+        assertFalse(Arrays.equals(new float[logits.length], logits), init.id());
+      }
+    }
+  }
+}

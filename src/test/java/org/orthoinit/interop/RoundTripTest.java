@@ -1,0 +1,90 @@
+package org.orthoinit.interop;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.orthoinit.Fixtures;
+import org.orthoinit.TestImages;
+import org.orthoinit.TestNetworks;
+import org.orthoinit.model.AlexNet;
+import org.orthoinit.model.Compute;
+import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
+import org.orthoinit.model.Vgg;
+
+/**
+ * network -> ONNX -> OnnxImport gives the same network and weights, and ONNX Runtime (an
+ * independent implementation of every op) gives the logits TensorFlow gives.
+ */
+class RoundTripTest {
+
+  private static final int N = 4;
+
+  @TempDir
+  Path tmp;
+
+  static Stream<Arguments> networks() {
+    return Stream.of(
+        Arguments.of("alexnet L0", AlexNet.of(ModelConfig.of(0))),
+        Arguments.of("alexnet L15", AlexNet.of(ModelConfig.of(15))),
+        Arguments.of("alexnet level 2", AlexNet.of(new ModelConfig(3, 2, false, 0.5f, 10))),
+        Arguments.of("alexnet batch norm", AlexNet.of(new ModelConfig(2, 3, true, 0.5f, 10))),
+        Arguments.of("vgg strided", new Vgg(java.util.List.of(16, 32, 32), 2, true,
+            Vgg.Downsample.STRIDE, 10).network()),
+        Arguments.of("vgg pooled", new Vgg(java.util.List.of(8, 16), 1, false,
+            Vgg.Downsample.MAX_POOL, 7).network()),
+        Arguments.of("every layer kind", TestNetworks.zoo()));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("networks")
+  void exportImportGivesTheSameNetworkAndOnnxRuntimeTheSameLogits(String what, Network network)
+      throws Exception {
+    Map<String, float[]> weights = TestNetworks.randomWeights(network, 11);
+    float[] x = TestImages.uniform(N, 3);
+    float[] expected;
+    try (ModelSession s = ModelSession.open(network, 0, 0, Compute.CPU)) {
+      s.assign(weights);
+      expected = s.predict(x, N).logits();
+    }
+    Path file = tmp.resolve(network.name() + ".onnx");
+    OnnxExport.write(file, network, weights);
+
+    OnnxImport.Imported back = OnnxImport.read(file);
+    assertEquals(network, back.network(), what);
+    assertEquals(weights.keySet(), back.weights().keySet());
+    for (String name : weights.keySet()) {
+      assertArrayEquals(weights.get(name), back.weights().get(name), name);
+    }
+
+    int classes = network.classes();
+    float[] actual = new float[N * classes];
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OrtSession session = env.createSession(file.toString(), new OrtSession.SessionOptions());
+        OnnxTensor input = OnnxTensor.createTensor(env,
+            FloatBuffer.wrap(TestNetworks.nchw(x, N)), new long[] {N, 3, 32, 32});
+        OrtSession.Result r = session.run(Map.of(OnnxExport.INPUT, input))) {
+      float[][] logits = (float[][]) r.get(OnnxExport.OUTPUT).orElseThrow().getValue();
+      for (int i = 0; i < N; i++) {
+        System.arraycopy(logits[i], 0, actual, i * classes, classes);
+      }
+    }
+    double error = Fixtures.relativeError(actual, expected);
+    System.out.printf("round trip %s: ONNX Runtime vs TensorFlow logits, relative error %.2e%n",
+        what, error);
+    assertTrue(error <= 1e-5, what + ": relative error " + error);
+  }
+}
