@@ -1,0 +1,87 @@
+package org.orthoinit.interop;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.orthoinit.Fixtures;
+import org.orthoinit.TestNetworks;
+import org.orthoinit.interop.onnx.GraphProto;
+import org.orthoinit.interop.onnx.ModelProto;
+import org.orthoinit.interop.onnx.NodeProto;
+import org.orthoinit.model.AlexNet;
+import org.orthoinit.model.Layer;
+import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.Network;
+
+/** Reading the nodes of ONNX graphs: PyTorch's export of the seed, and what is refused. */
+class OnnxImportTest {
+
+  private static final Path FILE = Path.of("net.onnx");
+
+  @Test
+  void pytorchsExportReadsAsTheSeedsAlexNet() throws Exception {
+    Path file = Fixtures.file("alexnet_L0.onnx");
+    OnnxImport.Imported onnx = OnnxImport.read(file);
+    Network n = onnx.network();
+    // 13 features, the folded view(N, -1), 5 classifier layers (dropouts are not exported)
+    assertEquals(19, n.layers().size());
+    assertTrue(n.layer("features.2") instanceof Layer.Relu, "named by the module path");
+    assertTrue(n.layers().get(13) instanceof Layer.Flatten, "Shape/Gather/Concat/Reshape");
+    assertEquals(java.util.Optional.of(ModelConfig.of(0)), AlexNet.recognise(n));
+    // the Identity-aliased biases are parameters of their own
+    assertEquals(AlexNet.of(ModelConfig.of(0)).parameters().size(), onnx.weights().size());
+  }
+
+  /** Our export of the zoo, with one node changed. */
+  private static InteropException refused(String node, UnaryOperator<NodeProto> change) {
+    Network zoo = TestNetworks.zoo();
+    ModelProto m = OnnxExport.model(zoo, TestNetworks.randomWeights(zoo, 1));
+    GraphProto.Builder g = m.getGraph().toBuilder();
+    for (int i = 0; i < g.getNodeCount(); i++) {
+      if (g.getNode(i).getName().equals(node)) {
+        g.setNode(i, change.apply(g.getNode(i)));
+      }
+    }
+    ModelProto changed = m.toBuilder().setGraph(g).build();
+    return assertThrows(InteropException.class,
+        () -> OnnxImport.read(OnnxModel.of(FILE, changed)));
+  }
+
+  @Test
+  void whatCannotBeReadIsRefusedNamingTheNode() {
+    assertEquals("net.onnx: node 'r1' (LRN, opset 13): this op is not supported",
+        refused("r1", n -> n.toBuilder().setOpType("LRN").build()).getMessage());
+    assertEquals("net.onnx: node 'dw' (Conv, opset 13): reads 'ghost', which no earlier node"
+        + " gives (the graph is not in order, or has a cycle or a dangling input)",
+        refused("dw", n -> n.toBuilder().setInput(0, "ghost").build()).getMessage());
+    // a cycle: c0 reads what a later layer gives
+    assertTrue(refused("c0", n -> n.toBuilder().setInput(0, "r1").build()).getMessage()
+        .startsWith("net.onnx: node 'c0' (Conv, opset 13): reads 'r1', which no earlier node"));
+    assertEquals("net.onnx: node 'fc1' (Gemm, opset 13): weight [20, 832] (transB) does not fit"
+        + " its input 800", refused("fc1", n -> n.toBuilder().setInput(0, "flat").build())
+        .getMessage());
+    assertEquals("net.onnx: node 'add' (Add, opset 13): layer add: adds 16x5x5 and 16x9x9",
+        refused("add", n -> n.toBuilder().setInput(1, "mp").build()).getMessage());
+    assertEquals("net.onnx: node 'c1' (Conv, opset 13): only 2-D windows are supported"
+        + " (strides [2, 2, 1], pads [0, 0, 1, 1])", refused("c1", n -> {
+          NodeProto.Builder b = n.toBuilder();
+          for (int i = 0; i < b.getAttributeCount(); i++) {
+            if (b.getAttribute(i).getName().equals("strides")) {
+              b.setAttribute(i, b.getAttribute(i).toBuilder().addInts(1));
+            }
+          }
+          return b.build();
+        }).getMessage());
+  }
+
+  @Test
+  void pytorchsBatchNormMomentumReadsBackExactly() {
+    assertEquals(0.1f, OnnxImport.complement(1f - 0.1f));
+    assertEquals(0.01f, OnnxImport.complement(1f - 0.01f));
+    assertEquals(0.3f, OnnxImport.complement(0.7f));
+  }
+}
