@@ -73,7 +73,7 @@ final class InitReportCommand implements Callable<Integer> {
     Path dataDir = data.resolve(spec.commandLine().getErr()); // before anything is written
     Checks.writableFolder(out, "--out");
     Cifar10Data train = Cifar10.load(dataDir, Cifar10.Split.TRAIN);
-    SvdInitializer.checkBatch(org.orthoinit.model.AlexNet.of(config),
+    SvdInitializer.checkBatch(AlexNet.of(config),
         Math.min(batch, train.size()));
     InitReport.Options options = new InitReport.Options(inits,
         batchNormBaseline && !config.batchNorm(), SvdInitializer.DECOMPOSITION_DEFAULT,

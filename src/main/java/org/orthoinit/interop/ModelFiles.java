@@ -3,7 +3,6 @@ package org.orthoinit.interop;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelConfig;
 
 /** Opening a model from either of the files it may come in: FILE.onnx or a SavedModel folder. */

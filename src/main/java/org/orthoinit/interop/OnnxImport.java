@@ -154,6 +154,9 @@ public final class OnnxImport {
     if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
       throw refuse(n, "operators of domain '" + n.getDomain() + "' are not supported");
     }
+    if (n.getOutputCount() < 1 || n.getOutput(0).isEmpty()) {
+      throw refuse(n, "it has no output");
+    }
     switch (n.getOpType()) {
       case "Constant" -> constant(n);
       case "Identity" -> identity(n);
@@ -188,9 +191,6 @@ public final class OnnxImport {
   // ---- layers ----
 
   private void add(NodeProto n, int index, Layer layer) throws InteropException {
-    if (n.getOutputCount() < 1) {
-      throw refuse(n, "no output");
-    }
     for (int i = 1; i < n.getOutputCount(); i++) {
       if (!n.getOutput(i).isEmpty() && used(n.getOutput(i))) {
         throw refuse(n, "its output #" + i + " (" + n.getOutput(i) + ") is used, which is not"
@@ -470,6 +470,9 @@ public final class OnnxImport {
   }
 
   private void identity(NodeProto n) throws InteropException {
+    if (n.getInputCount() != 1) {
+      throw refuse(n, "an Identity has one input, this has " + n.getInputCount());
+    }
     String in = n.getInput(0);
     String out = n.getOutput(0);
     if (constants.containsKey(in)) {

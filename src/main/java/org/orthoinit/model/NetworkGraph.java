@@ -13,6 +13,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.PlaceholderWithDefault;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.linalg.MatMul;
+import org.tensorflow.op.math.Mean;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
@@ -172,8 +173,7 @@ public final class NetworkGraph {
       } else if (layer instanceof Layer.AvgPool p) {
         y = avgPool(s, p, in, network.dims(p.input()));
       } else if (layer instanceof Layer.GlobalAvgPool) {
-        y = s.math.mean(in, s.constant(new int[] {1, 2}), org.tensorflow.op.math.Mean.keepDims(
-            true));
+        y = s.math.mean(in, s.constant(new int[] {1, 2}), Mean.keepDims(true)); // [N, 1, 1, C]
       } else if (layer instanceof Layer.Relu) {
         decisions.put(layer.name(), in);
         y = s.nn.relu(in);

@@ -1,0 +1,126 @@
+package org.orthoinit.fuzz;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.orthoinit.TestNetworks;
+import org.orthoinit.interop.InteropException;
+import org.orthoinit.interop.OnnxExport;
+import org.orthoinit.interop.OnnxImport;
+import org.orthoinit.interop.OnnxModel;
+import org.orthoinit.interop.onnx.AttributeProto;
+import org.orthoinit.interop.onnx.GraphProto;
+import org.orthoinit.interop.onnx.ModelProto;
+import org.orthoinit.interop.onnx.NodeProto;
+import org.orthoinit.interop.onnx.TensorProto;
+import org.orthoinit.model.Network;
+
+/**
+ * The ONNX importer on well-formed protobufs that are bad graphs: nodes rewired to missing or
+ * later tensors (dangling inputs, cycles), wrong ops, attributes and dims set to odd values,
+ * nodes dropped or swapped. Each must read or be refused with an InteropException naming the
+ * file; nothing else may escape.
+ */
+class GraphFuzzTest {
+
+  private static final List<String> OPS = List.of("Conv", "MaxPool", "AveragePool", "Relu",
+      "Gemm", "Flatten", "Add", "Concat", "BatchNormalization", "Reshape", "Shape", "Gather",
+      "Identity", "Constant", "Dropout", "Clip", "GlobalAveragePool", "Loop", "Softmax");
+  private static final long[] ODD = {-1, 0, 1, 2, 3, 7, 1L << 31, Long.MAX_VALUE,
+      Long.MIN_VALUE};
+
+  @Test
+  void badGraphsAreRefusedWithOneMessage() {
+    Network zoo = TestNetworks.zoo();
+    ModelProto valid = OnnxExport.model(zoo, TestNetworks.randomWeights(zoo, 1));
+    Random r = new Random(17);
+    Path file = Path.of("fuzzed.onnx");
+    int tried = 0;
+    int refused = 0;
+    for (int i = 0; i < 400; i++) {
+      ModelProto m = mutate(valid, r, 1 + r.nextInt(3));
+      tried++;
+      try {
+        OnnxImport.read(OnnxModel.of(file, m));
+      } catch (InteropException e) {
+        refused++;
+        assertTrue(e.getMessage().startsWith("fuzzed.onnx: ")
+            && !e.getMessage().contains("\n"), e.getMessage());
+      } catch (RuntimeException e) {
+        fail("variant " + i + " escaped as " + e, e);
+      }
+    }
+    System.out.printf("fuzz %-22s %5d inputs, %5d refused, %5d read%n", "ONNX graphs", tried,
+        refused, tried - refused);
+    assertTrue(refused > tried / 2, refused + " of " + tried);
+  }
+
+  private static ModelProto mutate(ModelProto valid, Random r, int times) {
+    GraphProto.Builder g = valid.getGraph().toBuilder();
+    for (int t = 0; t < times; t++) {
+      int count = g.getNodeCount();
+      if (count == 0) {
+        break;
+      }
+      int i = r.nextInt(count);
+      NodeProto.Builder n = g.getNode(i).toBuilder();
+      switch (r.nextInt(7)) {
+        case 0 -> n.setOpType(OPS.get(r.nextInt(OPS.size())));
+        case 1 -> {
+          if (n.getInputCount() > 0) {
+            // another node's output (earlier, later: a cycle), or nothing that exists
+            NodeProto other = g.getNode(r.nextInt(count));
+            String name = r.nextBoolean() && other.getOutputCount() > 0 ? other.getOutput(0)
+                : "ghost";
+            n.setInput(r.nextInt(n.getInputCount()), name);
+          }
+        }
+        case 2 -> {
+          if (n.getInputCount() > 0) {
+            var inputs = new java.util.ArrayList<>(n.getInputList());
+            inputs.remove(r.nextInt(inputs.size()));
+            n.clearInput().addAllInput(inputs);
+          }
+        }
+        case 3 -> {
+          if (n.getAttributeCount() > 0) {
+            int a = r.nextInt(n.getAttributeCount());
+            AttributeProto.Builder at = n.getAttribute(a).toBuilder();
+            long odd = ODD[r.nextInt(ODD.length)];
+            if (at.getIntsCount() > 0) {
+              at.setInts(r.nextInt(at.getIntsCount()), odd);
+            } else {
+              at.setI(odd).setF(odd);
+            }
+            n.setAttribute(a, at);
+          }
+        }
+        case 4 -> {
+          int w = r.nextInt(g.getInitializerCount());
+          TensorProto.Builder init = g.getInitializer(w).toBuilder();
+          if (init.getDimsCount() > 0) {
+            init.setDims(r.nextInt(init.getDimsCount()), ODD[r.nextInt(ODD.length)]);
+          }
+          g.setInitializer(w, init);
+        }
+        case 5 -> {
+          g.removeNode(i);
+          continue;
+        }
+        default -> {
+          int j = r.nextInt(count);
+          NodeProto other = g.getNode(j);
+          g.setNode(j, n.build());
+          g.setNode(i, other);
+          continue;
+        }
+      }
+      g.setNode(i, n);
+    }
+    return valid.toBuilder().setGraph(g).build();
+  }
+}
