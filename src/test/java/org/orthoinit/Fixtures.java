@@ -19,11 +19,20 @@ public final class Fixtures {
 
   /** The fixture folder, or the test is skipped (failed in CI) with the path in the message. */
   public static Path dir() {
-    String p = System.getProperty(PROPERTY);
-    Path dir = p == null ? null : Path.of(p);
-    boolean present = dir != null && Files.isRegularFile(dir.resolve("alexnet_L0.onnx"));
-    String message = "PyTorch fixtures not found at " + dir + " (set -D" + PROPERTY + "=DIR)";
-    if (!present) {
+    return folder(PROPERTY, "alexnet_L0.onnx", "PyTorch fixtures", "");
+  }
+
+  /**
+   * The folder named by the system property {@code property}, holding {@code marker}; when it
+   * is missing the test is skipped with a visible message (failed in CI, where
+   * {@value #REQUIRED} is set) that says where it was looked for and {@code how} to make it.
+   */
+  public static Path folder(String property, String marker, String what, String how) {
+    String p = System.getProperty(property);
+    Path dir = p == null || p.isBlank() ? null : Path.of(p);
+    if (dir == null || !Files.isRegularFile(dir.resolve(marker))) {
+      String message = what + " not found at " + dir + " (" + how + "set -D" + property
+          + "=DIR)";
       if (Boolean.getBoolean(REQUIRED)) {
         Assertions.fail(message);
       }

@@ -1,9 +1,6 @@
 package org.orthoinit;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * The gradient parity fixtures, made by {@code src/test/python/gradient_fixtures.py} (too large
@@ -19,17 +16,7 @@ public final class GradientFixtures {
 
   /** The fixture folder, or the test is skipped (failed in CI) with the path in the message. */
   public static Path dir() {
-    String p = System.getProperty(PROPERTY);
-    Path dir = p == null || p.isBlank() ? null : Path.of(p);
-    if (dir == null || !Files.isRegularFile(dir.resolve("cases.json"))) {
-      String message = "gradient fixtures not found at " + dir + " (make them with python3 "
-          + "src/test/python/gradient_fixtures.py --out DIR and set -D" + PROPERTY + "=DIR)";
-      if (Boolean.getBoolean(Fixtures.REQUIRED)) {
-        Assertions.fail(message);
-      }
-      System.err.println("SKIPPED: " + message);
-      Assumptions.abort(message);
-    }
-    return dir;
+    return Fixtures.folder(PROPERTY, "cases.json", "gradient fixtures",
+        "make them with python3 src/test/python/gradient_fixtures.py --out DIR and ");
   }
 }

@@ -5,7 +5,6 @@ import java.util.concurrent.Callable;
 import org.orthoinit.interop.ImageArrays;
 import org.orthoinit.interop.ModelFiles;
 import org.orthoinit.interop.Npy;
-import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
 import picocli.CommandLine.Command;
@@ -24,8 +23,9 @@ final class PredictCommand implements Callable<Integer> {
   CommandSpec spec;
 
   @Option(names = "--weights", required = true, paramLabel = "FILE.onnx|DIR",
-      description = "The seed's AlexNet exported by torch.onnx.export, or a SavedModel folder "
-          + "written by orthoinit; the architecture is read from it.")
+      description = "A network exported to ONNX (by torch.onnx.export or orthoinit: "
+          + "convolutions, pools, batch norm, ReLU, clip, add, concat, flatten, linear layers), "
+          + "or a SavedModel folder written by orthoinit; the architecture is read from it.")
   Path weights;
 
   @Option(names = "--images", required = true, paramLabel = "X.npy",
@@ -41,7 +41,8 @@ final class PredictCommand implements Callable<Integer> {
   Path out;
 
   @Option(names = "--features-out", paramLabel = "F.npy",
-      description = "Features entering the classifier, float32 [N, 1024], PyTorch's flatten order.")
+      description = "Features entering the classifier (the last flatten's output; [N, 1024] "
+          + "for the seed's AlexNet), float32, PyTorch's flatten order.")
   Path featuresOut;
 
   @Mixin
@@ -51,9 +52,9 @@ final class PredictCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Checks.writableParents(out, featuresOut);
     Prediction p;
-    ModelFiles.Opened model = ModelFiles.open(weights);
+    ModelFiles.OpenedNetwork model = ModelFiles.openNetwork(weights);
     ImageArrays.Batch batch = ImageArrays.read(images, layout);
-    try (ModelSession session = ModelSession.open(model.config(), 0, 0,
+    try (ModelSession session = ModelSession.open(model.network(), 0, 0,
         device.resolve(spec.commandLine().getErr()))) {
       session.assign(model.weights());
       p = session.predict(batch.nhwc(), batch.n());
@@ -67,8 +68,9 @@ final class PredictCommand implements Callable<Integer> {
     Npy.writeFloats(logits, p.logits(), p.n(), p.classes());
     String s = "wrote logits [" + p.n() + ", " + p.classes() + "] to " + logits;
     if (features != null) {
-      Npy.writeFloats(features, p.features(), p.n(), AlexNet.FEATURES);
-      s += " and features [" + p.n() + ", " + AlexNet.FEATURES + "] to " + features;
+      int width = p.n() == 0 ? 0 : p.features().length / p.n();
+      Npy.writeFloats(features, p.features(), p.n(), width);
+      s += " and features [" + p.n() + ", " + width + "] to " + features;
     }
     spec.commandLine().getOut().println(s);
   }

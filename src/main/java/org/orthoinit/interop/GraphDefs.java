@@ -7,6 +7,7 @@ import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
 import org.orthoinit.model.Summary;
 import org.orthoinit.util.AtomicFiles;
 
@@ -28,15 +29,18 @@ public final class GraphDefs {
    * @return the .pb file
    */
   public static Path write(ModelConfig config, Path dir) throws IOException {
-    String base = baseName(config);
+    return write(AlexNet.of(config), baseName(config), dir);
+  }
+
+  /** As {@link #write(ModelConfig, Path)} for any network, as DIR/BASE.pb and DIR/BASE.txt. */
+  public static Path write(Network network, String base, Path dir) throws IOException {
     Path pb = dir.resolve(base + ".pb");
     byte[] graph;
-    try (ModelSession session = ModelSession.open(config, 0, 1, Compute.CPU)) {
+    try (ModelSession session = ModelSession.open(network, 0, 1, Compute.CPU)) {
       graph = session.graph().toGraphDef().toByteArray();
     }
     write(pb, graph);
-    write(dir.resolve(base + ".txt"),
-        Summary.table(AlexNet.of(config)).getBytes(StandardCharsets.UTF_8));
+    write(dir.resolve(base + ".txt"), Summary.table(network).getBytes(StandardCharsets.UTF_8));
     return pb;
   }
 

@@ -176,6 +176,7 @@ public final class OnnxImport {
       case "Concat" -> concat(n, index);
       case "Flatten" -> flatten(n, index);
       case "Reshape" -> reshape(n, index);
+      case "Pad" -> pad(n);
       case "Gemm" -> gemm(n, index);
       default -> throw refuse(n, "this op is not supported");
     }
@@ -389,6 +390,10 @@ public final class OnnxImport {
           .toArray(), false));
       return;
     }
+    if (n.getInputCount() == 1) {
+      producers.put(n.getOutput(0), layerInput(n, 0)); // torch.cat([x]): x itself
+      return;
+    }
     List<String> in = layerInputs(n);
     boolean flat = dimsOf(in.get(0)).flat();
     long axis = intAttr(n, "axis", 1);
@@ -421,6 +426,27 @@ public final class OnnxImport {
           + describe(target));
     }
     add(n, index, new Layer.Flatten(name(n, index, null), in));
+  }
+
+  /**
+   * A Pad that pads nothing (PyTorch writes one before some average pools) is its input; any
+   * other is refused.
+   */
+  private void pad(NodeProto n) throws InteropException {
+    String in = layerInput(n, 0);
+    if (!stringAttr(n, "mode", "constant").equals("constant")) {
+      throw refuse(n, "only constant padding is supported");
+    }
+    if (n.getInputCount() < 2 || !isStatic(n.getInput(1))) {
+      throw refuse(n, "its pads are not known at import");
+    }
+    for (long p : statics.get(n.getInput(1)).values()) {
+      if (p != 0) {
+        throw refuse(n, "only a Pad of zeros everywhere (none) is supported, got "
+            + describe(statics.get(n.getInput(1)).values()));
+      }
+    }
+    producers.put(n.getOutput(0), in);
   }
 
   private void gemm(NodeProto n, int index) throws InteropException {

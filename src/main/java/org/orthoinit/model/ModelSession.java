@@ -259,16 +259,22 @@ public final class ModelSession implements AutoCloseable {
     for (int start = 0; start < n; start += PREDICT_CHUNK) {
       int m = Math.min(PREDICT_CHUNK, n - start);
       float[] chunk = java.util.Arrays.copyOfRange(imagesNhwc, start * pixels, (start + m) * pixels);
+      // a network whose logits are its last flatten's output fetches them once
+      boolean same = eval.features().equals(eval.logits());
       try (TFloat32 x = imagesTensor(chunk, m);
-          Result r = session.runner().feed(model.images(), x)
-              .fetch(eval.logits()).fetch(eval.features()).run()) {
+          Result r = fetchFeatures(session.runner().feed(model.images(), x)
+              .fetch(eval.logits()), !same).run()) {
         ((TFloat32) r.get(0)).asRawTensor().data().asFloats()
             .read(logits, start * classes, m * classes);
-        ((TFloat32) r.get(1)).asRawTensor().data().asFloats()
+        ((TFloat32) r.get(same ? 0 : 1)).asRawTensor().data().asFloats()
             .read(features, start * width, m * width);
       }
     }
     return new Prediction(n, classes, logits, features);
+  }
+
+  private Session.Runner fetchFeatures(Session.Runner runner, boolean fetch) {
+    return fetch ? runner.fetch(eval.features()) : runner;
   }
 
   /**

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -62,6 +64,34 @@ class GraphInitTest {
           assertEquals(1.0, f, 1e-4, layer + "'s output norm");
         }
       }
+    }
+  }
+
+  /**
+   * Each convolution depends only on its ancestors, so any topological order of the same graph
+   * gives the same kernels: the zoo with its two branches listed the other way round.
+   */
+  @Test
+  void anyTopologicalOrderGivesTheSameKernels() throws Exception {
+    Network zoo = TestNetworks.zoo();
+    List<Layer> swapped = new ArrayList<>(zoo.layers());
+    int a = swapped.indexOf(zoo.layer("a"));
+    int b = swapped.indexOf(zoo.layer("b"));
+    Collections.swap(swapped, a, b); // b reads ap as a does; add reads both
+    Network other = new Network(zoo.name(), swapped);
+    float[] images = TestImages.uniform(N, 12);
+    Map<String, float[]> first = svd(zoo, images);
+    Map<String, float[]> second = svd(other, images);
+    for (String name : List.of("c1.weight", "a.weight")) {
+      assertArrayEquals(first.get(name), second.get(name), 1e-6f, name);
+    }
+  }
+
+  private static Map<String, float[]> svd(Network network, float[] images) throws Exception {
+    try (ModelSession s = ModelSession.open(network, 0, 0, Compute.CPU)) {
+      Initializers.SVD.initialize(s, new Initializer.Context(4, images, N, false,
+          SvdInitializer.DECOMPOSITION_DEFAULT, null));
+      return s.readAll();
     }
   }
 

@@ -1,0 +1,74 @@
+package org.orthoinit.init;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.orthoinit.Fixtures;
+import org.orthoinit.TorchvisionFixtures;
+import org.orthoinit.interop.ImageArrays;
+import org.orthoinit.interop.Npy;
+import org.orthoinit.interop.NpyArray;
+import org.orthoinit.interop.OnnxImport;
+import org.orthoinit.interop.TorchImport;
+import org.orthoinit.model.Compute;
+import org.orthoinit.model.Layer;
+import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
+import org.orthoinit.model.Parameter;
+
+/**
+ * The paper's initializer on imported graphs against PyTorch's float64 version of the same rule
+ * ({@code src/test/python/torchvision_fixtures.py}): resnet18 (residual adds, strided and 1 x 1
+ * convolutions, 1 x 1 maps in its last stage) and a CIFAR VGG-11 with batch norm, from their
+ * training-mode exports. Same convolutions rewritten, in the same order, each kernel within 1e-3.
+ */
+class SvdGraphParityTest {
+
+  private static final double TOLERANCE = 1e-3;
+
+  @ParameterizedTest
+  @ValueSource(strings = {"resnet18", "vgg11_bn_cifar"})
+  void theSvdInitOnAGraphIsPytorchs(String model) throws Exception {
+    Path dir = TorchvisionFixtures.dir();
+    JsonNode svd = new ObjectMapper().readTree(dir.resolve(model + "_svd.json").toFile());
+    List<String> expected = new ArrayList<>();
+    svd.get("rewritten").forEach(n -> expected.add(n.asText()));
+    OnnxImport.Imported imported = OnnxImport.read(dir.resolve(model + "_train.onnx"));
+    Network network = imported.network();
+    NpyArray batch = Npy.read(dir.resolve(model + "_init.npy"), "<f4", -1, 3, 32, 32);
+    int n = (int) batch.shape()[0];
+    float[] images = ImageArrays.nchwToNhwc(batch.toFloats(), n);
+    try (ModelSession s = ModelSession.open(network, 0, 0, Compute.CPU)) {
+      s.assign(imported.weights());
+      SvdInitializer.Report r = (SvdInitializer.Report) Initializers.SVD.initialize(s,
+          new Initializer.Context(0, images, n, true, SvdInitializer.DECOMPOSITION_DEFAULT,
+              null));
+      assertEquals(expected,
+          r.outputNorms().stream().map(SvdInitializer.LayerResult::layer).toList());
+      Map<String, float[]> now = s.readAll();
+      double worst = 0;
+      for (Layer.Conv c : network.convs()) {
+        Parameter p = network.parameters().stream().filter(q -> q.name().equals(c.weight()))
+            .findFirst().orElseThrow();
+        float[] ours = TorchImport.toTorch(p, now.get(c.weight()));
+        if (expected.contains(c.name())) {
+          float[] theirs = Npy.read(dir.resolve(model + "_svd").resolve(c.weight() + ".npy"))
+              .toFloats();
+          double error = Fixtures.relativeError(ours, theirs);
+          worst = Math.max(worst, error);
+          assertTrue(error <= TOLERANCE, c.name() + ": relative error " + error);
+        }
+      }
+      System.out.printf("SVD init on %s: %d convolutions rewritten as PyTorch's, worst relative"
+          + " error %.2e (%s)%n", model, expected.size(), worst, r.decomposition());
+    }
+  }
+}

@@ -1,0 +1,192 @@
+#!/usr/bin/python3
+"""Real conv nets for the ONNX importer: torchvision models exported by torch.onnx.export.
+
+Random-weight resnet18, mobilenet_v2, squeezenet1_1 and densenet121 (num_classes 10) and a CIFAR
+VGG-11 with batch norm, each in eval mode, exported at opset 13 with input `images` [N, 3, 32, 32]
+(the batch dynamic) and output `logits` [N, 10]. PyTorch 1.13 folds a BatchNorm that follows a
+Conv into the Conv and names the result `onnx::Conv_N`; densenet121's other batch norms stay
+BatchNormalization nodes. Batch norms get random running statistics first, so evaluation mode
+is not the identity.
+
+Layout of OUT:
+
+    models.json            the models, with torch's version and the settings
+    <model>.onnx           the model
+    <model>_images.npy     8 images [8, 3, 32, 32] float32 in [0, 1], NCHW (uniform noise)
+    <model>_logits.npy     PyTorch's float32 logits of those images, eval mode
+
+and, for the paper's initializer on a graph (resnet18 and the VGG), the same models exported
+with training=TrainingMode.TRAINING (batch norms and state_dict names kept), before the init:
+
+    <model>_train.onnx     the model before the SVD init
+    <model>_init.npy       the init batch, [n, 3, 32, 32] float32 in [0, 1] (uniform noise):
+                           1024 images for resnet18, 256 for the VGG
+    <model>_svd.json       the rewritten convolutions, in the order they were rewritten
+    <model>_svd/<name>.npy each one's kernel after the init, float32, OIHW
+
+The SVD init, as DESIGN.md states it for a graph: for every Conv with in == out channels and
+groups 1, in the order the forward pass reaches them, the conv's input is computed by the
+current network on the init batch (batch norms on batch statistics, running statistics left
+alone); its patches with the conv's padding, stride and dilation (rows (sample, h, w), columns
+as the kernel flattens) are P = U S V^T in float64; W = U[0:wd, 0:wd] S^(-1/2) V[:, 0:wd]^T
+(wd = out channels), divided by the Frobenius norm of the conv's output with its bias.
+
+Usage: torchvision_fixtures.py --out DIR
+"""
+
+import argparse
+import json
+import os
+
+import numpy as np
+import torch
+import torchvision
+
+N = 8
+CLASSES = 10
+VGG11 = [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]
+
+
+class CifarVgg(torch.nn.Module):
+    """VGG-11 with batch norm for 32 x 32 images: five stages, then one linear layer."""
+
+    def __init__(self):
+        super().__init__()
+        layers = []
+        channels = 3
+        for v in VGG11:
+            if v == "M":
+                layers.append(torch.nn.MaxPool2d(2))
+            else:
+                layers += [torch.nn.Conv2d(channels, v, 3, padding=1),
+                           torch.nn.BatchNorm2d(v), torch.nn.ReLU(inplace=True)]
+                channels = v
+        self.features = torch.nn.Sequential(*layers)
+        self.classifier = torch.nn.Linear(512, CLASSES)
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+def models():
+    return {
+        "resnet18": lambda: torchvision.models.resnet18(num_classes=CLASSES),
+        "mobilenet_v2": lambda: torchvision.models.mobilenet_v2(num_classes=CLASSES),
+        "squeezenet1_1": lambda: torchvision.models.squeezenet1_1(num_classes=CLASSES),
+        "densenet121": lambda: torchvision.models.densenet121(num_classes=CLASSES),
+        "vgg11_bn_cifar": CifarVgg,
+    }
+
+
+def randomize_running_statistics(model, generator):
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            c = m.num_features
+            m.running_mean.copy_(0.1 * torch.randn(c, generator=generator))
+            m.running_var.copy_(0.5 + torch.rand(c, generator=generator))
+            m.weight.data.copy_(1 + 0.2 * torch.randn(c, generator=generator))
+            m.bias.data.copy_(0.1 * torch.randn(c, generator=generator))
+
+
+# init batch per model: resnet18's last stage has 1 x 1 maps and 512 channels, so it needs more
+# than 512 images; the VGG's has 2 x 2 maps
+SVD_MODELS = {"resnet18": 1024, "vgg11_bn_cifar": 256}
+
+
+def svd_init(model, images):
+    """The paper's initializer on any conv net; returns the rewritten convs' names in order."""
+    model.train()
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = 0.0  # batch statistics, running statistics unchanged
+    modules = dict(model.named_modules())
+    square = {name for name, m in modules.items() if isinstance(m, torch.nn.Conv2d)
+              and m.in_channels == m.out_channels and m.groups == 1}
+    order = []
+    hooks = [modules[name].register_forward_pre_hook(
+        lambda mod, inp, name=name: order.append(name) if name not in order else None)
+        for name in square]
+    with torch.no_grad():
+        model(images)
+    for h in hooks:
+        h.remove()
+    for name in order:
+        conv = modules[name]
+        seen = {}
+        hook = conv.register_forward_pre_hook(lambda mod, inp: seen.setdefault("x", inp[0]))
+        with torch.no_grad():
+            model(images)
+        hook.remove()
+        x = seen["x"].double()
+        p = torch.nn.functional.unfold(x, conv.kernel_size, dilation=conv.dilation,
+                                       padding=conv.padding, stride=conv.stride)
+        patches = p.transpose(1, 2).reshape(-1, p.shape[1])  # rows (n, h, w), cols (c, kh, kw)
+        u, s, vh = torch.linalg.svd(patches, full_matrices=False)
+        wd = conv.out_channels
+        w = (u[:wd, :wd] @ torch.diag(s[:wd] ** -0.5) @ vh[:wd, :]).reshape(conv.weight.shape)
+        bias = None if conv.bias is None else conv.bias.double()
+        y = torch.nn.functional.conv2d(x, w, bias, conv.stride, conv.padding, conv.dilation)
+        with torch.no_grad():
+            conv.weight.copy_((w / y.norm()).float())
+    return order
+
+
+def svd_fixtures(out, name, make, seed, batch):
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(200 + seed)
+    model = make()
+    with torch.no_grad():
+        randomize_running_statistics(model, generator)
+    images = torch.rand(batch, 3, 32, 32, generator=generator)
+    model.train()
+    torch.onnx.export(model, images[:2], os.path.join(out, name + "_train.onnx"),
+                      input_names=["images"], output_names=["logits"], opset_version=13,
+                      training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False,
+                      dynamic_axes={"images": {0: "N"}, "logits": {0: "N"}})
+    np.save(os.path.join(out, name + "_init.npy"), images.numpy())
+    order = svd_init(model, images)
+    os.makedirs(os.path.join(out, name + "_svd"), exist_ok=True)
+    modules = dict(model.named_modules())
+    for conv in order:
+        np.save(os.path.join(out, name + "_svd", conv + ".weight.npy"),
+                modules[conv].weight.detach().numpy())
+    with open(os.path.join(out, name + "_svd.json"), "w") as f:
+        json.dump({"model": name, "batch": batch, "rewritten": order}, f, indent=2)
+    print(f"{name}: SVD init rewrote {len(order)} convolutions", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    listing = {"torch": torch.__version__, "torchvision": torchvision.__version__, "opset": 13,
+               "models": []}
+    for i, (name, make) in enumerate(models().items()):
+        torch.manual_seed(i)
+        generator = torch.Generator().manual_seed(100 + i)
+        model = make()
+        with torch.no_grad():
+            randomize_running_statistics(model, generator)
+        model.eval()
+        images = torch.rand(N, 3, 32, 32, generator=generator)
+        with torch.no_grad():
+            logits = model(images)
+        path = os.path.join(args.out, name + ".onnx")
+        torch.onnx.export(model, images, path, input_names=["images"], output_names=["logits"],
+                          opset_version=13,
+                          dynamic_axes={"images": {0: "N"}, "logits": {0: "N"}})
+        np.save(os.path.join(args.out, name + "_images.npy"), images.numpy())
+        np.save(os.path.join(args.out, name + "_logits.npy"), logits.numpy())
+        listing["models"].append({"name": name, "parameters": sum(
+            p.numel() for p in model.parameters())})
+        print(f"{name}: exported, logits {tuple(logits.shape)}", flush=True)
+    for name, batch in SVD_MODELS.items():
+        svd_fixtures(args.out, name, models()[name], 7, batch)
+    # written last: its presence says the folder is complete
+    with open(os.path.join(args.out, "models.json"), "w") as f:
+        json.dump(listing, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
