@@ -20,7 +20,7 @@ with training=TrainingMode.TRAINING (batch norms and state_dict names kept), bef
 
     <model>_train.onnx     the model before the SVD init
     <model>_init.npy       the init batch, [n, 3, 32, 32] float32 in [0, 1] (uniform noise):
-                           1024 images for resnet18, 256 for the VGG
+                           1024 images for resnet18, 512 for the VGG
     <model>_svd.json       the rewritten convolutions, in the order they were rewritten
     <model>_svd/<name>.npy each one's kernel after the init, float32, OIHW
 
@@ -89,8 +89,9 @@ def randomize_running_statistics(model, generator):
 
 
 # init batch per model: resnet18's last stage has 1 x 1 maps and 512 channels, so it needs more
-# than 512 images; the VGG's has 2 x 2 maps
-SVD_MODELS = {"resnet18": 1024, "vgg11_bn_cifar": 256}
+# than 512 images; the VGG's has 2 x 2 maps (512 images keep its smallest singular values
+# well above float32 noise)
+SVD_MODELS = {"resnet18": 1024, "vgg11_bn_cifar": 512}
 
 
 def svd_init(model, images):
