@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.orthoinit.data.Cifar10Data;
-import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Network;
 import org.orthoinit.model.NetworkGraph;
@@ -115,7 +114,7 @@ public final class Trainer {
 
   /**
    * One SGD step whose dropout masks are those of step {@code dropoutStep} (see {@link
-   * AlexNet#dropoutStep}).
+   * NetworkGraph#dropoutStep}).
    *
    * @return the batch's mean loss before the step
    */

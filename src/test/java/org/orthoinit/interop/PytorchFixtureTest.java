@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.orthoinit.interop.OnnxModel.Weight;
-import org.orthoinit.model.AlexNet;
 
 /**
  * Reads the PyTorch reference fixtures (torch.onnx.export of the seed's AlexNet with
