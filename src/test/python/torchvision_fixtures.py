@@ -15,12 +15,11 @@ Layout of OUT:
     <model>_images.npy     8 images [8, 3, 32, 32] float32 in [0, 1], NCHW (uniform noise)
     <model>_logits.npy     PyTorch's float32 logits of those images, eval mode
 
-and, for the paper's initializer on a graph (resnet18 and the VGG), the same models exported
+and, for the paper's initializer on a graph (resnet18), the same model exported
 with training=TrainingMode.TRAINING (batch norms and state_dict names kept), before the init:
 
     <model>_train.onnx     the model before the SVD init
-    <model>_init.npy       the init batch, [n, 3, 32, 32] float32 in [0, 1] (uniform noise):
-                           1024 images for resnet18, 512 for the VGG
+    <model>_init.npy       the init batch, [1024, 3, 32, 32] float32 in [0, 1] (uniform noise)
     <model>_svd.json       the rewritten convolutions, in the order they were rewritten
     <model>_svd/<name>.npy each one's kernel after the init, float32, OIHW
 
@@ -89,9 +88,9 @@ def randomize_running_statistics(model, generator):
 
 
 # init batch per model: resnet18's last stage has 1 x 1 maps and 512 channels, so it needs more
-# than 512 images; the VGG's has 2 x 2 maps (512 images keep its smallest singular values
-# well above float32 noise)
-SVD_MODELS = {"resnet18": 1024, "vgg11_bn_cifar": 512}
+# than 512 images (the CIFAR VGG, 2 x 2 maps, needs 512: at 256 its smallest singular values put
+# float32 kernels 1.2e-3 off float64; it is left out here for the test suite's time)
+SVD_MODELS = {"resnet18": 1024}
 
 
 def svd_init(model, images):
