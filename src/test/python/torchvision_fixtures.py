@@ -15,8 +15,19 @@ Layout of OUT:
     <model>_images.npy     8 images [8, 3, 32, 32] float32 in [0, 1], NCHW (uniform noise)
     <model>_logits.npy     PyTorch's float32 logits of those images, eval mode
 
-and, for the paper's initializer on a graph (resnet18), the same model exported
-with training=TrainingMode.TRAINING (batch norms and state_dict names kept), before the init:
+and, for gradients, each model again (other random weights) exported with
+training=TrainingMode.TRAINING (batch norms and state_dict names kept, dropout ratios set to 0 so
+that a step is deterministic), with one SGD step's gradients in PyTorch (train mode: batch norms
+on batch statistics):
+
+    <model>_grad.onnx      the model, initializers named as its state_dict
+    <model>_grad_images.npy  16 images [16, 3, 32, 32] float32 in [0, 1]
+    <model>_grad_labels.npy  their labels, int64 in [0, 10)
+    <model>_grad.json      the parameters, in named_parameters order, and the loss
+    <model>_grad/<name>.npy  d(mean cross-entropy)/d(parameter), float32, PyTorch's layout
+
+and, for the paper's initializer on a graph (resnet18), the model exported the same way, before
+the init:
 
     <model>_train.onnx     the model before the SVD init
     <model>_init.npy       the init batch, [1024, 3, 32, 32] float32 in [0, 1] (uniform noise)
@@ -36,12 +47,17 @@ Usage: torchvision_fixtures.py --out DIR
 import argparse
 import json
 import os
+import warnings
 
 import numpy as np
 import torch
 import torchvision
 
+# a training export drops num_batches_tracked's update, and says so once per batch norm
+warnings.filterwarnings("ignore", message="ONNX Preprocess - Removing mutation")
+
 N = 8
+GRAD_N = 16
 CLASSES = 10
 VGG11 = [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]
 
@@ -155,6 +171,38 @@ def svd_fixtures(out, name, make, seed, batch):
     print(f"{name}: SVD init rewrote {len(order)} convolutions", flush=True)
 
 
+def gradient_fixtures(out, name, make, seed):
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(300 + seed)
+    model = make()
+    with torch.no_grad():
+        randomize_running_statistics(model, generator)
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0
+    images = torch.rand(GRAD_N, 3, 32, 32, generator=generator)
+    labels = torch.randint(0, CLASSES, (GRAD_N,), generator=generator)
+    model.train()
+    torch.onnx.export(model, images[:2], os.path.join(out, name + "_grad.onnx"),
+                      input_names=["images"], output_names=["logits"], opset_version=13,
+                      training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False,
+                      dynamic_axes={"images": {0: "N"}, "logits": {0: "N"}})
+    # the gradient reads batch statistics only, whatever the export did to the running ones
+    model.zero_grad()
+    loss = torch.nn.functional.cross_entropy(model(images), labels)
+    loss.backward()
+    os.makedirs(os.path.join(out, name + "_grad"), exist_ok=True)
+    names = []
+    for pname, p in model.named_parameters():
+        np.save(os.path.join(out, name + "_grad", pname + ".npy"), p.grad.numpy())
+        names.append(pname)
+    np.save(os.path.join(out, name + "_grad_images.npy"), images.numpy())
+    np.save(os.path.join(out, name + "_grad_labels.npy"), labels.numpy())
+    with open(os.path.join(out, name + "_grad.json"), "w") as f:
+        json.dump({"model": name, "loss": loss.item(), "parameters": names}, f, indent=2)
+    print(f"{name}: training export, {len(names)} gradients, loss {loss.item():.4f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
@@ -181,6 +229,8 @@ def main():
         listing["models"].append({"name": name, "parameters": sum(
             p.numel() for p in model.parameters())})
         print(f"{name}: exported, logits {tuple(logits.shape)}", flush=True)
+    for i, (name, make) in enumerate(models().items()):
+        gradient_fixtures(args.out, name, make, i)
     for name, batch in SVD_MODELS.items():
         svd_fixtures(args.out, name, models()[name], 7, batch)
     # written last: its presence says the folder is complete

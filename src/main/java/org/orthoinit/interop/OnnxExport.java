@@ -1,7 +1,12 @@
 package org.orthoinit.interop;
 
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.orthoinit.interop.onnx.AttributeProto;
 import org.orthoinit.interop.onnx.GraphProto;
 import org.orthoinit.interop.onnx.ModelProto;
@@ -80,18 +85,115 @@ public final class OnnxExport {
    */
   public static void write(Path file, Network network, Map<String, float[]> weights)
       throws InteropException {
-    OnnxModel.write(file, model(network, weights), written -> {
-      try {
-        OnnxImport.Imported back = OnnxImport.read(written);
-        if (!back.network().equals(network)) {
-          throw Weights.notKept(file, written, new InteropException(written,
-              "reads back as a different network"));
-        }
-        Weights.requireSame(file, weights, back.weights());
-      } catch (InteropException e) {
-        throw e.file() != null && e.file().equals(written) ? Weights.notKept(file, written, e) : e;
+    OnnxModel.write(file, model(network, weights), written -> check(file, written, network,
+        weights));
+  }
+
+  /** Reads {@code written} back: the same network and the same weights, bit for bit. */
+  private static void check(Path file, Path written, Network network,
+      Map<String, float[]> weights) throws InteropException {
+    try {
+      OnnxImport.Imported back = OnnxImport.read(written);
+      if (!back.network().equals(network)) {
+        throw Weights.notKept(file, written, new InteropException(written,
+            "reads back as a different network"));
       }
-    });
+      Weights.requireSame(file, weights, back.weights());
+    } catch (InteropException e) {
+      throw e.file() != null && e.file().equals(written) ? Weights.notKept(file, written, e) : e;
+    }
+  }
+
+  /**
+   * The file {@code imported} was read from, with only the values of its weights replaced by
+   * {@code weights} (TensorFlow layout, as the session reads them). Nodes, names, order, opsets,
+   * metadata and every other tensor are kept as they were, so the file still loads by name into
+   * the module it was exported from, and still runs wherever it ran.
+   *
+   * @throws InteropException if two variables the file stores as one tensor (its exporter keeps
+   *     equal values once) now differ
+   */
+  public static ModelProto update(OnnxImport.Imported imported, Map<String, float[]> weights)
+      throws InteropException {
+    Network network = imported.network();
+    Map<String, float[]> byTensor = new HashMap<>();
+    Map<String, String> holder = new HashMap<>();
+    for (Parameter p : network.parameters()) {
+      float[] torch = TorchImport.toTorch(p, require(weights, p.name()));
+      OnnxImport.Source source = imported.sources().get(p.name());
+      long[] shape = TorchImport.torchShape(p);
+      place(imported, byTensor, holder, p.name(), source.transposed()
+          ? TorchImport.transpose(torch, (int) shape[0], (int) shape[1]) : torch);
+    }
+    for (Layer.BatchNorm bn : network.batchNorms()) {
+      place(imported, byTensor, holder, bn.runningMean(), require(weights, bn.runningMean()));
+      place(imported, byTensor, holder, bn.runningVar(), require(weights, bn.runningVar()));
+    }
+    ModelProto.Builder model = imported.model().proto().toBuilder();
+    GraphProto.Builder g = model.getGraphBuilder();
+    Set<String> replaced = new HashSet<>();
+    for (int i = 0; i < g.getInitializerCount(); i++) {
+      TensorProto t = g.getInitializer(i);
+      float[] v = byTensor.get(t.getName());
+      if (v != null) {
+        g.setInitializer(i, replaced(t, v));
+        replaced.add(t.getName());
+      }
+    }
+    for (int i = 0; i < g.getNodeCount(); i++) {
+      NodeProto n = g.getNode(i);
+      if (n.getOpType().equals("Constant") && n.getOutputCount() == 1
+          && byTensor.containsKey(n.getOutput(0))) {
+        NodeProto.Builder b = n.toBuilder();
+        for (int a = 0; a < b.getAttributeCount(); a++) {
+          if (b.getAttribute(a).getName().equals("value")) {
+            b.setAttribute(a, b.getAttribute(a).toBuilder()
+                .setT(replaced(b.getAttribute(a).getT(), byTensor.get(n.getOutput(0)))));
+          }
+        }
+        g.setNode(i, b);
+        replaced.add(n.getOutput(0));
+      }
+    }
+    Set<String> missing = new TreeSet<>(byTensor.keySet());
+    missing.removeAll(replaced);
+    if (!missing.isEmpty()) {
+      throw new IllegalStateException("tensors not found in the file: " + missing);
+    }
+    return model.build();
+  }
+
+  /**
+   * Writes {@link #update} to {@code file} atomically, after reading it back: the same network,
+   * and the same weights bit for bit, or {@code file} is left as it was.
+   */
+  public static void writeUpdated(Path file, OnnxImport.Imported imported,
+      Map<String, float[]> weights) throws InteropException {
+    OnnxModel.write(file, update(imported, weights), written -> check(file, written,
+        imported.network(), weights));
+  }
+
+  private static void place(OnnxImport.Imported imported, Map<String, float[]> byTensor,
+      Map<String, String> holder, String variable, float[] values) throws InteropException {
+    String tensor = imported.sources().get(variable).tensor();
+    float[] before = byTensor.putIfAbsent(tensor, values);
+    if (before != null && !Arrays.equals(before, values)) {
+      throw new InteropException(imported.model().file(), "'" + holder.get(tensor) + "' and '"
+          + variable + "' are one tensor in the file ('" + tensor + "': its exporter stored "
+          + "their equal values once) but now differ; write it with --onnx from a fresh export, "
+          + "or as a SavedModel");
+    }
+    holder.putIfAbsent(tensor, variable);
+  }
+
+  /** {@code t} with {@code values} in place of its own (same name, dims and everything else). */
+  private static TensorProto replaced(TensorProto t, float[] values) {
+    long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
+    if (t.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
+      throw new IllegalStateException(t.getName() + " is not float32");
+    }
+    TensorProto encoded = new OnnxModel.Weight(t.getName(), dims, values).toTensorProto();
+    return t.toBuilder().clearFloatData().setRawData(encoded.getRawData()).build();
   }
 
   /** Adds the node of one layer, writing {@code out}; constants it needs go before it. */

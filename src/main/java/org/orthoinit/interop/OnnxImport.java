@@ -36,8 +36,24 @@ import org.orthoinit.model.Window;
  */
 public final class OnnxImport {
 
-  /** A network read from ONNX, and its variables in TensorFlow's layout. */
-  public record Imported(Network network, Map<String, float[]> weights) {}
+  /**
+   * A network read from ONNX, its variables in TensorFlow's layout, and where in the file each
+   * variable came from.
+   *
+   * @param model the file as read, for writing it back with new values
+   * @param sources by variable name (parameters and running statistics), the tensor holding it
+   */
+  public record Imported(Network network, Map<String, float[]> weights, OnnxModel model,
+      Map<String, Source> sources) {}
+
+  /**
+   * The tensor of the file a variable came from: an initializer or a Constant node's output.
+   *
+   * @param tensor its name in the file
+   * @param transposed whether the file holds it transposed from PyTorch's layout (a Gemm
+   *     weight without transB is [in, out])
+   */
+  public record Source(String tensor, boolean transposed) {}
 
   /** An int64 tensor known at import time: shapes and indices; {@code BATCH} is the batch. */
   private record Static(long[] values, boolean scalar) {}
@@ -59,6 +75,10 @@ public final class OnnxImport {
   private final Set<String> names = new HashSet<>();
   /** Parameter values in PyTorch's layout, by the names the network gives them. */
   private final Map<String, float[]> torch = new LinkedHashMap<>();
+  /** Each variable's tensor in the file. */
+  private final Map<String, Source> sources = new LinkedHashMap<>();
+  /** A float constant's name (or its Identity alias's) -> the tensor of the file holding it. */
+  private final Map<String, String> origins = new HashMap<>();
 
   private OnnxImport(OnnxModel model) {
     this.file = model.file();
@@ -78,6 +98,7 @@ public final class OnnxImport {
 
   private Imported run() throws InteropException {
     constants.putAll(model.initializers());
+    constants.keySet().forEach(name -> origins.put(name, name));
     String input = input();
     producers.put(input, Network.INPUT_NAME);
     dimsByLayer.put(Network.INPUT_NAME, Network.INPUT);
@@ -116,7 +137,7 @@ public final class OnnxImport {
       weights.put(bn.runningMean(), torch.get(bn.runningMean()));
       weights.put(bn.runningVar(), torch.get(bn.runningVar()));
     }
-    return new Imported(network, weights);
+    return new Imported(network, weights, model, Map.copyOf(sources));
   }
 
   /** The graph's one input that is not an initializer: float [N, 3, 32, 32]. */
@@ -251,9 +272,9 @@ public final class OnnxImport {
     String name = name(n, index, w.name());
     boolean bias = n.getInputCount() > 2 && !n.getInput(2).isEmpty();
     Layer.Conv c = new Layer.Conv(name, in, x.channels(), out, window, groups, bias);
-    torch.put(c.weight(), w.values());
+    keep(c.weight(), n, 1, w.values(), false);
     if (bias) {
-      torch.put(c.biasName(), vector(n, 2, out));
+      keep(c.biasName(), n, 2, vector(n, 2, out), false);
     }
     add(n, index, c);
   }
@@ -334,10 +355,10 @@ public final class OnnxImport {
     String name = name(n, index, scale.name());
     Layer.BatchNorm bn = new Layer.BatchNorm(name, in, x.channels(),
         floatAttr(n, "epsilon", 1e-5f), complement(floatAttr(n, "momentum", 0.9f)));
-    torch.put(bn.weight(), vector(n, 1, x.channels()));
-    torch.put(bn.biasName(), vector(n, 2, x.channels()));
-    torch.put(bn.runningMean(), vector(n, 3, x.channels()));
-    torch.put(bn.runningVar(), vector(n, 4, x.channels()));
+    keep(bn.weight(), n, 1, vector(n, 1, x.channels()), false);
+    keep(bn.biasName(), n, 2, vector(n, 2, x.channels()), false);
+    keep(bn.runningMean(), n, 3, vector(n, 3, x.channels()), false);
+    keep(bn.runningVar(), n, 4, vector(n, 4, x.channels()), false);
     add(n, index, bn);
   }
 
@@ -470,9 +491,10 @@ public final class OnnxImport {
     boolean bias = n.getInputCount() > 2 && !n.getInput(2).isEmpty();
     Layer.Linear l = new Layer.Linear(name(n, index, w.name()), in, inSize, out, bias);
     // PyTorch's layout is [out, in]
-    torch.put(l.weight(), transB ? w.values() : TorchImport.transpose(w.values(), inSize, out));
+    keep(l.weight(), n, 1, transB ? w.values() : TorchImport.transpose(w.values(), inSize, out),
+        !transB);
     if (bias) {
-      torch.put(l.biasName(), vector(n, 2, out));
+      keep(l.biasName(), n, 2, vector(n, 2, out), false);
     }
     add(n, index, l);
   }
@@ -490,6 +512,7 @@ public final class OnnxImport {
     } else if (t.getDataType() == TensorProto.DataType.FLOAT_VALUE) {
       OnnxModel.Weight w = model.decodeFloat(t.toBuilder().setName(n.getOutput(0)).build());
       constants.put(n.getOutput(0), w);
+      origins.put(n.getOutput(0), n.getOutput(0));
     } else {
       throw refuse(n, "only float and int64 constants are supported");
     }
@@ -503,6 +526,7 @@ public final class OnnxImport {
     String out = n.getOutput(0);
     if (constants.containsKey(in)) {
       constants.put(out, constants.get(in).renamed(out));
+      origins.put(out, origins.get(in));
     } else if (statics.containsKey(in)) {
       statics.put(out, statics.get(in));
     } else if (producers.containsKey(in)) {
@@ -580,6 +604,12 @@ public final class OnnxImport {
       throw refuse(n, "needs at least two inputs");
     }
     return out;
+  }
+
+  /** Records variable {@code name} (PyTorch layout) as read from input {@code i} of {@code n}. */
+  private void keep(String name, NodeProto n, int i, float[] values, boolean transposed) {
+    torch.put(name, values);
+    sources.put(name, new Source(origins.get(n.getInput(i)), transposed));
   }
 
   private OnnxModel.Weight weight(NodeProto n, int i) throws InteropException {
