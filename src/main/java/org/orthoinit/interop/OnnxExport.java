@@ -180,8 +180,7 @@ public final class OnnxExport {
     if (before != null && !Arrays.equals(before, values)) {
       throw new InteropException(imported.model().file(), "'" + holder.get(tensor) + "' and '"
           + variable + "' are one tensor in the file ('" + tensor + "': its exporter stored "
-          + "their equal values once) but now differ; write it with --onnx from a fresh export, "
-          + "or as a SavedModel");
+          + "their equal values once) but now differ, and the file cannot hold both");
     }
     holder.putIfAbsent(tensor, variable);
   }
