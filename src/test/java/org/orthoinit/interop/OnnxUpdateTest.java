@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.TorchvisionFixtures;
 import org.orthoinit.interop.onnx.GraphProto;
 import org.orthoinit.interop.onnx.ModelProto;
+import org.orthoinit.interop.onnx.NodeProto;
 import org.orthoinit.interop.onnx.TensorProto;
 
 /**
@@ -75,7 +79,46 @@ class OnnxUpdateTest {
     for (Map.Entry<String, float[]> e : changed.entrySet()) {
       assertArrayEquals(e.getValue(), back.weights().get(e.getKey()), e.getKey());
     }
-    assertFalse(written.containsKey("images"));
+  }
+
+  /**
+   * Two batch-norm biases stored once, as PyTorch's exporter does with equal tensors (the second
+   * an Identity of the first): written back equal, they stay one tensor; trained apart, the
+   * update is refused naming both.
+   */
+  @Test
+  void variablesSharingATensorMustStayEqual(@TempDir Path tmp) throws Exception {
+    ModelProto original = OnnxModel.read(TorchvisionFixtures.dir().resolve("resnet18_grad.onnx"))
+        .proto();
+    GraphProto.Builder g = original.getGraph().toBuilder();
+    int second = -1;
+    for (int i = 0; i < g.getInitializerCount(); i++) {
+      if (g.getInitializer(i).getName().equals("layer1.0.bn2.bias")) {
+        second = i;
+      }
+    }
+    g.removeInitializer(second);
+    g.addNode(0, NodeProto.newBuilder().setOpType("Identity")
+        .setName("shared").addInput("layer1.0.bn1.bias").addOutput("layer1.0.bn2.bias"));
+    Path shared = tmp.resolve("shared.onnx");
+    OnnxModel.write(shared, original.toBuilder().setGraph(g).build());
+    OnnxImport.Imported imported = OnnxImport.read(shared);
+    assertEquals("layer1.0.bn1.bias", imported.sources().get("layer1.0.bn2.bias").tensor());
+
+    OnnxExport.writeUpdated(tmp.resolve("same.onnx"), imported, imported.weights());
+    assertEquals(original.getGraph().getInitializerCount() - 1,
+        OnnxModel.read(tmp.resolve("same.onnx")).proto().getGraph().getInitializerCount());
+
+    Map<String, float[]> apart = new LinkedHashMap<>(imported.weights());
+    float[] bias = apart.get("layer1.0.bn2.bias").clone();
+    bias[0] += 1f;
+    apart.put("layer1.0.bn2.bias", bias);
+    InteropException e = assertThrows(InteropException.class,
+        () -> OnnxExport.writeUpdated(tmp.resolve("apart.onnx"), imported, apart));
+    assertTrue(e.getMessage().contains("'layer1.0.bn1.bias' and "
+        + "'layer1.0.bn2.bias' are one tensor"), e.getMessage());
+    assertFalse(Files.exists(
+        tmp.resolve("apart.onnx")), "nothing written");
   }
 
   private static int indexOf(Map<String, float[]> map, String key) {
