@@ -377,11 +377,19 @@ public final class OnnxImport {
     return exact;
   }
 
+  /**
+   * A Dropout of its ratio. A training_mode input (training exports) must be known at import;
+   * whatever it says, the network drops out in training and not in evaluation, as PyTorch's
+   * module does.
+   */
   private void dropout(NodeProto n, int index) throws InteropException {
     String in = layerInput(n, 0);
     float p = floatAttr(n, "ratio", 0.5f);
     if (n.getInputCount() > 1 && !n.getInput(1).isEmpty()) {
       p = scalar(n, 1);
+    }
+    if (n.getInputCount() > 2 && !n.getInput(2).isEmpty() && !isStatic(n.getInput(2))) {
+      throw refuse(n, "its training_mode '" + n.getInput(2) + "' is not known at import");
     }
     add(n, index, new Layer.Dropout(name(n, index, null), in, p));
   }
@@ -509,12 +517,15 @@ public final class OnnxImport {
     TensorProto t = value.getT();
     if (t.getDataType() == TensorProto.DataType.INT64_VALUE) {
       statics.put(n.getOutput(0), new Static(int64s(n, t), t.getDimsCount() == 0));
+    } else if (t.getDataType() == TensorProto.DataType.BOOL_VALUE) {
+      statics.put(n.getOutput(0), new Static(bools(n, t), t.getDimsCount() == 0));
     } else if (t.getDataType() == TensorProto.DataType.FLOAT_VALUE) {
       OnnxModel.Weight w = model.decodeFloat(t.toBuilder().setName(n.getOutput(0)).build());
       constants.put(n.getOutput(0), w);
       origins.put(n.getOutput(0), n.getOutput(0));
     } else {
-      throw refuse(n, "only float and int64 constants are supported");
+      throw refuse(n, "only float, int64 and bool constants are supported, this is "
+          + TensorProto.DataType.forNumber(t.getDataType()));
     }
   }
 
@@ -693,6 +704,36 @@ public final class OnnxImport {
       }
       for (int i = 0; i < out.length; i++) {
         out[i] = t.getInt64Data(i);
+      }
+    }
+    return out;
+  }
+
+  /** A bool tensor's values as 0 and 1. */
+  private long[] bools(NodeProto n, TensorProto t) throws InteropException {
+    long count = 1;
+    for (long d : t.getDimsList()) {
+      count *= d;
+      if (d < 0 || count > 64) {
+        throw refuse(n, "a bool constant of dims " + t.getDimsList() + " is too large");
+      }
+    }
+    long[] out = new long[(int) count];
+    if (t.hasRawData()) {
+      if (t.getRawData().size() != count) {
+        throw refuse(n, "raw_data has " + t.getRawData().size() + " bytes for " + count
+            + " bools");
+      }
+      for (int i = 0; i < out.length; i++) {
+        out[i] = t.getRawData().byteAt(i) != 0 ? 1 : 0;
+      }
+    } else {
+      if (t.getInt32DataCount() != count) {
+        throw refuse(n, "int32_data has " + t.getInt32DataCount() + " values for " + count
+            + " bools");
+      }
+      for (int i = 0; i < out.length; i++) {
+        out[i] = t.getInt32Data(i) != 0 ? 1 : 0;
       }
     }
     return out;

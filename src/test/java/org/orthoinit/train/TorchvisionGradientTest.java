@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,16 +27,25 @@ import org.orthoinit.model.Parameter;
 /**
  * One SGD step's gradients on torchvision models imported from their training-mode exports
  * (state_dict names, batch norms on batch statistics), against PyTorch's (made by {@code
- * src/test/python/torchvision_fixtures.py}): every parameter. The script exports all five
- * models; resnet18 is the one that passes today (see the README for the others).
+ * src/test/python/torchvision_fixtures.py}): every parameter. mobilenet_v2 and densenet121 are
+ * left out: a ReLU decision whose float64 margin is below float32's rounding there goes the
+ * other way in our float32 step and moves every earlier gradient by up to a few per cent (see
+ * the README).
+ *
+ * <p>A bias just before a batch norm has a gradient that is zero in exact arithmetic (the norm
+ * removes any shift), so both sides hold only rounding noise there and their ratio means
+ * nothing. Such a gradient (PyTorch's largest value under {@link #ZERO} of the model's largest
+ * gradient value) passes when ours is as small; every other one meets {@link #TOLERANCE}.
  */
 class TorchvisionGradientTest {
 
   /** Max abs error over max abs value, per parameter. */
   private static final double TOLERANCE = 1e-3;
+  /** A gradient this small against the model's largest is zero up to rounding. */
+  private static final double ZERO = 1e-5;
 
   @ParameterizedTest
-  @ValueSource(strings = {"resnet18"})
+  @ValueSource(strings = {"resnet18", "squeezenet1_1", "vgg11_bn_cifar"})
   void everyGradientMatchesPytorchs(String model) throws Exception {
     Path dir = TorchvisionFixtures.dir();
     JsonNode listing = new ObjectMapper().readTree(dir.resolve(model + "_grad.json").toFile());
@@ -60,22 +70,49 @@ class TorchvisionGradientTest {
     }
     assertEquals(listing.get("loss").asDouble(), step.loss(), 1e-5 * Math.abs(step.loss()),
         "loss");
+    Map<String, float[]> ours = new LinkedHashMap<>();
+    Map<String, float[]> theirs = new LinkedHashMap<>();
+    double largest = 0;
+    for (Parameter p : network.parameters()) {
+      ours.put(p.name(), TorchImport.toTorch(p, step.gradients().get(p.name())));
+      float[] t = Npy.read(dir.resolve(model + "_grad").resolve(p.name() + ".npy")).toFloats();
+      theirs.put(p.name(), t);
+      largest = Math.max(largest, maxAbs(t));
+    }
     double worst = 0;
     String worstName = null;
-    for (Parameter p : network.parameters()) {
-      float[] ours = TorchImport.toTorch(p, step.gradients().get(p.name()));
-      float[] theirs = Npy.read(dir.resolve(model + "_grad").resolve(p.name() + ".npy"))
-          .toFloats();
-      double error = Fixtures.relativeError(ours, theirs);
+    List<String> zeros = new ArrayList<>();
+    List<String> beyond = new ArrayList<>();
+    for (String name : ours.keySet()) {
+      if (maxAbs(theirs.get(name)) < ZERO * largest) {
+        zeros.add(name);
+        assertTrue(maxAbs(ours.get(name)) < ZERO * largest, model + " " + name + ": PyTorch's "
+            + "gradient is zero up to rounding (" + maxAbs(theirs.get(name)) + "), ours is "
+            + maxAbs(ours.get(name)) + " against a largest gradient value of " + largest);
+        continue;
+      }
+      double error = Fixtures.relativeError(ours.get(name), theirs.get(name));
       if (error > worst || worstName == null) {
         worst = error;
-        worstName = p.name();
+        worstName = name;
       }
-      assertTrue(error <= TOLERANCE, model + " " + p.name() + ": gradient relative error "
-          + error);
+      if (error > TOLERANCE) {
+        beyond.add(String.format("%s %.2e", name, error));
+      }
     }
     System.out.printf("torchvision %s: %d gradients, loss %.6f (PyTorch %.6f), worst relative "
-        + "error %.2e (%s)%n", model, network.parameters().size(), step.loss(),
-        listing.get("loss").asDouble(), worst, worstName);
+        + "error %.2e (%s); %d zero up to rounding on both sides %s%n", model,
+        network.parameters().size(), step.loss(), listing.get("loss").asDouble(), worst,
+        worstName, zeros.size(), zeros);
+    assertTrue(beyond.isEmpty(), model + ": gradients beyond " + TOLERANCE + " relative error: "
+        + beyond);
+  }
+
+  private static double maxAbs(float[] values) {
+    double m = 0;
+    for (float v : values) {
+      m = Math.max(m, Math.abs(v));
+    }
+    return m;
   }
 }
