@@ -39,12 +39,31 @@ public final class ImageArrays {
 
   /** [N, C, H, W] -> [N, H, W, C]. */
   public static float[] nchwToNhwc(float[] v, int n) {
+    return nchwToNhwc(v, n, C, S * S);
+  }
+
+  /** {@code n} samples of {@code c} channels of {@code pixels} values each, NCHW to NHWC. */
+  public static float[] nchwToNhwc(float[] v, int n, int c, int pixels) {
     float[] out = new float[v.length];
     for (int i = 0; i < n; i++) {
-      int base = i * C * S * S;
-      for (int c = 0; c < C; c++) {
-        for (int p = 0; p < S * S; p++) {
-          out[base + p * C + c] = v[base + c * S * S + p];
+      int base = i * c * pixels;
+      for (int k = 0; k < c; k++) {
+        for (int p = 0; p < pixels; p++) {
+          out[base + p * c + k] = v[base + k * pixels + p];
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The inverse of {@link #nchwToNhwc(float[], int, int, int)}: NHWC to NCHW. */
+  public static float[] nhwcToNchw(float[] v, int n, int c, int pixels) {
+    float[] out = new float[v.length];
+    for (int i = 0; i < n; i++) {
+      int base = i * c * pixels;
+      for (int k = 0; k < c; k++) {
+        for (int p = 0; p < pixels; p++) {
+          out[base + k * pixels + p] = v[base + p * c + k];
         }
       }
     }

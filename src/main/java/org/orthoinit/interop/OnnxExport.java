@@ -121,9 +121,14 @@ public final class OnnxExport {
     for (Parameter p : network.parameters()) {
       float[] torch = TorchImport.toTorch(p, require(weights, p.name()));
       OnnxImport.Source source = imported.sources().get(p.name());
+      if (source.tensor() == null) {
+        throw new InteropException(imported.model().file(), "'" + p.name() + "' was computed at"
+            + " import from the file's tensors, not read from one, and cannot be written back");
+      }
       long[] shape = TorchImport.torchShape(p);
-      place(imported, byTensor, holder, p.name(), source.transposed()
-          ? TorchImport.transpose(torch, (int) shape[0], (int) shape[1]) : torch);
+      float[] values = source.transposed()
+          ? TorchImport.transpose(torch, (int) shape[0], (int) shape[1]) : torch;
+      place(imported, byTensor, holder, p.name(), fileValues(imported, p.name(), source, values));
     }
     for (Layer.BatchNorm bn : network.batchNorms()) {
       place(imported, byTensor, holder, bn.runningMean(), require(weights, bn.runningMean()));
@@ -185,6 +190,32 @@ public final class OnnxExport {
     holder.putIfAbsent(tensor, variable);
   }
 
+  /**
+   * The values the file holds for a variable: divided by the factor the import multiplied them
+   * by (a Gemm's alpha or beta), and one value where the file holds one for all.
+   */
+  private static float[] fileValues(OnnxImport.Imported imported, String variable,
+      OnnxImport.Source source, float[] values) throws InteropException {
+    float[] out = values;
+    if (source.factor() != 1f) {
+      out = new float[values.length];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = values[i] / source.factor();
+      }
+    }
+    if (source.broadcast()) {
+      for (float v : out) {
+        if (Float.compare(v, out[0]) != 0) {
+          throw new InteropException(imported.model().file(), "'" + variable + "' is one value "
+              + "for every output in the file ('" + source.tensor() + "') but now differs "
+              + "between outputs, and the file cannot hold that");
+        }
+      }
+      out = new float[] {out[0]};
+    }
+    return out;
+  }
+
   /** {@code t} with {@code values} in place of its own (same name, dims and everything else). */
   private static TensorProto replaced(TensorProto t, float[] values) {
     long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
@@ -221,6 +252,10 @@ public final class OnnxExport {
       n.setOpType("GlobalAveragePool");
     } else if (layer instanceof Layer.Relu) {
       n.setOpType("Relu");
+    } else if (layer instanceof Layer.LeakyRelu r) {
+      n.setOpType("LeakyRelu").addAttribute(floatAttr("alpha", r.alpha()));
+    } else if (layer instanceof Layer.Sigmoid) {
+      n.setOpType("Sigmoid");
     } else if (layer instanceof Layer.Clip c) {
       n.setOpType("Clip").addInput(constant(g, layer.name() + ".min", c.min()))
           .addInput(constant(g, layer.name() + ".max", c.max()));

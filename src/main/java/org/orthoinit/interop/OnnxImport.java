@@ -53,7 +53,32 @@ public final class OnnxImport {
    * @param transposed whether the file holds it transposed from PyTorch's layout (a Gemm
    *     weight without transB is [in, out])
    */
-  public record Source(String tensor, boolean transposed) {}
+  public record Source(String tensor, boolean transposed, float factor, boolean broadcast) {
+    /** A tensor held as it is, or transposed. */
+    public Source(String tensor, boolean transposed) {
+      this(tensor, transposed, 1f, false);
+    }
+  }
+
+  /**
+   * How to read a graph.
+   *
+   * @param classifier require a CIFAR-10 classifier: input [N, 3, 32, 32], output [N, classes];
+   *     otherwise any [N, C, H, W] or [N, F] input and any output of the supported layers
+   * @param inputValues values for graph inputs that are weights rather than the data (ONNX's
+   *     operator tests give a Conv's W as an input), by input name
+   */
+  public record Options(boolean classifier, Map<String, TensorProto> inputValues) {
+    /** CIFAR-10 classifiers, their weights in the file. */
+    public static final Options CLASSIFIER = new Options(true, Map.of());
+
+    public Options {
+      inputValues = Map.copyOf(inputValues);
+    }
+  }
+
+  /** The highest opset whose operator definitions this importer knows (ONNX 1.12's). */
+  public static final int MAX_OPSET = 17;
 
   /** An int64 tensor known at import time: shapes and indices; {@code BATCH} is the batch. */
   private record Static(long[] values, boolean scalar) {}
@@ -63,7 +88,10 @@ public final class OnnxImport {
 
   private final Path file;
   private final OnnxModel model;
+  private final Options options;
   private final long opset;
+  /** Initializers and given inputs of types no handler reads, by name: for clear refusals. */
+  private final Map<String, String> otherTypes = new HashMap<>();
   /** Float tensors known at import: initializers, Constant outputs and their Identity aliases. */
   private final Map<String, OnnxModel.Weight> constants = new HashMap<>();
   private final Map<String, Static> statics = new HashMap<>();
@@ -79,29 +107,50 @@ public final class OnnxImport {
   private final Map<String, Source> sources = new LinkedHashMap<>();
   /** A float constant's name (or its Identity alias's) -> the tensor of the file holding it. */
   private final Map<String, String> origins = new HashMap<>();
+  /** Float constants that hold their origin's transpose. */
+  private final Set<String> flipped = new HashSet<>();
 
-  private OnnxImport(OnnxModel model) {
+  private OnnxImport(OnnxModel model, Options options) {
     this.file = model.file();
     this.model = model;
+    this.options = options;
     this.opset = model.opsetVersion();
   }
 
-  /** Reads {@code file}. */
+  /** Reads {@code file}, a CIFAR-10 classifier. */
   public static Imported read(Path file) throws InteropException {
     return read(OnnxModel.read(file));
   }
 
-  /** Reads an already parsed model (its file names it in errors). */
+  /** Reads an already parsed classifier (its file names it in errors). */
   public static Imported read(OnnxModel model) throws InteropException {
-    return new OnnxImport(model).run();
+    return read(model, Options.CLASSIFIER);
+  }
+
+  /** Reads an already parsed model as {@code options} say. */
+  public static Imported read(OnnxModel model, Options options) throws InteropException {
+    return new OnnxImport(model, options).run();
   }
 
   private Imported run() throws InteropException {
-    constants.putAll(model.initializers());
-    constants.keySet().forEach(name -> origins.put(name, name));
+    if (opset < 1 || opset > MAX_OPSET) {
+      throw new InteropException(file, "opset " + opset + " is outside the opsets whose "
+          + "operators this importer knows (1 to " + MAX_OPSET + ", ONNX 1.12)");
+    }
+    Set<String> initializers = new HashSet<>();
+    for (TensorProto t : model.proto().getGraph().getInitializerList()) {
+      if (!initializers.add(t.getName())) {
+        throw new InteropException(file, "initializer '" + t.getName() + "' appears twice");
+      }
+      known(t, "initializer");
+    }
+    for (Map.Entry<String, TensorProto> e : options.inputValues().entrySet()) {
+      known(e.getValue().toBuilder().setName(e.getKey()).build(), "input");
+    }
     String input = input();
     producers.put(input, Network.INPUT_NAME);
-    dimsByLayer.put(Network.INPUT_NAME, Network.INPUT);
+    Dims in = inputDims(input);
+    dimsByLayer.put(Network.INPUT_NAME, in);
     names.add(Network.INPUT_NAME);
     String output = output();
     List<NodeProto> nodes = model.proto().getGraph().getNodeList();
@@ -123,9 +172,11 @@ public final class OnnxImport {
           + "' is not the last layer's output (nodes after it compute nothing used)");
     }
     Network network;
+    String name = model.proto().getGraph().getName().isEmpty() ? "network"
+        : sanitize(model.proto().getGraph().getName());
     try {
-      network = new Network(model.proto().getGraph().getName().isEmpty() ? "network"
-          : sanitize(model.proto().getGraph().getName()), layers);
+      network = options.classifier() ? new Network(name, layers)
+          : Network.ofAnyShape(name, in, layers);
     } catch (IllegalArgumentException e) {
       throw new InteropException(file, e.getMessage());
     }
@@ -140,26 +191,79 @@ public final class OnnxImport {
     return new Imported(network, weights, model, Map.copyOf(sources));
   }
 
-  /** The graph's one input that is not an initializer: float [N, 3, 32, 32]. */
+  /** Files an initializer or a given input by its type: float, int64 or bool, else other. */
+  private void known(TensorProto t, String what) throws InteropException {
+    String name = t.getName();
+    switch (t.getDataType()) {
+      case TensorProto.DataType.FLOAT_VALUE -> {
+        constants.put(name, model.decodeFloat(t));
+        origins.put(name, name);
+      }
+      case TensorProto.DataType.INT64_VALUE -> statics.put(name, new Static(int64s(what + " '"
+          + name + "'", t), t.getDimsCount() == 0));
+      case TensorProto.DataType.BOOL_VALUE -> statics.put(name, new Static(bools(what + " '"
+          + name + "'", t), t.getDimsCount() == 0));
+      default -> {
+        TensorProto.DataType type = TensorProto.DataType.forNumber(t.getDataType());
+        otherTypes.put(name, type == null ? "type " + t.getDataType() : type.name());
+      }
+    }
+  }
+
+  /** The graph's one input that is neither an initializer nor given: the data. */
   private String input() throws InteropException {
     List<String> inputs = new ArrayList<>();
     for (ValueInfoProto v : model.proto().getGraph().getInputList()) {
-      if (!constants.containsKey(v.getName())) {
-        inputs.add(v.getName());
+      String name = v.getName();
+      if (!constants.containsKey(name) && !statics.containsKey(name)
+          && !otherTypes.containsKey(name)) {
+        inputs.add(name);
       }
     }
     if (inputs.size() != 1) {
-      throw new InteropException(file, "expected one image input, found " + inputs.size() + " "
-          + inputs);
-    }
-    long[] shape = model.inputShape(inputs.get(0));
-    long[] want = {Network.IMAGE_CHANNELS, Network.IMAGE_SIZE, Network.IMAGE_SIZE};
-    if (shape.length != 4 || !Arrays.equals(Arrays.copyOfRange(shape, 1, 4), want)) {
-      throw new InteropException(file, "input '" + inputs.get(0) + "' has shape "
-          + Arrays.toString(shape) + ", expected [N, 3, 32, 32] (CIFAR-10 images, NCHW)");
+      throw new InteropException(file, "expected one " + (options.classifier() ? "image " : "")
+          + "input (the others initializers), found " + inputs.size() + " " + inputs);
     }
     return inputs.get(0);
   }
+
+  /**
+   * One sample's shape: float [N, 3, 32, 32] for classifiers; else float [N, C, H, W] or [N, F]
+   * of known sizes.
+   */
+  private Dims inputDims(String input) throws InteropException {
+    long[] shape = model.inputShape(input);
+    if (options.classifier()) {
+      long[] want = {Network.IMAGE_CHANNELS, Network.IMAGE_SIZE, Network.IMAGE_SIZE};
+      if (shape.length != 4 || !Arrays.equals(Arrays.copyOfRange(shape, 1, 4), want)) {
+        throw new InteropException(file, "input '" + input + "' has shape "
+            + Arrays.toString(shape) + ", expected [N, 3, 32, 32] (CIFAR-10 images, NCHW)");
+      }
+    }
+    for (ValueInfoProto v : model.proto().getGraph().getInputList()) {
+      if (v.getName().equals(input)
+          && v.getType().getTensorType().getElemType() != TensorProto.DataType.FLOAT_VALUE) {
+        TensorProto.DataType type = TensorProto.DataType.forNumber(
+            v.getType().getTensorType().getElemType());
+        throw new InteropException(file, "input '" + input + "' is of type "
+            + (type == null ? "unknown" : type.name()) + ", expected FLOAT");
+      }
+    }
+    boolean known = shape.length >= 2;
+    for (int i = 1; i < shape.length; i++) {
+      known &= shape[i] >= 1 && shape[i] <= MAX_DIM;
+    }
+    if (!known || (shape.length != 2 && shape.length != 4)) {
+      throw new InteropException(file, "input '" + input + "' has shape "
+          + Arrays.toString(shape) + ", expected [N, C, H, W] images or [N, F] vectors of known"
+          + " sizes (at most " + MAX_DIM + ")");
+    }
+    return shape.length == 2 ? Dims.vector((int) shape[1])
+        : new Dims((int) shape[1], (int) shape[2], (int) shape[3]);
+  }
+
+  /** The largest size of one axis of one sample accepted from a file. */
+  private static final long MAX_DIM = 1 << 20;
 
   private String output() throws InteropException {
     List<ValueInfoProto> outputs = model.proto().getGraph().getOutputList();
@@ -170,6 +274,70 @@ public final class OnnxImport {
     return outputs.get(0).getName();
   }
 
+  /** Reads one node of an op at the since-version of its definition in the model's opset. */
+  @FunctionalInterface
+  private interface Handler {
+    void read(OnnxImport importer, NodeProto n, int index, int since) throws InteropException;
+  }
+
+  /**
+   * An op this importer reads: the opset versions its definition changed in (ONNX's
+   * since-versions, up to {@link #MAX_OPSET}) and the handler, which reads each of them.
+   */
+  private record Op(int[] since, Handler handler) {
+    /** The since-version in effect at {@code opset}: the newest not after it. */
+    int at(long opset) {
+      int version = -1;
+      for (int v : since) {
+        if (v <= opset) {
+          version = v;
+        }
+      }
+      return version;
+    }
+  }
+
+  private static Map.Entry<String, Op> op(String type, Handler handler, int... since) {
+    return Map.entry(type, new Op(since, handler));
+  }
+
+  /** The registry: every op read, keyed by op type, with its since-versions. */
+  private static final Map<String, Op> OPS = Map.ofEntries(
+      op("Constant", (im, n, i, v) -> im.constant(n), 1, 9, 11, 12, 13),
+      op("Identity", (im, n, i, v) -> im.identity(n), 1, 13, 14, 16),
+      op("Shape", (im, n, i, v) -> im.shape(n, v), 1, 13, 15),
+      op("Gather", (im, n, i, v) -> im.gather(n), 1, 11, 13),
+      op("Unsqueeze", (im, n, i, v) -> im.unsqueeze(n, v), 1, 11, 13),
+      op("Slice", (im, n, i, v) -> im.slice(n, v), 1, 10, 11, 13),
+      op("Transpose", (im, n, i, v) -> im.transpose(n), 1, 13),
+      op("Conv", OnnxImport::conv, 1, 11),
+      op("MaxPool", OnnxImport::maxPool, 1, 8, 10, 11, 12),
+      op("AveragePool", OnnxImport::avgPool, 1, 7, 10, 11),
+      op("GlobalAveragePool", (im, n, i, v) -> im.add(n, i, new Layer.GlobalAvgPool(
+          im.name(n, i, null), im.layerInput(n, 0))), 1),
+      op("BatchNormalization", OnnxImport::batchNorm, 1, 6, 7, 9, 14, 15),
+      op("Dropout", OnnxImport::dropout, 1, 6, 7, 10, 12, 13),
+      op("Relu", (im, n, i, v) -> im.add(n, i, new Layer.Relu(im.name(n, i, null),
+          im.layerInput(n, 0))), 1, 6, 13, 14),
+      op("LeakyRelu", (im, n, i, v) -> im.add(n, i, new Layer.LeakyRelu(im.name(n, i, null),
+          im.layerInput(n, 0), im.floatAttr(n, "alpha", 0.01f))), 1, 6, 16),
+      op("Sigmoid", (im, n, i, v) -> im.add(n, i, new Layer.Sigmoid(im.name(n, i, null),
+          im.layerInput(n, 0))), 1, 6, 13),
+      op("Clip", OnnxImport::clip, 1, 6, 11, 12, 13),
+      op("Add", OnnxImport::add, 1, 6, 7, 13, 14),
+      op("Sum", (im, n, i, v) -> im.sum(n, i), 1, 6, 8, 13),
+      op("Concat", OnnxImport::concat, 1, 4, 11, 13),
+      op("Flatten", OnnxImport::flatten, 1, 9, 11, 13),
+      op("Reshape", OnnxImport::reshape, 5, 13, 14),
+      op("Pad", (im, n, i, v) -> im.pad(n, v), 2, 11, 13),
+      op("Gemm", OnnxImport::gemm, 1, 6, 7, 9, 11, 13),
+      op("MatMul", OnnxImport::matMul, 1, 9, 13));
+
+  /** The op types the importer reads, sorted. */
+  public static List<String> supportedOps() {
+    return OPS.keySet().stream().sorted().toList();
+  }
+
   /** Reads one node: a layer, a folded constant, or an alias. */
   private void node(NodeProto n, int index) throws InteropException {
     if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
@@ -178,36 +346,26 @@ public final class OnnxImport {
     if (n.getOutputCount() < 1 || n.getOutput(0).isEmpty()) {
       throw refuse(n, "it has no output");
     }
-    switch (n.getOpType()) {
-      case "Constant" -> constant(n);
-      case "Identity" -> identity(n);
-      case "Shape" -> shape(n);
-      case "Gather" -> gather(n);
-      case "Unsqueeze" -> unsqueeze(n);
-      case "Conv" -> conv(n, index);
-      case "MaxPool" -> maxPool(n, index);
-      case "AveragePool" -> avgPool(n, index);
-      case "GlobalAveragePool" -> add(n, index, new Layer.GlobalAvgPool(name(n, index, null),
-          layerInput(n, 0)));
-      case "BatchNormalization" -> batchNorm(n, index);
-      case "Dropout" -> dropout(n, index);
-      case "Relu" -> add(n, index, new Layer.Relu(name(n, index, null), layerInput(n, 0)));
-      case "Clip" -> clip(n, index);
-      case "Add", "Sum" -> add(n, index, new Layer.Add(name(n, index, null), layerInputs(n)));
-      case "Concat" -> concat(n, index);
-      case "Flatten" -> flatten(n, index);
-      case "Reshape" -> reshape(n, index);
-      case "Pad" -> pad(n);
-      case "Gemm" -> gemm(n, index);
-      default -> throw refuse(n, "this op is not supported");
+    Op op = OPS.get(n.getOpType());
+    if (op == null) {
+      throw refuse(n, "this op is not supported");
     }
+    int since = op.at(opset);
+    if (since < 0) {
+      throw refuse(n, "only its definitions since opset " + op.since()[0] + " are supported");
+    }
+    op.handler().read(this, n, index, since);
   }
 
   private InteropException refuse(NodeProto n, String why) {
+    return new InteropException(file, describe(n) + ": " + why);
+  }
+
+  /** {@code node 'name' (Op, opset N)}, or the node's index when it has no name. */
+  private String describe(NodeProto n) {
     String name = n.getName().isEmpty() ? "#" + model.proto().getGraph().getNodeList().indexOf(n)
         : "'" + n.getName() + "'";
-    return new InteropException(file, "node " + name + " (" + n.getOpType() + ", opset " + opset
-        + "): " + why);
+    return "node " + name + " (" + n.getOpType() + ", opset " + opset + ")";
   }
 
   // ---- layers ----
@@ -247,13 +405,13 @@ public final class OnnxImport {
     return false;
   }
 
-  private void conv(NodeProto n, int index) throws InteropException {
+  private void conv(NodeProto n, int index, int since) throws InteropException {
     String in = layerInput(n, 0);
     Dims x = dimsOf(in);
     OnnxModel.Weight w = weight(n, 1);
     if (w.rank() != 4) {
       throw refuse(n, "weight " + w.name() + " has shape " + Arrays.toString(w.dims())
-          + ", expected [out, in / groups, kh, kw]");
+          + ", expected [out, in / groups, kh, kw] (only 2-D convolutions are supported)");
     }
     int groups = (int) intAttr(n, "group", 1);
     int out = Math.toIntExact(w.dims()[0]);
@@ -279,7 +437,7 @@ public final class OnnxImport {
     add(n, index, c);
   }
 
-  private void maxPool(NodeProto n, int index) throws InteropException {
+  private void maxPool(NodeProto n, int index, int since) throws InteropException {
     if (intAttr(n, "storage_order", 0) != 0) {
       throw refuse(n, "storage_order 1 is not supported");
     }
@@ -290,7 +448,7 @@ public final class OnnxImport {
         intAttr(n, "ceil_mode", 0) != 0));
   }
 
-  private void avgPool(NodeProto n, int index) throws InteropException {
+  private void avgPool(NodeProto n, int index, int since) throws InteropException {
     String in = layerInput(n, 0);
     long[] k = kernelShape(n);
     Window w = window(n, dimsOf(in), (int) k[0], (int) k[1], false);
@@ -345,9 +503,15 @@ public final class OnnxImport {
         Math.toIntExact(pads[3]), Math.toIntExact(dil[0]), Math.toIntExact(dil[1]));
   }
 
-  private void batchNorm(NodeProto n, int index) throws InteropException {
-    if (intAttr(n, "training_mode", 0) != 0) {
-      throw refuse(n, "training_mode exports are not supported");
+  /**
+   * Batch norm. Before opset 9 only the spatial form (one statistic per channel) is read. A
+   * training_mode export (opset 14 on) is read when its running-statistics outputs are unused:
+   * the network normalizes with batch statistics in training and with the running ones in
+   * evaluation, whatever the export was made in.
+   */
+  private void batchNorm(NodeProto n, int index, int since) throws InteropException {
+    if (since < 9 && intAttr(n, "spatial", 1) != 1) {
+      throw refuse(n, "spatial 0 (statistics per value, not per channel) is not supported");
     }
     String in = layerInput(n, 0);
     Dims x = dimsOf(in);
@@ -382,10 +546,10 @@ public final class OnnxImport {
    * whatever it says, the network drops out in training and not in evaluation, as PyTorch's
    * module does.
    */
-  private void dropout(NodeProto n, int index) throws InteropException {
+  private void dropout(NodeProto n, int index, int since) throws InteropException {
     String in = layerInput(n, 0);
-    float p = floatAttr(n, "ratio", 0.5f);
-    if (n.getInputCount() > 1 && !n.getInput(1).isEmpty()) {
+    float p = since < 12 ? floatAttr(n, "ratio", 0.5f) : 0.5f;
+    if (since >= 12 && n.getInputCount() > 1 && !n.getInput(1).isEmpty()) {
       p = scalar(n, 1);
     }
     if (n.getInputCount() > 2 && !n.getInput(2).isEmpty() && !isStatic(n.getInput(2))) {
@@ -394,20 +558,43 @@ public final class OnnxImport {
     add(n, index, new Layer.Dropout(name(n, index, null), in, p));
   }
 
-  private void clip(NodeProto n, int index) throws InteropException {
+  /** Clip: min and max are attributes before opset 11, optional inputs from it. */
+  private void clip(NodeProto n, int index, int since) throws InteropException {
     String in = layerInput(n, 0);
-    float min = floatAttr(n, "min", Float.NEGATIVE_INFINITY);
-    float max = floatAttr(n, "max", Float.POSITIVE_INFINITY);
-    if (n.getInputCount() > 1 && !n.getInput(1).isEmpty()) {
-      min = scalar(n, 1);
-    }
-    if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
-      max = scalar(n, 2);
+    float min = Float.NEGATIVE_INFINITY;
+    float max = Float.POSITIVE_INFINITY;
+    if (since < 11) {
+      min = floatAttr(n, "min", min);
+      max = floatAttr(n, "max", max);
+    } else {
+      if (n.getInputCount() > 1 && !n.getInput(1).isEmpty()) {
+        min = scalar(n, 1);
+      }
+      if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
+        max = scalar(n, 2);
+      }
     }
     add(n, index, new Layer.Clip(name(n, index, null), in, min, max));
   }
 
-  private void concat(NodeProto n, int index) throws InteropException {
+  /** The sum of two layers' outputs (before opset 7, without legacy broadcasting). */
+  private void add(NodeProto n, int index, int since) throws InteropException {
+    if (since < 7 && intAttr(n, "broadcast", 0) != 0) {
+      throw refuse(n, "legacy broadcasting (broadcast 1) is not supported");
+    }
+    add(n, index, new Layer.Add(name(n, index, null), layerInputs(n)));
+  }
+
+  /** The sum of two or more layers' outputs; of one, that output itself. */
+  private void sum(NodeProto n, int index) throws InteropException {
+    if (n.getInputCount() == 1) {
+      producers.put(n.getOutput(0), layerInput(n, 0));
+      return;
+    }
+    add(n, index, new Layer.Add(name(n, index, null), layerInputs(n)));
+  }
+
+  private void concat(NodeProto n, int index, int since) throws InteropException {
     if (n.getInputList().stream().allMatch(this::isStatic)) {
       List<Long> values = new ArrayList<>();
       for (String i : n.getInputList()) {
@@ -431,21 +618,49 @@ public final class OnnxImport {
         Math.toIntExact(axis < 0 ? axis + rank : axis)));
   }
 
-  private void flatten(NodeProto n, int index) throws InteropException {
-    if (intAttr(n, "axis", 1) != 1) {
-      throw refuse(n, "only axis 1 (keep the batch) is supported");
+  private void flatten(NodeProto n, int index, int since) throws InteropException {
+    long axis = intAttr(n, "axis", 1);
+    int rank = dimsOf(layerInput(n, 0)).flat() ? 2 : 4;
+    if ((axis < 0 ? axis + rank : axis) != 1) {
+      throw refuse(n, "only axis 1 (keep the batch) is supported, got " + axis);
     }
     add(n, index, new Layer.Flatten(name(n, index, null), layerInput(n, 0)));
   }
 
-  /** A Reshape to [N, C H W] (0, -1 or the batch first) is a flatten; others are refused. */
-  private void reshape(NodeProto n, int index) throws InteropException {
+  /**
+   * A Reshape to [N, C H W] (0, -1 or the batch first) is a flatten, one to the shape it has
+   * its input; others are refused. From opset 14, allowzero 1 makes a 0 a size, not a copy.
+   */
+  private void reshape(NodeProto n, int index, int since) throws InteropException {
     String in = layerInput(n, 0);
     if (n.getInputCount() < 2 || !isStatic(n.getInput(1))) {
       throw refuse(n, "its target shape is not known at import");
     }
     long[] target = statics.get(n.getInput(1)).values();
-    long size = dimsOf(in).size();
+    Dims d = dimsOf(in);
+    if (since >= 14 && intAttr(n, "allowzero", 0) != 0) {
+      for (long t : target) {
+        if (t == 0) {
+          throw refuse(n, "allowzero 1 with a size of 0 (an empty tensor) is not supported");
+        }
+      }
+    }
+    long[] own = d.flat() ? new long[] {d.channels()}
+        : new long[] {d.channels(), d.height(), d.width()};
+    if (target.length == own.length + 1 && (target[0] == BATCH || target[0] == 0
+        || target[0] == -1)) {
+      boolean same = true;
+      int unknown = 0;
+      for (int i = 0; i < own.length; i++) {
+        unknown += target[i + 1] == -1 ? 1 : 0;
+        same &= target[i + 1] == own[i] || target[i + 1] == 0 || target[i + 1] == -1;
+      }
+      if (same && unknown + (target[0] == -1 ? 1 : 0) <= 1) {
+        producers.put(n.getOutput(0), in); // the shape it has
+        return;
+      }
+    }
+    long size = d.size();
     boolean batchFirst = target.length == 2
         && (target[0] == BATCH || target[0] == 0 || target[0] == -1);
     boolean flattens = batchFirst && (target[1] == -1 || target[1] == size)
@@ -461,27 +676,46 @@ public final class OnnxImport {
    * A Pad that pads nothing (PyTorch writes one before some average pools) is its input; any
    * other is refused.
    */
-  private void pad(NodeProto n) throws InteropException {
+  private void pad(NodeProto n, int since) throws InteropException {
     String in = layerInput(n, 0);
     if (!stringAttr(n, "mode", "constant").equals("constant")) {
       throw refuse(n, "only constant padding is supported");
     }
-    if (n.getInputCount() < 2 || !isStatic(n.getInput(1))) {
+    long[] pads;
+    if (since < 11) {
+      pads = ints(n, "pads", new long[0]);
+    } else if (n.getInputCount() < 2 || !isStatic(n.getInput(1))) {
       throw refuse(n, "its pads are not known at import");
+    } else {
+      pads = statics.get(n.getInput(1)).values();
     }
-    for (long p : statics.get(n.getInput(1)).values()) {
+    for (long p : pads) {
       if (p != 0) {
         throw refuse(n, "only a Pad of zeros everywhere (none) is supported, got "
-            + describe(statics.get(n.getInput(1)).values()));
+            + describe(pads));
       }
     }
     producers.put(n.getOutput(0), in);
   }
 
-  private void gemm(NodeProto n, int index) throws InteropException {
-    if (floatAttr(n, "alpha", 1f) != 1f || floatAttr(n, "beta", 1f) != 1f
-        || intAttr(n, "transA", 0) != 0) {
-      throw refuse(n, "only alpha = beta = 1 and transA = 0 are supported");
+  /**
+   * Gemm: alpha A B^(transB) + beta C for A a layer's output [N, in], B and C constants. alpha
+   * and beta are taken into the parameters (the weight is alpha B, the bias beta C, and the file
+   * gets the values back divided by them); a bias of one value for all outputs ([] or [1]) is
+   * spread to each. transA would transpose the batch and is refused.
+   */
+  private void gemm(NodeProto n, int index, int since) throws InteropException {
+    if (intAttr(n, "transA", 0) != 0) {
+      throw refuse(n, "transA 1 transposes the batch axis, which is not supported");
+    }
+    if (since < 7 && intAttr(n, "broadcast", since < 6 ? 0 : 1) == 0
+        && n.getInputCount() > 2) {
+      throw refuse(n, "broadcast 0 (a bias per sample) is not supported");
+    }
+    float alpha = floatAttr(n, "alpha", 1f);
+    float beta = floatAttr(n, "beta", 1f);
+    if (alpha == 0f || !Float.isFinite(alpha) || !Float.isFinite(beta)) {
+      throw refuse(n, "alpha " + alpha + " and beta " + beta + " must be finite, alpha not 0");
     }
     String in = layerInput(n, 0);
     Dims x = dimsOf(in);
@@ -496,15 +730,59 @@ public final class OnnxImport {
       throw refuse(n, "weight " + Arrays.toString(w.dims()) + (transB ? " (transB)" : "")
           + " does not fit its input " + x);
     }
-    boolean bias = n.getInputCount() > 2 && !n.getInput(2).isEmpty();
+    boolean bias = n.getInputCount() > 2 && !n.getInput(2).isEmpty() && beta != 0f;
     Layer.Linear l = new Layer.Linear(name(n, index, w.name()), in, inSize, out, bias);
     // PyTorch's layout is [out, in]
-    keep(l.weight(), n, 1, transB ? w.values() : TorchImport.transpose(w.values(), inSize, out),
-        !transB);
+    float[] weight = transB ? w.values() : TorchImport.transpose(w.values(), inSize, out);
+    keep(l.weight(), n, 1, scaled(weight, alpha), !transB, alpha, false);
     if (bias) {
-      keep(l.biasName(), n, 2, vector(n, 2, out), false);
+      OnnxModel.Weight c = weight(n, 2);
+      long[] dims = c.dims();
+      boolean one = c.values().length == 1 && dims.length <= 1;
+      boolean vector = c.values().length == out && (dims.length == 1
+          || (dims.length == 2 && dims[0] == 1));
+      if (!one && !vector) {
+        throw refuse(n, "bias '" + c.name() + "' has shape " + Arrays.toString(dims)
+            + ", expected [" + out + "], [1, " + out + "] or one value (a bias per sample is not"
+            + " supported)");
+      }
+      float[] values = one ? filled(out, c.values()[0]) : c.values();
+      keep(l.biasName(), n, 2, scaled(values, beta), false, beta, one);
     }
     add(n, index, l);
+  }
+
+  /** MatMul of a layer's output [N, in] by a constant [in, out]: a linear layer, no bias. */
+  private void matMul(NodeProto n, int index, int since) throws InteropException {
+    String in = layerInput(n, 0);
+    Dims x = dimsOf(in);
+    OnnxModel.Weight w = weight(n, 1);
+    if (w.rank() != 2 || !x.flat() || x.channels() != w.dims()[0]) {
+      throw refuse(n, "only a product of [N, in] vectors by a constant [in, out] matrix is "
+          + "supported, got " + x + " by " + Arrays.toString(w.dims()));
+    }
+    int inSize = Math.toIntExact(w.dims()[0]);
+    int out = Math.toIntExact(w.dims()[1]);
+    Layer.Linear l = new Layer.Linear(name(n, index, w.name()), in, inSize, out, false);
+    keep(l.weight(), n, 1, TorchImport.transpose(w.values(), inSize, out), true, 1f, false);
+    add(n, index, l);
+  }
+
+  private static float[] scaled(float[] values, float factor) {
+    if (factor == 1f) {
+      return values;
+    }
+    float[] out = new float[values.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = values[i] * factor;
+    }
+    return out;
+  }
+
+  private static float[] filled(int n, float value) {
+    float[] out = new float[n];
+    Arrays.fill(out, value);
+    return out;
   }
 
   // ---- constants, aliases and folded shapes ----
@@ -515,10 +793,11 @@ public final class OnnxImport {
       throw refuse(n, "only a Constant with a tensor value is supported");
     }
     TensorProto t = value.getT();
+    String what = describe(n);
     if (t.getDataType() == TensorProto.DataType.INT64_VALUE) {
-      statics.put(n.getOutput(0), new Static(int64s(n, t), t.getDimsCount() == 0));
+      statics.put(n.getOutput(0), new Static(int64s(what, t), t.getDimsCount() == 0));
     } else if (t.getDataType() == TensorProto.DataType.BOOL_VALUE) {
-      statics.put(n.getOutput(0), new Static(bools(n, t), t.getDimsCount() == 0));
+      statics.put(n.getOutput(0), new Static(bools(what, t), t.getDimsCount() == 0));
     } else if (t.getDataType() == TensorProto.DataType.FLOAT_VALUE) {
       OnnxModel.Weight w = model.decodeFloat(t.toBuilder().setName(n.getOutput(0)).build());
       constants.put(n.getOutput(0), w);
@@ -538,6 +817,9 @@ public final class OnnxImport {
     if (constants.containsKey(in)) {
       constants.put(out, constants.get(in).renamed(out));
       origins.put(out, origins.get(in));
+      if (flipped.contains(in)) {
+        flipped.add(out);
+      }
     } else if (statics.containsKey(in)) {
       statics.put(out, statics.get(in));
     } else if (producers.containsKey(in)) {
@@ -547,12 +829,126 @@ public final class OnnxImport {
     }
   }
 
-  private void shape(NodeProto n) throws InteropException {
+  /** A layer's shape, [N, C, H, W] or [N, F]; from opset 15, its axes start to end only. */
+  private void shape(NodeProto n, int since) throws InteropException {
     String in = layerInput(n, 0);
     Dims d = dimsOf(in);
     long[] s = d.flat() ? new long[] {BATCH, d.channels()}
         : new long[] {BATCH, d.channels(), d.height(), d.width()};
+    if (since >= 15) {
+      int start = (int) clamp(intAttr(n, "start", 0), s.length);
+      int end = (int) clamp(intAttr(n, "end", s.length), s.length);
+      s = Arrays.copyOfRange(s, start, Math.max(start, end));
+    }
     statics.put(n.getOutput(0), new Static(s, false));
+  }
+
+  /** An axis bound as ONNX reads it: negative from the end, then clamped to [0, rank]. */
+  private static long clamp(long at, int rank) {
+    long a = at < 0 ? at + rank : at;
+    return Math.max(0, Math.min(rank, a));
+  }
+
+  /**
+   * A Slice of known shape values (one axis): starts, ends, axes and steps as attributes before
+   * opset 10, inputs from it.
+   */
+  private void slice(NodeProto n, int since) throws InteropException {
+    if (!isStatic(n.getInput(0))) {
+      throw refuse(n, "only a Slice of known shape values is supported");
+    }
+    long[] data = statics.get(n.getInput(0)).values();
+    long[] starts;
+    long[] ends;
+    long[] axes;
+    long[] steps;
+    if (since < 10) {
+      starts = ints(n, "starts", null);
+      ends = ints(n, "ends", null);
+      axes = ints(n, "axes", new long[] {0});
+      steps = new long[] {1};
+    } else {
+      starts = staticInput(n, 1, null);
+      ends = staticInput(n, 2, null);
+      axes = staticInput(n, 3, new long[] {0});
+      steps = staticInput(n, 4, new long[] {1});
+    }
+    if (starts == null || ends == null || starts.length != 1 || ends.length != 1
+        || axes.length != 1 || steps.length != 1 || (axes[0] != 0 && axes[0] != -1)) {
+      throw refuse(n, "only a Slice of one axis of a vector is supported");
+    }
+    long step = steps[0];
+    if (step == 0) {
+      throw refuse(n, "a step of 0 is not allowed");
+    }
+    int len = data.length;
+    List<Long> out = new ArrayList<>();
+    if (step > 0) {
+      long from = clamp(starts[0], len);
+      long to = clamp(ends[0], len);
+      for (long i = from; i < to; i += step) {
+        out.add(data[(int) i]);
+      }
+    } else {
+      long from = Math.max(-1, Math.min(len - 1, starts[0] < 0 ? starts[0] + len : starts[0]));
+      long to = Math.max(-1, Math.min(len - 1, ends[0] < 0 ? ends[0] + len : ends[0]));
+      for (long i = from; i > to; i += step) {
+        out.add(data[(int) i]);
+      }
+    }
+    statics.put(n.getOutput(0), new Static(out.stream().mapToLong(Long::longValue).toArray(),
+        false));
+  }
+
+  /** Input {@code i} of {@code n}, known at import, or {@code otherwise} when absent. */
+  private long[] staticInput(NodeProto n, int i, long[] otherwise) throws InteropException {
+    if (n.getInputCount() <= i || n.getInput(i).isEmpty()) {
+      return otherwise;
+    }
+    if (!isStatic(n.getInput(i))) {
+      throw refuse(n, "input #" + i + " ('" + n.getInput(i) + "') is not known at import");
+    }
+    return statics.get(n.getInput(i)).values();
+  }
+
+  /**
+   * A Transpose of a constant matrix is folded (PyTorch writes one before a MatMul by a
+   * weight); of a layer's output only the identity permutation is read.
+   */
+  private void transpose(NodeProto n) throws InteropException {
+    String in = n.getInputCount() > 0 ? n.getInput(0) : "";
+    OnnxModel.Weight w = constants.get(in);
+    if (w != null) {
+      long[] perm = ints(n, "perm", new long[] {1, 0});
+      if (w.rank() != 2 || !Arrays.equals(perm, new long[] {1, 0})) {
+        throw refuse(n, "only the transpose of a constant matrix is supported, got "
+            + Arrays.toString(w.dims()) + " by perm " + Arrays.toString(perm));
+      }
+      int rows = Math.toIntExact(w.dims()[0]);
+      int cols = Math.toIntExact(w.dims()[1]);
+      String out = n.getOutput(0);
+      constants.put(out, new OnnxModel.Weight(out, new long[] {cols, rows},
+          TorchImport.transpose(w.values(), rows, cols)));
+      origins.put(out, origins.get(in));
+      if (!flipped.remove(in)) {
+        flipped.add(out);
+      }
+      return;
+    }
+    String layer = layerInput(n, 0);
+    Dims d = dimsOf(layer);
+    long[] perm = ints(n, "perm", null);
+    int rank = d.flat() ? 2 : 4;
+    for (int i = 0; perm != null && i < perm.length; i++) {
+      if (perm.length != rank || perm[i] != i) {
+        throw refuse(n, "transposing a layer's output is not supported (perm "
+            + Arrays.toString(perm) + ")");
+      }
+    }
+    if (perm == null) {
+      throw refuse(n, "transposing a layer's output is not supported (perm reversed)");
+    }
+    producers.put(n.getOutput(0), layer);
   }
 
   private void gather(NodeProto n) throws InteropException {
@@ -573,7 +969,7 @@ public final class OnnxImport {
     statics.put(n.getOutput(0), new Static(out, idx.scalar()));
   }
 
-  private void unsqueeze(NodeProto n) throws InteropException {
+  private void unsqueeze(NodeProto n, int since) throws InteropException {
     if (n.getInputCount() < 1 || !isStatic(n.getInput(0))) {
       throw refuse(n, "only an Unsqueeze of known shape values is supported");
     }
@@ -597,7 +993,9 @@ public final class OnnxImport {
     }
     String layer = producers.get(n.getInput(i));
     if (layer == null) {
-      String what = constants.containsKey(n.getInput(i)) || statics.containsKey(n.getInput(i))
+      String what = otherTypes.containsKey(n.getInput(i))
+          ? "a tensor of type " + otherTypes.get(n.getInput(i)) + " (not supported)"
+          : constants.containsKey(n.getInput(i)) || statics.containsKey(n.getInput(i))
           ? "a constant, where a layer's output is expected (not supported)"
           : "which no earlier node gives (the graph is not in order, or has a cycle or a"
               + " dangling input)";
@@ -619,8 +1017,19 @@ public final class OnnxImport {
 
   /** Records variable {@code name} (PyTorch layout) as read from input {@code i} of {@code n}. */
   private void keep(String name, NodeProto n, int i, float[] values, boolean transposed) {
+    keep(name, n, i, values, transposed, 1f, false);
+  }
+
+  /**
+   * Records variable {@code name} (PyTorch layout) as read from input {@code i} of {@code n},
+   * {@code factor} times the file's values, spread from one value when {@code broadcast}.
+   */
+  private void keep(String name, NodeProto n, int i, float[] values, boolean transposed,
+      float factor, boolean broadcast) {
     torch.put(name, values);
-    sources.put(name, new Source(origins.get(n.getInput(i)), transposed));
+    String in = n.getInput(i);
+    sources.put(name, new Source(origins.get(in), transposed != flipped.contains(in), factor,
+        broadcast));
   }
 
   private OnnxModel.Weight weight(NodeProto n, int i) throws InteropException {
@@ -628,6 +1037,10 @@ public final class OnnxImport {
       throw refuse(n, "input #" + i + " (a weight) is missing");
     }
     OnnxModel.Weight w = constants.get(n.getInput(i));
+    if (w == null && otherTypes.containsKey(n.getInput(i))) {
+      throw refuse(n, "its weight '" + n.getInput(i) + "' is of type "
+          + otherTypes.get(n.getInput(i)) + ", expected FLOAT");
+    }
     if (w == null) {
       throw refuse(n, "its weight '" + n.getInput(i) + "' is not an initializer or constant");
     }
@@ -682,25 +1095,28 @@ public final class OnnxImport {
     return a == null ? otherwise : a.getIntsList().stream().mapToLong(Long::longValue).toArray();
   }
 
-  private long[] int64s(NodeProto n, TensorProto t) throws InteropException {
+  /** An int64 tensor's values; {@code what} names it in errors. */
+  private long[] int64s(String what, TensorProto t) throws InteropException {
     long count = 1;
     for (long d : t.getDimsList()) {
       count *= d;
       if (d < 0 || count > 64) {
-        throw refuse(n, "a shape constant of dims " + t.getDimsList() + " is too large");
+        throw new InteropException(file, what + ": an int64 tensor of dims " + t.getDimsList()
+            + " is too large (shape values only)");
       }
     }
     long[] out = new long[(int) count];
     if (t.hasRawData()) {
       if (t.getRawData().size() != count * 8) {
-        throw refuse(n, "raw_data has " + t.getRawData().size() + " bytes for " + count
-            + " int64 values");
+        throw new InteropException(file, what + ": raw_data has " + t.getRawData().size()
+            + " bytes for " + count + " int64 values");
       }
       t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asLongBuffer()
           .get(out);
     } else {
       if (t.getInt64DataCount() != count) {
-        throw refuse(n, "int64_data has " + t.getInt64DataCount() + " values for " + count);
+        throw new InteropException(file, what + ": int64_data has " + t.getInt64DataCount()
+            + " values for " + count);
       }
       for (int i = 0; i < out.length; i++) {
         out[i] = t.getInt64Data(i);
@@ -710,27 +1126,28 @@ public final class OnnxImport {
   }
 
   /** A bool tensor's values as 0 and 1. */
-  private long[] bools(NodeProto n, TensorProto t) throws InteropException {
+  private long[] bools(String what, TensorProto t) throws InteropException {
     long count = 1;
     for (long d : t.getDimsList()) {
       count *= d;
       if (d < 0 || count > 64) {
-        throw refuse(n, "a bool constant of dims " + t.getDimsList() + " is too large");
+        throw new InteropException(file, what + ": a bool tensor of dims " + t.getDimsList()
+            + " is too large");
       }
     }
     long[] out = new long[(int) count];
     if (t.hasRawData()) {
       if (t.getRawData().size() != count) {
-        throw refuse(n, "raw_data has " + t.getRawData().size() + " bytes for " + count
-            + " bools");
+        throw new InteropException(file, what + ": raw_data has " + t.getRawData().size()
+            + " bytes for " + count + " bools");
       }
       for (int i = 0; i < out.length; i++) {
         out[i] = t.getRawData().byteAt(i) != 0 ? 1 : 0;
       }
     } else {
       if (t.getInt32DataCount() != count) {
-        throw refuse(n, "int32_data has " + t.getInt32DataCount() + " values for " + count
-            + " bools");
+        throw new InteropException(file, what + ": int32_data has " + t.getInt32DataCount()
+            + " values for " + count + " bools");
       }
       for (int i = 0; i < out.length; i++) {
         out[i] = t.getInt32Data(i) != 0 ? 1 : 0;

@@ -89,6 +89,18 @@ public sealed interface Layer {
 
   record Relu(String name, String input) implements Unary {}
 
+  /** x for x >= 0, alpha x below. */
+  record LeakyRelu(String name, String input, float alpha) implements Unary {
+    public LeakyRelu {
+      if (!Float.isFinite(alpha)) {
+        throw new IllegalArgumentException(name + ": alpha must be finite, got " + alpha);
+      }
+    }
+  }
+
+  /** 1 / (1 + e^-x). */
+  record Sigmoid(String name, String input) implements Unary {}
+
   /** min(max(x, min), max): ReLU6 is Clip(0, 6). */
   record Clip(String name, String input, float min, float max) implements Unary {
     public Clip {

@@ -273,6 +273,24 @@ public final class ModelSession implements AutoCloseable {
     return new Prediction(n, classes, logits, features);
   }
 
+  /**
+   * The network's output for {@code n} samples of its input shape ({@link Network#input()}, NHWC
+   * or vectors), in evaluation mode, as the graph computes it: NHWC where spatial.
+   */
+  public float[] evaluate(float[] input, int n) {
+    Dims in = network().input();
+    if (input.length != n * in.size()) {
+      throw new IllegalArgumentException("expected " + n + " x " + in.size() + " values, got "
+          + input.length);
+    }
+    Shape shape = in.flat() ? Shape.of(n, in.channels())
+        : Shape.of(n, in.height(), in.width(), in.channels());
+    try (TFloat32 x = TFloat32.tensorOf(shape, DataBuffers.of(input, true, false));
+        Result r = session.runner().feed(model.images(), x).fetch(eval.logits()).run()) {
+      return toArray((TFloat32) r.get(0));
+    }
+  }
+
   private Session.Runner fetchFeatures(Session.Runner runner, boolean fetch) {
     return fetch ? runner.fetch(eval.features()) : runner;
   }

@@ -29,6 +29,8 @@ public final class Network {
   public static final String INPUT_NAME = "images";
 
   private final String name;
+  private final Dims input;
+  private final boolean classifier;
   private final List<Layer> layers;
   private final Map<String, Layer> byName = new HashMap<>();
   private final Map<String, Dims> outputs = new LinkedHashMap<>();
@@ -40,12 +42,29 @@ public final class Network {
    * @throws IllegalArgumentException naming the first layer that does not fit
    */
   public Network(String name, List<Layer> layers) {
+    this(name, INPUT, layers, true);
+  }
+
+  /**
+   * A graph of layers from an input of any shape to an output of any shape, not necessarily a
+   * classifier of CIFAR-10 images: what ONNX's operator tests import.
+   *
+   * @param input one sample's shape: C x H x W, or a vector
+   * @throws IllegalArgumentException naming the first layer that does not fit
+   */
+  public static Network ofAnyShape(String name, Dims input, List<Layer> layers) {
+    return new Network(name, input, layers, false);
+  }
+
+  private Network(String name, Dims input, List<Layer> layers, boolean classifier) {
     this.name = Objects.requireNonNull(name);
+    this.input = Objects.requireNonNull(input);
+    this.classifier = classifier;
     this.layers = List.copyOf(layers);
     if (this.layers.isEmpty()) {
       throw new IllegalArgumentException("a network needs at least one layer");
     }
-    outputs.put(INPUT_NAME, INPUT);
+    outputs.put(INPUT_NAME, input);
     for (Layer layer : this.layers) {
       if (outputs.containsKey(layer.name())) {
         throw new IllegalArgumentException("layer " + layer.name() + ": the name is used twice");
@@ -67,7 +86,7 @@ public final class Network {
       byName.put(layer.name(), layer);
     }
     outputs.remove(INPUT_NAME);
-    if (!outputDims().flat()) {
+    if (classifier && !outputDims().flat()) {
       throw new IllegalArgumentException("layer " + output() + ": the logits must be a vector, got "
           + outputDims());
     }
@@ -167,6 +186,16 @@ public final class Network {
     return name;
   }
 
+  /** One sample's shape entering the network: {@link #INPUT} for CIFAR-10 classifiers. */
+  public Dims input() {
+    return input;
+  }
+
+  /** True when the output is a vector of logits (every network but {@link #ofAnyShape} ones). */
+  public boolean classifier() {
+    return classifier;
+  }
+
   public List<Layer> layers() {
     return layers;
   }
@@ -197,7 +226,7 @@ public final class Network {
 
   /** The shape of {@code name}'s output, or of the network's input. */
   public Dims dims(String name) {
-    return name.equals(INPUT_NAME) ? INPUT : outputs.get(name);
+    return name.equals(INPUT_NAME) ? input : outputs.get(name);
   }
 
   /** The shape entering each layer (its first input), by name in layer order. */
@@ -303,7 +332,7 @@ public final class Network {
         kept.add(rebuild(layer, layer.name(), i -> skip.getOrDefault(i, i)));
       }
     }
-    return new Network(name, kept);
+    return new Network(name, input, kept, classifier);
   }
 
   /**
@@ -312,8 +341,8 @@ public final class Network {
    */
   public Network renamed(UnaryOperator<String> names) {
     UnaryOperator<String> map = i -> i.equals(INPUT_NAME) ? i : names.apply(i);
-    return new Network(name, layers.stream()
-        .map(l -> rebuild(l, names.apply(l.name()), map)).toList());
+    return new Network(name, input, layers.stream()
+        .map(l -> rebuild(l, names.apply(l.name()), map)).toList(), classifier);
   }
 
   /** {@code layer} called {@code name}, reading {@code map}'s image of each of its inputs. */
@@ -334,6 +363,10 @@ public final class Network {
       return new Layer.GlobalAvgPool(name, in);
     } else if (layer instanceof Layer.Relu) {
       return new Layer.Relu(name, in);
+    } else if (layer instanceof Layer.LeakyRelu r) {
+      return new Layer.LeakyRelu(name, in, r.alpha());
+    } else if (layer instanceof Layer.Sigmoid) {
+      return new Layer.Sigmoid(name, in);
     } else if (layer instanceof Layer.Clip c) {
       return new Layer.Clip(name, in, c.min(), c.max());
     } else if (layer instanceof Layer.BatchNorm b) {
@@ -350,7 +383,8 @@ public final class Network {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Network n && name.equals(n.name) && layers.equals(n.layers);
+    return o instanceof Network n && name.equals(n.name) && input.equals(n.input)
+        && classifier == n.classifier && layers.equals(n.layers);
   }
 
   @Override

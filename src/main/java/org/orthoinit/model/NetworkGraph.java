@@ -72,8 +72,8 @@ public final class NetworkGraph {
    * @param blocks every convolution's block output, in order
    * @param updates running-statistics updates (TRAIN mode with batch norm only): each gives the
    *     statistic's new value
-   * @param decisionInputs by layer name, the input of every ReLU, clip and max pool: the layers
-   *     whose gradient follows a decision (a sign, an argmax)
+   * @param decisionInputs by layer name, the input of every ReLU, leaky ReLU, clip and max pool:
+   *     the layers whose gradient follows a decision (a sign, an argmax)
    */
   public record Pass(Operand<TFloat32> logits, Operand<TFloat32> features,
       Map<String, Operand<TFloat32>> outputs, List<Block> blocks,
@@ -92,7 +92,8 @@ public final class NetworkGraph {
     this.network = network;
     this.variables = variables;
     this.seed = seed;
-    images = imagesPlaceholder(tf);
+    images = network.input().equals(Network.INPUT) ? imagesPlaceholder(tf)
+        : inputPlaceholder(tf, network.input());
     dropoutStep = tf.withName("dropout_step").placeholderWithDefault(tf.constant(0L),
         Shape.scalar());
   }
@@ -121,7 +122,14 @@ public final class NetworkGraph {
         Shape.of(-1, Network.IMAGE_SIZE, Network.IMAGE_SIZE, Network.IMAGE_CHANNELS)));
   }
 
-  /** Images, NHWC [N, 32, 32, 3] in [0, 1]. */
+  /** A placeholder named "images" for samples of shape {@code in}: NHWC, or [N, F] vectors. */
+  public static Placeholder<TFloat32> inputPlaceholder(Ops scope, Dims in) {
+    Shape shape = in.flat() ? Shape.of(-1, in.channels())
+        : Shape.of(-1, in.height(), in.width(), in.channels());
+    return scope.withName("images").placeholder(TFloat32.class, Placeholder.shape(shape));
+  }
+
+  /** Images, NHWC [N, 32, 32, 3] in [0, 1] (or the network's own input shape). */
   public Placeholder<TFloat32> images() {
     return images;
   }
@@ -177,6 +185,13 @@ public final class NetworkGraph {
       } else if (layer instanceof Layer.Relu) {
         decisions.put(layer.name(), in);
         y = s.nn.relu(in);
+      } else if (layer instanceof Layer.LeakyRelu r) {
+        decisions.put(layer.name(), in);
+        // relu(x) - alpha relu(-x): x at and above 0, alpha x below, for any alpha
+        y = s.math.sub(s.nn.relu(in),
+            s.math.mul(s.constant(r.alpha()), s.nn.relu(s.math.neg(in))));
+      } else if (layer instanceof Layer.Sigmoid) {
+        y = s.math.sigmoid(in);
       } else if (layer instanceof Layer.Clip c) {
         decisions.put(layer.name(), in);
         y = s.math.minimum(s.math.maximum(in, s.constant(c.min())), s.constant(c.max()));

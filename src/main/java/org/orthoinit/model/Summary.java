@@ -82,6 +82,10 @@ public final class Summary {
       return "Linear(" + l.in() + ", " + l.out() + (l.bias() ? "" : ", bias=False") + ")";
     } else if (layer instanceof Layer.Relu) {
       return "ReLU";
+    } else if (layer instanceof Layer.LeakyRelu r) {
+      return "LeakyReLU(" + r.alpha() + ")";
+    } else if (layer instanceof Layer.Sigmoid) {
+      return "Sigmoid";
     } else if (layer instanceof Layer.Clip c) {
       return "Hardtanh(" + c.min() + ", " + c.max() + ")";
     } else if (layer instanceof Layer.Add a) {
