@@ -28,7 +28,8 @@ final class InitCommand implements Callable<Integer> {
   CommandSpec spec;
 
   @Option(names = "--weights", required = true, paramLabel = "IN.onnx",
-      description = "The seed's AlexNet exported by torch.onnx.export.")
+      description = "A model exported by torch.onnx.export: the seed's AlexNet or any graph of "
+          + "the supported layers, [N, 3, 32, 32] images in.")
   Path weights;
 
   @Option(names = "--method", defaultValue = "svd", paramLabel = "svd",
@@ -62,12 +63,13 @@ final class InitCommand implements Callable<Integer> {
   Path featuresOut;
 
   @Option(names = "--saved-model", paramLabel = "DIR",
-      description = "Write the initialized model as a SavedModel (the folder must not exist).")
+      description = "Write the initialized model as a SavedModel (the folder must not exist; the"
+          + " seed's AlexNet only).")
   Path savedModel;
 
   @Option(names = "--export-onnx", paramLabel = "OUT.onnx",
-      description = "Write the initialized model as ONNX in PyTorch's layout, for the seed's "
-          + "AlexNet to load by name.")
+      description = "Write the initialized model as ONNX: the file read, with only its weight "
+          + "values replaced, so it loads by name into the PyTorch module it came from.")
   Path exportOnnx;
 
   @Option(names = "--report", paramLabel = "R.json",

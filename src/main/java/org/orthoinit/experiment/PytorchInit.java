@@ -9,22 +9,30 @@ import org.orthoinit.interop.ImageArrays;
 import org.orthoinit.interop.InteropException;
 import org.orthoinit.interop.OnnxExport;
 import org.orthoinit.interop.SavedModels;
-import org.orthoinit.interop.TorchImport;
+import org.orthoinit.interop.OnnxImport;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
+import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
 
-/** The paper's initializer applied to a model exported from PyTorch: evaluated, handed back. */
+/**
+ * The paper's initializer applied to a model exported from PyTorch (any graph {@link OnnxImport}
+ * reads): evaluated, and handed back as the same ONNX file with new weight values, or as a
+ * SavedModel (the seed's AlexNet).
+ */
 public final class PytorchInit {
 
   /**
    * What to do.
    *
-   * @param weights the seed's AlexNet as exported by torch.onnx.export
+   * @param weights a model as exported by torch.onnx.export
    * @param batch the images the initializer walks the layers with
    * @param evaluate images to predict after the init, or null
-   * @param exportOnnx where to write the initialized model as ONNX, or null
-   * @param savedModel where to write it as a SavedModel (must not exist), or null
+   * @param exportOnnx where to write the initialized model as ONNX (the file read, with only its
+   *     weight values replaced), or null
+   * @param savedModel where to write it as a SavedModel (must not exist; the seed's AlexNet
+   *     only), or null
    */
   public record Options(Path weights, ImageArrays.Batch batch, ImageArrays.Batch evaluate,
       SvdInitializer.Decomposition decomposition, Path exportOnnx, Path savedModel,
@@ -53,8 +61,13 @@ public final class PytorchInit {
    */
   public static Outcome run(Options o, Listener listener)
       throws InteropException, InitException, IOException {
-    TorchImport.Imported model = TorchImport.read(o.weights());
-    try (ModelSession session = ModelSession.open(model.config(), 0, 0, o.compute())) {
+    OnnxImport.Imported model = OnnxImport.read(o.weights());
+    ModelConfig config = AlexNet.recognise(model.network()).orElse(null);
+    if (o.savedModel() != null && config == null) {
+      throw new InteropException(o.weights(), "the graph is not the seed's AlexNet, and SavedModels "
+          + "are written for that architecture only (--export-onnx writes any graph back)");
+    }
+    try (ModelSession session = ModelSession.open(model.network(), 0, 0, o.compute())) {
       session.assign(model.weights());
       listener.stage("svd on " + o.batch().n() + " images");
       SvdInitializer.Report report = new SvdInitializer(session, o.decomposition())
@@ -62,13 +75,13 @@ public final class PytorchInit {
       Prediction prediction = o.evaluate() == null ? null
           : session.predict(o.evaluate().nhwc(), o.evaluate().n());
       if (o.exportOnnx() != null) {
-        OnnxExport.write(o.exportOnnx(), model.config(), session.readAll());
+        OnnxExport.writeUpdated(o.exportOnnx(), model, session.readAll());
         listener.wrote("ONNX", o.exportOnnx());
       }
       if (o.savedModel() != null) {
         String init = "svd (" + o.decomposition().name().toLowerCase(Locale.ROOT) + " on "
             + o.batch().n() + " images)";
-        SavedModels.export(session.readAll(), SavedModels.Metadata.of(model.config(), init,
+        SavedModels.export(session.readAll(), SavedModels.Metadata.of(config, init,
             o.weights().toString()), o.savedModel());
         listener.wrote("SavedModel", o.savedModel());
       }

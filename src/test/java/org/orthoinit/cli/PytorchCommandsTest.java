@@ -119,6 +119,22 @@ class PytorchCommandsTest {
   }
 
   @Test
+  void initRefusesASavedModelOfAnotherGraphBeforeAnyWork() throws Exception {
+    Path zoo = tmp.resolve("zoo.onnx");
+    org.orthoinit.interop.OnnxModel.write(zoo, org.orthoinit.interop.OnnxExport.model(
+        org.orthoinit.TestNetworks.zoo(), org.orthoinit.TestNetworks.randomWeights(
+            org.orthoinit.TestNetworks.zoo(), 1)));
+    Path dir = tmp.resolve("saved");
+    Cli i = Cli.run("init", "--weights", zoo.toString(), "--batch",
+        Fixtures.file("alexnet_L0_init256.npy").toString(), "--saved-model", dir.toString());
+    assertEquals(1, i.code());
+    assertEquals("init: " + zoo + ": the graph is not the seed's AlexNet, and SavedModels are "
+        + "written for that architecture only (--export-onnx writes any graph back)",
+        i.err().strip());
+    assertFalse(Files.exists(dir));
+  }
+
+  @Test
   void aFileThatIsNotTheSeedsModelIsRefused() throws Exception {
     Path bogus = Files.write(tmp.resolve("bogus.onnx"), new byte[] {1, 2, 3, 4, 5});
     Path out = tmp.resolve("y.npy");
