@@ -14,8 +14,9 @@ import picocli.CommandLine.Spec;
 
 /** Converts models between PyTorch's ONNX export and TensorFlow's SavedModel. */
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Write a model (an ONNX export of the seed's AlexNet, or a SavedModel folder "
-        + "written by orthoinit) as a TensorFlow SavedModel and/or as ONNX in PyTorch's layout.")
+    description = "Write a model (a PyTorch ONNX export of the seed's AlexNet or of any graph of "
+        + "the supported layers, or a SavedModel folder written by orthoinit) as a TensorFlow "
+        + "SavedModel (the seed's AlexNet) and/or as ONNX in PyTorch's layout.")
 final class ExportCommand implements Callable<Integer> {
 
   @Spec
@@ -55,7 +56,12 @@ final class ExportCommand implements Callable<Integer> {
     if (graphs != null) {
       Checks.writableFolder(graphs, "--graphs");
     }
-    ModelFiles.Opened model = ModelFiles.open(weights);
+    ModelFiles.OpenedNetwork model = ModelFiles.openNetwork(weights);
+    if (savedModel != null && model.config() == null) {
+      throw new IllegalArgumentException("--saved-model: " + weights + " is not the seed's "
+          + "AlexNet, and SavedModels are written for that architecture only (--onnx and "
+          + "--graphs take any graph)");
+    }
     var out = spec.commandLine().getOut();
     if (savedModel != null) {
       SavedModels.export(model.weights(), SavedModels.Metadata.of(model.config(), model.init(),
@@ -63,11 +69,18 @@ final class ExportCommand implements Callable<Integer> {
       out.println("wrote SavedModel " + savedModel);
     }
     if (onnx != null) {
-      OnnxExport.write(onnx, model.config(), model.weights());
+      if (model.config() != null) {
+        OnnxExport.write(onnx, model.config(), model.weights());
+      } else {
+        OnnxExport.write(onnx, model.network(), model.weights());
+      }
       out.println("wrote ONNX " + onnx);
     }
     if (graphs != null) {
-      out.println("wrote GraphDef " + GraphDefs.write(model.config(), graphs));
+      out.println("wrote GraphDef " + (model.config() != null
+          ? GraphDefs.write(model.config(), graphs)
+          : GraphDefs.write(model.network(), weights.getFileName().toString()
+              .replaceFirst("\\.onnx$", ""), graphs)));
     }
     return 0;
   }
