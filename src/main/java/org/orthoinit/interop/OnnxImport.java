@@ -258,9 +258,21 @@ public final class OnnxImport {
           + Arrays.toString(shape) + ", expected [N, C, H, W] images or [N, F] vectors of known"
           + " sizes (at most " + MAX_DIM + ")");
     }
+    long values = 1;
+    for (int i = 1; i < shape.length; i++) {
+      values *= shape[i];
+    }
+    if (values > MAX_SAMPLE) {
+      throw new InteropException(file, "input '" + input + "' has shape "
+          + Arrays.toString(shape) + ": " + values + " values per sample, more than "
+          + MAX_SAMPLE);
+    }
     return shape.length == 2 ? Dims.vector((int) shape[1])
         : new Dims((int) shape[1], (int) shape[2], (int) shape[3]);
   }
+
+  /** The most values of one sample accepted from a file (2^28, a GiB of float32). */
+  private static final long MAX_SAMPLE = 1L << 28;
 
   /** The largest size of one axis of one sample accepted from a file. */
   private static final long MAX_DIM = 1 << 20;

@@ -1,10 +1,14 @@
 package org.orthoinit.fuzz;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.orthoinit.TestNetworks;
@@ -57,6 +61,89 @@ class GraphFuzzTest {
     System.out.printf("fuzz %-22s %5d inputs, %5d refused, %5d read%n", "ONNX graphs", tried,
         refused, tried - refused);
     assertTrue(refused > tried / 2, refused + " of " + tried);
+  }
+
+  /**
+   * Each kind of hostile graph, made at every place it can be made in the zoo's export: every
+   * case is refused in one line naming the file (and the node, where one is at fault).
+   */
+  @Test
+  void eachKindOfHostileGraphIsRefused() {
+    Network zoo = TestNetworks.zoo();
+    ModelProto valid = OnnxExport.model(zoo, TestNetworks.randomWeights(zoo, 1));
+    GraphProto g = valid.getGraph();
+    Map<String, List<ModelProto>> cases = new LinkedHashMap<>();
+    for (int i = 0; i < g.getNodeCount(); i++) {
+      NodeProto n = g.getNode(i);
+      int at = i;
+      if (n.getInputCount() > 0) {
+        cases.computeIfAbsent("dangling input", k -> new ArrayList<>()).add(withNode(valid, at,
+            n.toBuilder().setInput(0, "nowhere").build()));
+        for (int j = i; j < g.getNodeCount(); j++) {
+          // reading its own or a later node's output: a cycle, or a graph out of order
+          cases.computeIfAbsent("cycle", k -> new ArrayList<>()).add(withNode(valid, at,
+              n.toBuilder().setInput(0, g.getNode(j).getOutput(0)).build()));
+        }
+      }
+      cases.computeIfAbsent("unknown op", k -> new ArrayList<>()).add(withNode(valid, at,
+          n.toBuilder().setOpType("NoSuchOp").build()));
+      cases.computeIfAbsent("unknown op", k -> new ArrayList<>()).add(withNode(valid, at,
+          n.toBuilder().setDomain("com.example").build()));
+    }
+    for (int w = 0; w < g.getInitializerCount(); w++) {
+      TensorProto t = g.getInitializer(w);
+      for (int d = 0; d < t.getDimsCount(); d++) {
+        cases.computeIfAbsent("shape mismatch", k -> new ArrayList<>()).add(withInitializer(
+            valid, w, t.toBuilder().setDims(d, t.getDims(d) + 1).build()));
+        cases.computeIfAbsent("huge declared dims", k -> new ArrayList<>()).add(
+            withInitializer(valid, w, t.toBuilder().setDims(d, 1L << 40).build()));
+      }
+      cases.computeIfAbsent("dtype mismatch", k -> new ArrayList<>()).add(withInitializer(
+          valid, w, t.toBuilder().setDataType(TensorProto.DataType.DOUBLE_VALUE).build()));
+    }
+    for (int d = 1; d < 4; d++) { // the batch (dim 0) is any size
+      for (long huge : new long[] {1L << 21, 1L << 40, Long.MAX_VALUE}) {
+        cases.computeIfAbsent("huge declared dims", k -> new ArrayList<>()).add(
+            withInputDim(valid, d, huge));
+      }
+    }
+    ModelProto.Builder int64 = valid.toBuilder();
+    int64.getGraphBuilder().getInputBuilder(0).getTypeBuilder().getTensorTypeBuilder()
+        .setElemType(TensorProto.DataType.INT64_VALUE);
+    cases.computeIfAbsent("dtype mismatch", k -> new ArrayList<>()).add(int64.build());
+    Path file = Path.of("hostile.onnx");
+    StringBuilder counts = new StringBuilder();
+    for (Map.Entry<String, List<ModelProto>> e : cases.entrySet()) {
+      int refused = 0;
+      for (ModelProto m : e.getValue()) {
+        for (OnnxImport.Options o : List.of(OnnxImport.Options.CLASSIFIER,
+            new OnnxImport.Options(false, Map.of()))) {
+          InteropException x = assertThrows(InteropException.class,
+              () -> OnnxImport.read(OnnxModel.of(file, m), o), e.getKey());
+          assertTrue(x.getMessage().startsWith("hostile.onnx: ")
+              && !x.getMessage().contains("\n"), x.getMessage());
+        }
+        refused++;
+      }
+      counts.append(String.format("%s %d/%d refused; ", e.getKey(), refused,
+          e.getValue().size()));
+    }
+    System.out.println("hostile ONNX graphs: " + counts);
+  }
+
+  private static ModelProto withNode(ModelProto m, int i, NodeProto n) {
+    return m.toBuilder().setGraph(m.getGraph().toBuilder().setNode(i, n)).build();
+  }
+
+  private static ModelProto withInitializer(ModelProto m, int i, TensorProto t) {
+    return m.toBuilder().setGraph(m.getGraph().toBuilder().setInitializer(i, t)).build();
+  }
+
+  private static ModelProto withInputDim(ModelProto m, int d, long size) {
+    ModelProto.Builder b = m.toBuilder();
+    b.getGraphBuilder().getInputBuilder(0).getTypeBuilder().getTensorTypeBuilder()
+        .getShapeBuilder().getDimBuilder(d).clearDimParam().setDimValue(size);
+    return b.build();
   }
 
   private static ModelProto mutate(ModelProto valid, Random r, int times) {
