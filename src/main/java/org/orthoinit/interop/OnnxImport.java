@@ -42,9 +42,11 @@ public final class OnnxImport {
    *
    * @param model the file as read, for writing it back with new values
    * @param sources by variable name (parameters and running statistics), the tensor holding it
+   * @param oneD true for a graph of [N, C, L] signals (any-shape imports only): inside, they are
+   *     images of height 1, [N, C, 1, L]
    */
   public record Imported(Network network, Map<String, float[]> weights, OnnxModel model,
-      Map<String, Source> sources) {}
+      Map<String, Source> sources, boolean oneD) {}
 
   /**
    * The tensor of the file a variable came from: an initializer or a Constant node's output.
@@ -63,8 +65,10 @@ public final class OnnxImport {
   /**
    * How to read a graph.
    *
-   * @param classifier require a CIFAR-10 classifier: input [N, 3, 32, 32], output [N, classes];
-   *     otherwise any [N, C, H, W] or [N, F] input and any output of the supported layers
+   * @param classifier read a CIFAR-10 classifier to train and evaluate: input [N, 3, 32, 32],
+   *     output [N, classes], dropout in training only whatever a training export says;
+   *     otherwise a graph to evaluate as the file says: any [N, C, H, W], [N, C, L] or [N, F]
+   *     input and any output of the supported layers
    * @param inputValues values for graph inputs that are weights rather than the data (ONNX's
    *     operator tests give a Conv's W as an input), by input name
    */
@@ -90,6 +94,8 @@ public final class OnnxImport {
   private final OnnxModel model;
   private final Options options;
   private final long opset;
+  /** The graph's tensors are [N, C, L] signals, held as [N, C, 1, L]. */
+  private boolean oneD;
   /** Initializers and given inputs of types no handler reads, by name: for clear refusals. */
   private final Map<String, String> otherTypes = new HashMap<>();
   /** Float tensors known at import: initializers, Constant outputs and their Identity aliases. */
@@ -188,7 +194,7 @@ public final class OnnxImport {
       weights.put(bn.runningMean(), torch.get(bn.runningMean()));
       weights.put(bn.runningVar(), torch.get(bn.runningVar()));
     }
-    return new Imported(network, weights, model, Map.copyOf(sources));
+    return new Imported(network, weights, model, Map.copyOf(sources), oneD);
   }
 
   /** Files an initializer or a given input by its type: float, int64 or bool, else other. */
@@ -253,10 +259,10 @@ public final class OnnxImport {
     for (int i = 1; i < shape.length; i++) {
       known &= shape[i] >= 1 && shape[i] <= MAX_DIM;
     }
-    if (!known || (shape.length != 2 && shape.length != 4)) {
+    if (!known || shape.length < 2 || shape.length > 4) {
       throw new InteropException(file, "input '" + input + "' has shape "
-          + Arrays.toString(shape) + ", expected [N, C, H, W] images or [N, F] vectors of known"
-          + " sizes (at most " + MAX_DIM + ")");
+          + Arrays.toString(shape) + ", expected [N, C, H, W] images, [N, C, L] signals or"
+          + " [N, F] vectors of known sizes (at most " + MAX_DIM + ")");
     }
     long values = 1;
     for (int i = 1; i < shape.length; i++) {
@@ -267,7 +273,9 @@ public final class OnnxImport {
           + Arrays.toString(shape) + ": " + values + " values per sample, more than "
           + MAX_SAMPLE);
     }
+    oneD = shape.length == 3;
     return shape.length == 2 ? Dims.vector((int) shape[1])
+        : oneD ? new Dims((int) shape[1], 1, (int) shape[2])
         : new Dims((int) shape[1], (int) shape[2], (int) shape[3]);
   }
 
@@ -421,16 +429,18 @@ public final class OnnxImport {
     String in = layerInput(n, 0);
     Dims x = dimsOf(in);
     OnnxModel.Weight w = weight(n, 1);
-    if (w.rank() != 4) {
+    if (w.rank() != (oneD ? 3 : 4)) {
       throw refuse(n, "weight " + w.name() + " has shape " + Arrays.toString(w.dims())
-          + ", expected [out, in / groups, kh, kw] (only 2-D convolutions are supported)");
+          + ", expected " + (oneD ? "[out, in / groups, k] (a 1-D graph)"
+          : "[out, in / groups, kh, kw] (1-D and 2-D convolutions are supported)"));
     }
     int groups = (int) intAttr(n, "group", 1);
     int out = Math.toIntExact(w.dims()[0]);
-    int kh = Math.toIntExact(w.dims()[2]);
-    int kw = Math.toIntExact(w.dims()[3]);
-    long[] kernel = ints(n, "kernel_shape", new long[] {kh, kw});
-    if (!Arrays.equals(kernel, new long[] {kh, kw})) {
+    int kh = oneD ? 1 : Math.toIntExact(w.dims()[2]);
+    int kw = Math.toIntExact(w.dims()[oneD ? 2 : 3]);
+    long[] kernel = planar(ints(n, "kernel_shape", oneD ? new long[] {kw}
+        : new long[] {kh, kw}), 1);
+    if (kernel == null || !Arrays.equals(kernel, new long[] {kh, kw})) {
       throw refuse(n, "kernel_shape " + Arrays.toString(kernel) + " does not match weight "
           + Arrays.toString(w.dims()));
     }
@@ -469,7 +479,7 @@ public final class OnnxImport {
   }
 
   private long[] kernelShape(NodeProto n) throws InteropException {
-    long[] k = ints(n, "kernel_shape", null);
+    long[] k = planar(ints(n, "kernel_shape", null), 1);
     if (k == null || k.length != 2 || k[0] < 1 || k[1] < 1 || k[0] > Integer.MAX_VALUE
         || k[1] > Integer.MAX_VALUE) {
       throw refuse(n, "kernel_shape must be two positive sizes, got "
@@ -478,18 +488,40 @@ public final class OnnxImport {
     return k;
   }
 
+  /**
+   * A window attribute as 2-D: itself in a 2-D graph; in a 1-D one, {@code [fill, v]} from its
+   * one value (the height axis being 1). Null when it has the wrong length.
+   */
+  private long[] planar(long[] values, long fill) {
+    if (values == null || !oneD) {
+      return values;
+    }
+    return values.length == 1 ? new long[] {fill, values[0]} : null;
+  }
+
+  /** ONNX pads [begin..., end...] as 2-D [top, left, bottom, right]; null when malformed. */
+  private long[] planarPads(long[] pads) {
+    if (!oneD) {
+      return pads;
+    }
+    return pads.length == 2 ? new long[] {0, pads[0], 0, pads[1]} : null;
+  }
+
   /** A 2-D window from strides, pads (or auto_pad), dilations. */
   private Window window(NodeProto n, Dims x, int kh, int kw, boolean dilations)
       throws InteropException {
     if (x.flat()) {
       throw refuse(n, "its input is a vector of " + x.channels() + ", not an image");
     }
-    long[] strides = ints(n, "strides", new long[] {1, 1});
-    long[] dil = dilations ? ints(n, "dilations", new long[] {1, 1}) : new long[] {1, 1};
-    long[] pads = ints(n, "pads", new long[] {0, 0, 0, 0});
-    if (strides.length != 2 || dil.length != 2 || pads.length != 4) {
-      throw refuse(n, "only 2-D windows are supported (strides " + Arrays.toString(strides)
-          + ", pads " + Arrays.toString(pads) + ")");
+    long[] ones = oneD ? new long[] {1} : new long[] {1, 1};
+    long[] strides = planar(ints(n, "strides", ones), 1);
+    long[] dil = dilations ? planar(ints(n, "dilations", ones), 1) : new long[] {1, 1};
+    long[] pads = planarPads(ints(n, "pads", oneD ? new long[2] : new long[4]));
+    if (strides == null || dil == null || pads == null || strides.length != 2
+        || dil.length != 2 || pads.length != 4) {
+      throw refuse(n, "only " + (oneD ? "1-D windows in a 1-D graph" : "2-D windows")
+          + " are supported (strides " + Arrays.toString(ints(n, "strides", null)) + ", pads "
+          + Arrays.toString(ints(n, "pads", null)) + ")");
     }
     String auto = stringAttr(n, "auto_pad", "NOTSET");
     if (!auto.equals("NOTSET")) {
@@ -567,6 +599,14 @@ public final class OnnxImport {
     if (n.getInputCount() > 2 && !n.getInput(2).isEmpty() && !isStatic(n.getInput(2))) {
       throw refuse(n, "its training_mode '" + n.getInput(2) + "' is not known at import");
     }
+    boolean training = n.getInputCount() > 2 && !n.getInput(2).isEmpty()
+        && statics.get(n.getInput(2)).values().length == 1
+        && statics.get(n.getInput(2)).values()[0] != 0;
+    if (!options.classifier() && training && p > 0) {
+      // read to be evaluated as the file says: its output would be random
+      throw refuse(n, "training_mode true with ratio " + p + " drops values at random, which "
+          + "an evaluation does not reproduce");
+    }
     add(n, index, new Layer.Dropout(name(n, index, null), in, p));
   }
 
@@ -625,14 +665,14 @@ public final class OnnxImport {
     List<String> in = layerInputs(n);
     boolean flat = dimsOf(in.get(0)).flat();
     long axis = intAttr(n, "axis", 1);
-    int rank = flat ? 2 : 4;
+    int rank = flat ? 2 : oneD ? 3 : 4;
     add(n, index, new Layer.Concat(name(n, index, null), in,
         Math.toIntExact(axis < 0 ? axis + rank : axis)));
   }
 
   private void flatten(NodeProto n, int index, int since) throws InteropException {
     long axis = intAttr(n, "axis", 1);
-    int rank = dimsOf(layerInput(n, 0)).flat() ? 2 : 4;
+    int rank = dimsOf(layerInput(n, 0)).flat() ? 2 : oneD ? 3 : 4;
     if ((axis < 0 ? axis + rank : axis) != 1) {
       throw refuse(n, "only axis 1 (keep the batch) is supported, got " + axis);
     }
@@ -658,6 +698,7 @@ public final class OnnxImport {
       }
     }
     long[] own = d.flat() ? new long[] {d.channels()}
+        : oneD ? new long[] {d.channels(), d.width()}
         : new long[] {d.channels(), d.height(), d.width()};
     if (target.length == own.length + 1 && (target[0] == BATCH || target[0] == 0
         || target[0] == -1)) {
@@ -846,6 +887,7 @@ public final class OnnxImport {
     String in = layerInput(n, 0);
     Dims d = dimsOf(in);
     long[] s = d.flat() ? new long[] {BATCH, d.channels()}
+        : oneD ? new long[] {BATCH, d.channels(), d.width()}
         : new long[] {BATCH, d.channels(), d.height(), d.width()};
     if (since >= 15) {
       int start = (int) clamp(intAttr(n, "start", 0), s.length);
@@ -950,7 +992,7 @@ public final class OnnxImport {
     String layer = layerInput(n, 0);
     Dims d = dimsOf(layer);
     long[] perm = ints(n, "perm", null);
-    int rank = d.flat() ? 2 : 4;
+    int rank = d.flat() ? 2 : oneD ? 3 : 4;
     for (int i = 0; perm != null && i < perm.length; i++) {
       if (perm.length != rank || perm[i] != i) {
         throw refuse(n, "transposing a layer's output is not supported (perm "
