@@ -17,6 +17,7 @@ import org.orthoinit.interop.onnx.TensorShapeProto;
 import org.orthoinit.interop.onnx.TypeProto;
 import org.orthoinit.interop.onnx.ValueInfoProto;
 import org.orthoinit.model.AlexNet;
+import org.orthoinit.model.Dims;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.Network;
@@ -256,6 +257,24 @@ public final class OnnxExport {
       n.setOpType("LeakyRelu").addAttribute(floatAttr("alpha", r.alpha()));
     } else if (layer instanceof Layer.Sigmoid) {
       n.setOpType("Sigmoid");
+    } else if (layer instanceof Layer.Arithmetic a) {
+      String c = layer.name() + ".constant";
+      Dims d = a.shape();
+      long[] dims = d.flat() ? new long[] {1, d.channels()}
+          : new long[] {1, d.channels(), d.height(), d.width()};
+      g.addInitializer(new OnnxModel.Weight(c, dims, a.values()).toTensorProto());
+      String op = switch (a.op()) {
+        case ADD -> "Add";
+        case SUB -> "Sub";
+        case MUL -> "Mul";
+        case DIV -> "Div";
+      };
+      n.setOpType(op);
+      if (a.constantFirst()) {
+        n.clearInput().addInput(c).addInput(a.input());
+      } else {
+        n.addInput(c);
+      }
     } else if (layer instanceof Layer.Clip c) {
       n.setOpType("Clip").addInput(constant(g, layer.name() + ".min", c.min()))
           .addInput(constant(g, layer.name() + ".max", c.max()));

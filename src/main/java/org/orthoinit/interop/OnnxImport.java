@@ -344,7 +344,14 @@ public final class OnnxImport {
       op("Sigmoid", (im, n, i, v) -> im.add(n, i, new Layer.Sigmoid(im.name(n, i, null),
           im.layerInput(n, 0))), 1, 6, 13),
       op("Clip", OnnxImport::clip, 1, 6, 11, 12, 13),
-      op("Add", OnnxImport::add, 1, 6, 7, 13, 14),
+      op("Add", (im, n, i, v) -> im.arithmetic(n, i, v, Layer.Arithmetic.Op.ADD),
+          1, 6, 7, 13, 14),
+      op("Sub", (im, n, i, v) -> im.arithmetic(n, i, v, Layer.Arithmetic.Op.SUB),
+          1, 6, 7, 13, 14),
+      op("Mul", (im, n, i, v) -> im.arithmetic(n, i, v, Layer.Arithmetic.Op.MUL),
+          1, 6, 7, 13, 14),
+      op("Div", (im, n, i, v) -> im.arithmetic(n, i, v, Layer.Arithmetic.Op.DIV),
+          1, 6, 7, 13, 14),
       op("Sum", (im, n, i, v) -> im.sum(n, i), 1, 6, 8, 13),
       op("Concat", OnnxImport::concat, 1, 4, 11, 13),
       op("Flatten", OnnxImport::flatten, 1, 9, 11, 13),
@@ -629,12 +636,57 @@ public final class OnnxImport {
     add(n, index, new Layer.Clip(name(n, index, null), in, min, max));
   }
 
-  /** The sum of two layers' outputs (before opset 7, without legacy broadcasting). */
-  private void add(NodeProto n, int index, int since) throws InteropException {
+  /**
+   * Add, Sub, Mul or Div of a layer's output and a float constant that broadcasts to it over
+   * the batch (a normalization's mean, a scale), or the sum of two layers' outputs. Before
+   * opset 7, legacy broadcasting (broadcast 1) is refused.
+   */
+  private void arithmetic(NodeProto n, int index, int since, Layer.Arithmetic.Op op)
+      throws InteropException {
     if (since < 7 && intAttr(n, "broadcast", 0) != 0) {
       throw refuse(n, "legacy broadcasting (broadcast 1) is not supported");
     }
-    add(n, index, new Layer.Add(name(n, index, null), layerInputs(n)));
+    if (n.getInputCount() != 2) {
+      throw refuse(n, "it has " + n.getInputCount() + " inputs, expected 2");
+    }
+    boolean first = constants.containsKey(n.getInput(0));
+    boolean second = constants.containsKey(n.getInput(1));
+    if (!first && !second) {
+      if (op != Layer.Arithmetic.Op.ADD) {
+        throw refuse(n, "only by a constant: two layers' outputs combined by " + op
+            + " are not supported");
+      }
+      add(n, index, new Layer.Add(name(n, index, null), layerInputs(n)));
+      return;
+    }
+    if (first && second) {
+      throw refuse(n, "both inputs are constants, which is not supported");
+    }
+    String in = layerInput(n, first ? 1 : 0);
+    OnnxModel.Weight c = constants.get(n.getInput(first ? 0 : 1));
+    Dims x = dimsOf(in);
+    long[] own = x.flat() ? new long[] {x.channels()}
+        : oneD ? new long[] {x.channels(), x.width()}
+        : new long[] {x.channels(), x.height(), x.width()};
+    long[] dims = c.dims();
+    int extra = dims.length - own.length;
+    if (extra > 1 || (extra == 1 && dims[0] != 1)) {
+      throw refuse(n, "constant '" + c.name() + "' of shape " + Arrays.toString(dims)
+          + " spans the batch of its input " + x + ", which is not supported");
+    }
+    long[] aligned = new long[own.length];
+    for (int i = 0; i < own.length; i++) {
+      int j = dims.length - own.length + i;
+      aligned[i] = j < 0 ? 1 : dims[j];
+      if (aligned[i] != 1 && aligned[i] != own[i]) {
+        throw refuse(n, "constant '" + c.name() + "' of shape " + Arrays.toString(dims)
+            + " does not broadcast to its input " + x);
+      }
+    }
+    Dims shape = x.flat() ? Dims.vector((int) aligned[0])
+        : oneD ? new Dims((int) aligned[0], 1, (int) aligned[1])
+        : new Dims((int) aligned[0], (int) aligned[1], (int) aligned[2]);
+    add(n, index, new Layer.Arithmetic(name(n, index, null), in, op, shape, c.values(), first));
   }
 
   /** The sum of two or more layers' outputs; of one, that output itself. */

@@ -150,6 +150,55 @@ public sealed interface Layer {
     }
   }
 
+  /**
+   * Its input and a constant, combined element-wise: x + c, x - c (or c - x), x * c, x / c (or
+   * c / x), the constant broadcast over the batch and over each axis where it has size 1 (a
+   * normalization's per-channel mean, a scale).
+   *
+   * @param shape the constant's shape for one sample, each axis 1 or the input's
+   * @param values the constant, in PyTorch's (NCHW) order of {@code shape}
+   * @param constantFirst the constant is the left operand (matters for SUB and DIV)
+   */
+  record Arithmetic(String name, String input, Op op, Dims shape, float[] values,
+      boolean constantFirst) implements Unary {
+
+    /** The element-wise operations. */
+    public enum Op {
+      ADD, SUB, MUL, DIV
+    }
+
+    public Arithmetic {
+      values = values.clone();
+      if (values.length != shape.size()) {
+        throw new IllegalArgumentException(name + ": " + values.length + " values for a "
+            + shape + " constant");
+      }
+    }
+
+    @Override
+    public float[] values() {
+      return values.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Arithmetic a && name.equals(a.name) && input.equals(a.input)
+          && op == a.op && shape.equals(a.shape) && java.util.Arrays.equals(values, a.values)
+          && constantFirst == a.constantFirst;
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(name, input, op, shape, constantFirst)
+          + 31 * java.util.Arrays.hashCode(values);
+    }
+
+    @Override
+    public String toString() {
+      return "Arithmetic[" + name + ", " + input + ", " + op + " " + shape + "]";
+    }
+  }
+
   /** The element-wise sum of two or more inputs of one shape. */
   record Add(String name, List<String> inputs) implements Layer {
     public Add {

@@ -138,6 +138,16 @@ public final class Network {
       return x;
     } else if (layer instanceof Layer.Concat c) {
       return concat(where, c.axis(), in);
+    } else if (layer instanceof Layer.Arithmetic a) {
+      Dims c = a.shape();
+      boolean fits = c.flat() == x.flat() && (c.channels() == 1 || c.channels() == x.channels())
+          && (c.height() == 1 || c.height() == x.height())
+          && (c.width() == 1 || c.width() == x.width());
+      if (!fits) {
+        throw new IllegalArgumentException(where + "a " + c + " constant does not broadcast to "
+            + x);
+      }
+      return x;
     }
     return x; // Relu, Clip, Dropout keep the shape
   }
@@ -367,6 +377,8 @@ public final class Network {
       return new Layer.LeakyRelu(name, in, r.alpha());
     } else if (layer instanceof Layer.Sigmoid) {
       return new Layer.Sigmoid(name, in);
+    } else if (layer instanceof Layer.Arithmetic a) {
+      return new Layer.Arithmetic(name, in, a.op(), a.shape(), a.values(), a.constantFirst());
     } else if (layer instanceof Layer.Clip c) {
       return new Layer.Clip(name, in, c.min(), c.max());
     } else if (layer instanceof Layer.BatchNorm b) {

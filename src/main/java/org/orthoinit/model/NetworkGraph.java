@@ -192,6 +192,8 @@ public final class NetworkGraph {
             s.math.mul(s.constant(r.alpha()), s.nn.relu(s.math.neg(in))));
       } else if (layer instanceof Layer.Sigmoid) {
         y = s.math.sigmoid(in);
+      } else if (layer instanceof Layer.Arithmetic a) {
+        y = arithmetic(s, a, in);
       } else if (layer instanceof Layer.Clip c) {
         decisions.put(layer.name(), in);
         y = s.math.minimum(s.math.maximum(in, s.constant(c.min())), s.constant(c.max()));
@@ -285,6 +287,34 @@ public final class NetworkGraph {
       }
     }
     return bias == null ? y : tf.nn.biasAdd(y, bias);
+  }
+
+  /** x op c with the layer's constant, NHWC [1, h, w, c] (or [1, F]) broadcast over x. */
+  private static Operand<TFloat32> arithmetic(Ops s, Layer.Arithmetic a, Operand<TFloat32> x) {
+    Dims d = a.shape();
+    float[] v = a.values();
+    Operand<TFloat32> c;
+    if (d.flat()) {
+      c = s.reshape(s.constant(v), s.constant(new int[] {1, d.channels()}));
+    } else {
+      int pixels = d.height() * d.width();
+      float[] hwc = new float[v.length];
+      for (int k = 0; k < d.channels(); k++) {
+        for (int p = 0; p < pixels; p++) {
+          hwc[p * d.channels() + k] = v[k * pixels + p];
+        }
+      }
+      c = s.reshape(s.constant(hwc), s.constant(new int[] {1, d.height(), d.width(),
+          d.channels()}));
+    }
+    Operand<TFloat32> left = a.constantFirst() ? c : x;
+    Operand<TFloat32> right = a.constantFirst() ? x : c;
+    return switch (a.op()) {
+      case ADD -> s.math.add(left, right);
+      case SUB -> s.math.sub(left, right);
+      case MUL -> s.math.mul(left, right);
+      case DIV -> s.math.div(left, right);
+    };
   }
 
   /** True when TensorFlow's SAME padding at stride 1 is exactly the window's padding. */

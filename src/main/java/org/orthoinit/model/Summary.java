@@ -90,6 +90,9 @@ public final class Summary {
       return "Hardtanh(" + c.min() + ", " + c.max() + ")";
     } else if (layer instanceof Layer.Add a) {
       return "Add(" + String.join(", ", a.inputs()) + ")";
+    } else if (layer instanceof Layer.Arithmetic a) {
+      return (a.constantFirst() ? "constant " + a.op() + " x" : "x " + a.op() + " constant")
+          + " (" + a.shape() + ")";
     } else if (layer instanceof Layer.Concat c) {
       return "Concat(" + String.join(", ", c.inputs()) + ")";
     }

@@ -20,6 +20,8 @@ import org.orthoinit.TestImages;
 import org.orthoinit.TestNetworks;
 import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
+import org.orthoinit.model.Dims;
+import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Network;
@@ -46,7 +48,32 @@ class RoundTripTest {
             Vgg.Downsample.STRIDE, 10).network()),
         Arguments.of("vgg pooled", new Vgg(java.util.List.of(8, 16), 1, false,
             Vgg.Downsample.MAX_POOL, 7).network()),
-        Arguments.of("every layer kind", TestNetworks.zoo()));
+        Arguments.of("every layer kind", TestNetworks.zoo()),
+        Arguments.of("activations and constants", activationsAndConstants()));
+  }
+
+  /** LeakyRelu, Sigmoid and each arithmetic op with constants of each broadcast shape. */
+  private static Network activationsAndConstants() {
+    float[] map = new float[16 * 16];
+    for (int i = 0; i < map.length; i++) {
+      map[i] = (i % 7) * 0.1f;
+    }
+    return new Network("consts", java.util.List.of(
+        Layer.Conv.of("c0", Network.INPUT_NAME, 3, 4, 3, 2, 1, true), // 4x16x16
+        new Layer.LeakyRelu("leaky", "c0", 0.2f),
+        new Layer.Arithmetic("centre", "leaky", Layer.Arithmetic.Op.SUB, new Dims(4, 1, 1),
+            new float[] {0.1f, -0.2f, 0.3f, 0.05f}, false),
+        new Layer.Arithmetic("scale", "centre", Layer.Arithmetic.Op.MUL, new Dims(1, 1, 1),
+            new float[] {3f}, true),
+        new Layer.Arithmetic("half", "scale", Layer.Arithmetic.Op.DIV, new Dims(1, 1, 1),
+            new float[] {2f}, false),
+        new Layer.Sigmoid("sig", "half"),
+        new Layer.Arithmetic("flip", "sig", Layer.Arithmetic.Op.SUB, new Dims(1, 16, 16), map,
+            true),
+        new Layer.Flatten("flat", "flip"),
+        new Layer.Linear("fc", "flat", 1024, 10, true),
+        new Layer.Arithmetic("offset", "fc", Layer.Arithmetic.Op.ADD, Dims.vector(10),
+            new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, false)));
   }
 
   @ParameterizedTest(name = "{0}")
