@@ -55,6 +55,7 @@ class OnnxConformanceTest {
     Map<String, List<Outcome>> byOp = new TreeMap<>();
     claimed.forEach(op -> byOp.put(op, new ArrayList<>()));
     List<Outcome> failed = new ArrayList<>();
+    List<Outcome> all = new ArrayList<>();
     for (String suite : SUITES) {
       List<Path> dirs;
       try (Stream<Path> s = Files.list(root.resolve(suite))) {
@@ -77,12 +78,15 @@ class OnnxConformanceTest {
         }
         Outcome o = run(suite + "/" + dir.getFileName(), dir, proto);
         ops.forEach(op -> byOp.get(op).add(o));
+        all.add(o);
         if (o.status().equals("failed")) {
           failed.add(o);
         }
       }
     }
-    String table = table(byOp);
+    String table = table(byOp) + String.format("%n%d directories: %d passed, %d failed, %d "
+        + "skipped%n", all.size(), count(all, "passed"), count(all, "failed"),
+        count(all, "skipped"));
     System.out.println(table);
     Files.createDirectories(Path.of("target"));
     Files.writeString(Path.of("target", "onnx-conformance.md"), table);
@@ -173,6 +177,10 @@ class OnnxConformanceTest {
       }
     }
     return null;
+  }
+
+  private static long count(List<Outcome> outcomes, String status) {
+    return outcomes.stream().filter(o -> o.status().equals(status)).count();
   }
 
   private static TensorProto tensor(Path file) throws IOException {
