@@ -71,13 +71,22 @@ public final class OnnxImport {
    *     input and any output of the supported layers
    * @param inputValues values for graph inputs that are weights rather than the data (ONNX's
    *     operator tests give a Conv's W as an input), by input name
+   * @param runningVariance what batch norms move their running variance towards in training:
+   *     PyTorch's unbiased batch variance (the default), or ONNX's population one
    */
-  public record Options(boolean classifier, Map<String, TensorProto> inputValues) {
-    /** CIFAR-10 classifiers, their weights in the file. */
+  public record Options(boolean classifier, Map<String, TensorProto> inputValues,
+      Layer.BatchNorm.RunningVariance runningVariance) {
+    /** CIFAR-10 classifiers, their weights in the file, PyTorch's running variance. */
     public static final Options CLASSIFIER = new Options(true, Map.of());
 
     public Options {
       inputValues = Map.copyOf(inputValues);
+      java.util.Objects.requireNonNull(runningVariance);
+    }
+
+    /** With PyTorch's running variance. */
+    public Options(boolean classifier, Map<String, TensorProto> inputValues) {
+      this(classifier, inputValues, Layer.BatchNorm.RunningVariance.UNBIASED);
     }
   }
 
@@ -569,7 +578,8 @@ public final class OnnxImport {
     OnnxModel.Weight scale = weight(n, 1);
     String name = name(n, index, scale.name());
     Layer.BatchNorm bn = new Layer.BatchNorm(name, in, x.channels(),
-        floatAttr(n, "epsilon", 1e-5f), complement(floatAttr(n, "momentum", 0.9f)));
+        floatAttr(n, "epsilon", 1e-5f), complement(floatAttr(n, "momentum", 0.9f)),
+        options.runningVariance());
     keep(bn.weight(), n, 1, vector(n, 1, x.channels()), false);
     keep(bn.biasName(), n, 2, vector(n, 2, x.channels()), false);
     keep(bn.runningMean(), n, 3, vector(n, 3, x.channels()), false);

@@ -114,11 +114,25 @@ public sealed interface Layer {
    * BatchNorm over {@code channels}; its parameters are weight (gamma) and bias (beta), its
    * running statistics running_mean and running_var (PyTorch's unbiased variance).
    */
-  record BatchNorm(String name, String input, int channels, float epsilon, float momentum)
-      implements Unary {
+  record BatchNorm(String name, String input, int channels, float epsilon, float momentum,
+      RunningVariance runningVariance) implements Unary {
     /** PyTorch's defaults. */
     public static final float EPSILON = 1e-5f;
     public static final float MOMENTUM = 0.1f;
+
+    /**
+     * What the running variance is moved towards in training: PyTorch keeps the batch's
+     * unbiased variance (n / (n - 1) times the one it normalizes with), ONNX's specification the
+     * population one.
+     */
+    public enum RunningVariance {
+      UNBIASED, POPULATION
+    }
+
+    /** PyTorch's BatchNorm: the unbiased running variance. */
+    public BatchNorm(String name, String input, int channels, float epsilon, float momentum) {
+      this(name, input, channels, epsilon, momentum, RunningVariance.UNBIASED);
+    }
 
     public static BatchNorm of(String name, String input, int channels) {
       return new BatchNorm(name, input, channels, EPSILON, MOMENTUM);

@@ -382,7 +382,8 @@ public final class Network {
     } else if (layer instanceof Layer.Clip c) {
       return new Layer.Clip(name, in, c.min(), c.max());
     } else if (layer instanceof Layer.BatchNorm b) {
-      return new Layer.BatchNorm(name, in, b.channels(), b.epsilon(), b.momentum());
+      return new Layer.BatchNorm(name, in, b.channels(), b.epsilon(), b.momentum(),
+          b.runningVariance());
     } else if (layer instanceof Layer.Dropout d) {
       return new Layer.Dropout(name, in, d.p());
     } else if (layer instanceof Layer.Flatten) {

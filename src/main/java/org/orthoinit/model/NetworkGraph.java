@@ -464,7 +464,8 @@ public final class NetworkGraph {
       boolean flat, Mode mode, List<Operand<TFloat32>> updates) {
     return batchNorm(s, x, variables.get(bn.weight()), variables.get(bn.biasName()),
         variables.get(bn.runningMean()), variables.get(bn.runningVar()), bn.epsilon(),
-        bn.momentum(), flat ? new int[] {0} : new int[] {0, 1, 2}, mode, updates);
+        bn.momentum(), bn.runningVariance(), flat ? new int[] {0} : new int[] {0, 1, 2}, mode,
+        updates);
   }
 
   /** BatchNorm2d on NHWC {@code x} with PyTorch's epsilon and momentum. */
@@ -472,14 +473,16 @@ public final class NetworkGraph {
       Operand<TFloat32> beta, Variable<TFloat32> runningMean, Variable<TFloat32> runningVar,
       Mode mode, List<Operand<TFloat32>> updates) {
     return batchNorm(s, x, gamma, beta, runningMean, runningVar, Layer.BatchNorm.EPSILON,
-        Layer.BatchNorm.MOMENTUM, new int[] {0, 1, 2}, mode, updates);
+        Layer.BatchNorm.MOMENTUM, Layer.BatchNorm.RunningVariance.UNBIASED,
+        new int[] {0, 1, 2}, mode, updates);
   }
 
   /**
    * PyTorch's BatchNorm on {@code x} (channels last) from plain ops (TF's fused kernel has no
    * usable gradient from Java), reducing over {@code axes}. TRAIN and INIT normalize with the
    * batch mean and biased variance; TRAIN also adds to {@code updates} the ops that move the
-   * running statistics towards the batch mean and the unbiased variance; EVAL uses the running
+   * running statistics towards the batch mean and variance ({@code running}: the unbiased one,
+   * as PyTorch, or the population one, as ONNX's specification); EVAL uses the running
    * statistics.
    *
    * <p>PyTorch sums the batch statistics in float64, so activations beyond about 1e19, whose
@@ -490,7 +493,8 @@ public final class NetworkGraph {
    */
   public static Operand<TFloat32> batchNorm(Ops s, Operand<TFloat32> x, Operand<TFloat32> gamma,
       Operand<TFloat32> beta, Variable<TFloat32> runningMean, Variable<TFloat32> runningVar,
-      float epsilon, float momentum, int[] reduce, Mode mode, List<Operand<TFloat32>> updates) {
+      float epsilon, float momentum, Layer.BatchNorm.RunningVariance running, int[] reduce,
+      Mode mode, List<Operand<TFloat32>> updates) {
     Operand<TFloat32> mean;
     Operand<TFloat32> invStd;
     Operand<TFloat32> eps = s.constant(epsilon);
@@ -508,14 +512,16 @@ public final class NetworkGraph {
         // PyTorch's float32 buffer)
         Operand<TFloat32> count = s.math.div(s.dtypes.cast(s.size(x), TFloat32.class),
             s.dtypes.cast(s.size(mean), TFloat32.class));
-        Operand<TFloat32> unbiased = s.math.mul(s.math.mul(v, s.math.square(q)),
-            s.math.div(count, s.math.sub(count, s.constant(1f))));
+        Operand<TFloat32> population = s.math.mul(v, s.math.square(q));
+        Operand<TFloat32> toward = running == Layer.BatchNorm.RunningVariance.POPULATION
+            ? population
+            : s.math.mul(population, s.math.div(count, s.math.sub(count, s.constant(1f))));
         Operand<TFloat32> keep = s.constant(1f - momentum);
         Operand<TFloat32> moment = s.constant(momentum);
         updates.add(s.assign(runningMean, s.math.add(s.math.mul(keep, runningMean),
             s.math.mul(moment, s.stopGradient(mean)))));
         updates.add(s.assign(runningVar, s.math.add(s.math.mul(keep, runningVar),
-            s.math.mul(moment, s.stopGradient(unbiased)))));
+            s.math.mul(moment, s.stopGradient(toward)))));
       }
     } else {
       mean = runningMean;

@@ -93,6 +93,31 @@ class BatchNormTest {
     }
   }
 
+  /** ONNX's running variance: towards the population variance of the batch, 5.25 and 1. */
+  @Test
+  void thePopulationRunningVarianceIsAnExplicitSetting() {
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Operand<TFloat32> x = tf.constant(Shape.of(2, 2, 2, 2), DataBuffers.of(input()));
+      Variable<TFloat32> mean = tf.variable(Shape.of(2), TFloat32.class);
+      Variable<TFloat32> var = tf.variable(Shape.of(2), TFloat32.class);
+      s.runner().addTarget(tf.assign(mean, tf.constant(new float[] {0f, 0f})))
+          .addTarget(tf.assign(var, tf.constant(new float[] {1f, 1f}))).run().close();
+      List<Operand<TFloat32>> updates = new ArrayList<>();
+      NetworkGraph.batchNorm(tf, x, tf.constant(new float[] {1f, 1f}),
+          tf.constant(new float[] {0f, 0f}), mean, var, 1e-5f, 0.1f,
+          Layer.BatchNorm.RunningVariance.POPULATION, new int[] {0, 1, 2},
+          NetworkGraph.Mode.TRAIN, updates);
+      Session.Runner step = s.runner();
+      updates.forEach(step::addTarget);
+      step.run().close();
+      float[] v = fetch(s, var);
+      assertEquals(0.9 + 0.1 * 5.25, v[0], 1e-6);
+      assertEquals(0.9 + 0.1 * 1, v[1], 1e-6);
+      assertEquals(0.45, fetch(s, mean)[0], 1e-6);
+    }
+  }
+
   /**
    * A tiny conv + bias + batch norm model with a non-linear loss: the gradients the trainer uses
    * (tf.gradients) against central differences, for every kernel, bias, gamma and beta value.
