@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.experiment.ModelFile;
 import org.orthoinit.experiment.RunCheckpoint;
 import org.orthoinit.experiment.RunNames;
 import org.orthoinit.experiment.RunResult;
@@ -14,8 +15,10 @@ import org.orthoinit.experiment.TrainingRun;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.interop.ModelFiles;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.Network;
 import org.orthoinit.train.TrainConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -73,9 +76,10 @@ final class TrainCommand implements Callable<Integer> {
   int trainLimit;
 
   @Option(names = "--weights", paramLabel = "FILE.onnx|DIR",
-      description = "Start from a PyTorch model exported to ONNX (the seed's AlexNet) or a "
-          + "SavedModel folder written by orthoinit, instead of the init's own start; its "
-          + "architecture replaces --layers/--level/--batch-norm.")
+      description = "Start from a PyTorch model exported to ONNX (the seed's AlexNet or any "
+          + "graph of the supported layers taking [N, 3, 32, 32] images) or a SavedModel folder "
+          + "written by orthoinit, instead of the init's own start; its architecture replaces "
+          + "--layers/--level/--batch-norm (and, for other graphs, --dropout).")
   Path weights;
 
   @Option(names = "--no-test", description = "Skip the test-set accuracy.")
@@ -116,15 +120,28 @@ final class TrainCommand implements Callable<Integer> {
     }
     lsuv.check(init, run.initBatch);
     Map<String, float[]> start = null;
+    Network network = AlexNet.of(config);
+    ModelFile modelFile = null; // a graph that is not the seed's AlexNet
     if (weights != null) {
-      ModelFiles.Opened imported = ModelFiles.open(weights);
-      config = imported.config().withDropout(config.dropout());
+      ModelFiles.OpenedNetwork imported = ModelFiles.openNetwork(weights);
+      if (imported.config() != null) {
+        config = imported.config().withDropout(config.dropout());
+        network = AlexNet.of(config);
+      } else {
+        if (saveModel != null) {
+          throw new IllegalArgumentException("--save-model: " + weights + " is not the seed's "
+              + "AlexNet, and SavedModels are written for that architecture only");
+        }
+        network = imported.network();
+        modelFile = ModelFile.of(weights, network);
+      }
       start = imported.weights();
     }
-    RunSpec runSpec = new RunSpec(config, new TrainConfig(epochs, lr, batchSize, run.seed), init,
-        trainLimit, run.initBatch, SvdInitializer.DECOMPOSITION_DEFAULT, run.threads,
-        lsuv.settings(init));
-    String name = RunNames.train(config, init, run.seed);
+    RunSpec runSpec = new RunSpec(modelFile == null ? config : null, new TrainConfig(epochs, lr,
+        batchSize, run.seed), init, trainLimit, run.initBatch,
+        SvdInitializer.DECOMPOSITION_DEFAULT, run.threads, lsuv.settings(init), modelFile);
+    String name = modelFile == null ? RunNames.train(config, init, run.seed)
+        : RunNames.train(modelFile, init, run.seed);
     Path file = out != null ? out : Path.of("results", "train", name + ".json");
     Flags.range("--checkpoint-every", checkpointEvery, 0, Flags.MAX_STEPS);
     Path checkpoint = RunCheckpoint.beside(file);
@@ -137,7 +154,7 @@ final class TrainCommand implements Callable<Integer> {
     RunCheckpoint.removeTemporaries(checkpoint);
     Checks.writableFolder(file.toAbsolutePath().getParent(), "--out");
     if (checkpointEvery > 0) {
-      Checks.freeSpace(file.toAbsolutePath().getParent(), 2 * RunCheckpoint.bytes(config),
+      Checks.freeSpace(file.toAbsolutePath().getParent(), 2 * RunCheckpoint.bytes(network),
           "--out");
     }
     Path savedModel = saveModel == null ? null
@@ -158,8 +175,8 @@ final class TrainCommand implements Callable<Integer> {
     Cifar10Data test = noTest ? null : Cifar10.load(dataDir, Cifar10.Split.TEST);
     RunResult result;
     try (Progress.Training progress = new Progress.Training(name, spec.commandLine().getErr())) {
-      result = TrainingRun.execute(name, runSpec, compute, dataDir.toString(), train, test,
-          start, new TrainingRun.Checkpoints(checkpoint, checkpointEvery),
+      result = TrainingRun.execute(name, runSpec, network, compute, dataDir.toString(), train,
+          test, start, new TrainingRun.Checkpoints(checkpoint, checkpointEvery),
           new TrainingRun.Saving(file, savedModel, source), progress);
     }
     spec.commandLine().getOut().println(Report.oneLine(result) + " -> " + file);

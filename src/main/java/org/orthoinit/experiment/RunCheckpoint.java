@@ -86,7 +86,8 @@ public final class RunCheckpoint {
         return "run " + run + ", not " + name;
       }
       RunSpec mine = new RunSpec(spec.model(), spec.train(), spec.init(), spec.trainLimit(),
-          spec.initBatch(), spec.decomposition(), theirs.threads(), spec.lsuv());
+          spec.initBatch(), spec.decomposition(), theirs.threads(), spec.lsuv(),
+          spec.network());
       if (!mine.equals(theirs)) {
         return "other settings: " + spec + " in the checkpoint, " + theirs + " here";
       }
@@ -113,7 +114,11 @@ public final class RunCheckpoint {
 
   /** About how large a checkpoint of {@code model} is: its values, and room for the header. */
   public static long bytes(org.orthoinit.model.ModelConfig model) {
-    org.orthoinit.model.Network a = org.orthoinit.model.AlexNet.of(model);
+    return bytes(org.orthoinit.model.AlexNet.of(model));
+  }
+
+  /** Roughly the bytes of a checkpoint of {@code a}: its variables and a header. */
+  public static long bytes(org.orthoinit.model.Network a) {
     long floats = a.parameters().stream().mapToLong(org.orthoinit.model.Parameter::size).sum()
         + 2L * a.batchNorms().stream().mapToLong(org.orthoinit.model.Layer.BatchNorm::channels)
         .sum();

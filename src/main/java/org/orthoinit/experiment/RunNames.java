@@ -22,6 +22,11 @@ public final class RunNames {
         + (model.batchNorm() ? "_bn" : "") + "_s" + seed;
   }
 
+  /** A training run of a network read from a file: {@code resnet18_svd_s0}. */
+  public static String train(ModelFile model, Initializer init, long seed) {
+    return model.name() + "_" + init.id() + "_s" + seed;
+  }
+
   /** A figure7 grid run: {@code L75_svd_r0}, {@code L75_xavier_bn_r0} (the batch-norm curve). */
   public static String grid(int layers, Initializer init, boolean batchNorm, int repeat) {
     return "L" + layers + "_" + init.id() + (batchNorm ? "_bn" : "") + "_r" + repeat;

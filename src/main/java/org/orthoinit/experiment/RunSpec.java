@@ -15,13 +15,29 @@ import org.orthoinit.train.TrainConfig;
  * @param trainLimit use only the first this many training images; 0 = all
  * @param initBatch images given to the SVD or LSUV initializer
  * @param threads TensorFlow intra-op threads; 0 = all cores
+ * @param model the seed's AlexNet configuration; null for a network read from a file
  * @param lsuv LSUV's tolerance and iterations; null unless the init is LSUV
+ * @param network the network's file, for a run of an imported graph (then {@code model} is
+ *     null); null otherwise
  */
-public record RunSpec(ModelConfig model, TrainConfig train, Initializer init, int trainLimit,
-    int initBatch, SvdInitializer.Decomposition decomposition, int threads,
-    @JsonInclude(JsonInclude.Include.NON_NULL) Lsuv.Settings lsuv) {
+public record RunSpec(@JsonInclude(JsonInclude.Include.NON_NULL) ModelConfig model,
+    TrainConfig train, Initializer init, int trainLimit, int initBatch,
+    SvdInitializer.Decomposition decomposition, int threads,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Lsuv.Settings lsuv,
+    @JsonInclude(JsonInclude.Include.NON_NULL) ModelFile network) {
+
+  /** A run of the seed's AlexNet. */
+  public RunSpec(ModelConfig model, TrainConfig train, Initializer init, int trainLimit,
+      int initBatch, SvdInitializer.Decomposition decomposition, int threads,
+      Lsuv.Settings lsuv) {
+    this(model, train, init, trainLimit, initBatch, decomposition, threads, lsuv, null);
+  }
 
   public RunSpec {
+    if ((model == null) == (network == null)) {
+      throw new IllegalArgumentException("a run is of the seed's AlexNet or of a network file,"
+          + " one of the two");
+    }
     if (trainLimit < 0) {
       throw new IllegalArgumentException("train limit must be >= 0, got " + trainLimit);
     }

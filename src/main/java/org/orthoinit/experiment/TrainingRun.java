@@ -20,6 +20,7 @@ import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Probe;
 import org.orthoinit.interop.InteropException;
 import org.orthoinit.interop.SavedModels;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Network;
@@ -112,6 +113,23 @@ public final class TrainingRun {
   public static RunResult execute(String name, RunSpec spec, Compute compute, String dataLabel,
       Cifar10Data train, Cifar10Data test, Map<String, float[]> weights, Checkpoints checkpoints,
       Saving saving, Listener listener) throws InitException, ExperimentException, IOException {
+    return execute(name, spec, AlexNet.of(spec.model()), compute, dataLabel, train, test,
+        weights, checkpoints, saving, listener);
+  }
+
+  /**
+   * {@link #execute(String, RunSpec, Compute, String, Cifar10Data, Cifar10Data, Map,
+   * Checkpoints, Saving, Listener)} of {@code network}: the seed's AlexNet of {@code
+   * spec.model()}, or the graph read from {@code spec.network()}'s file (then {@code weights}
+   * are its own, and no SavedModel is written).
+   */
+  public static RunResult execute(String name, RunSpec spec, Network network, Compute compute,
+      String dataLabel, Cifar10Data train, Cifar10Data test, Map<String, float[]> weights,
+      Checkpoints checkpoints, Saving saving, Listener listener)
+      throws InitException, ExperimentException, IOException {
+    if (spec.model() == null && saving.savedModel() != null) {
+      throw new IllegalArgumentException("SavedModels are written for the seed's AlexNet only");
+    }
     Figure7.DataPrint data = Figure7.DataPrint.of(train, test);
     String start = startOf(weights);
     RunCheckpoint.State resumed = null;
@@ -122,7 +140,7 @@ public final class TrainingRun {
         throw new ForeignCheckpoint(checkpoints.file() + ": a checkpoint of " + why);
       }
     }
-    try (ModelSession session = ModelSession.open(spec.model(), spec.train().seed(),
+    try (ModelSession session = ModelSession.open(network, spec.train().seed(),
         spec.threads(), compute)) {
       String started;
       Initializer.Report report;

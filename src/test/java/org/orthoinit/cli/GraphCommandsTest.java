@@ -4,18 +4,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.Fixtures;
+import org.orthoinit.TestImages;
 import org.orthoinit.TorchvisionFixtures;
 import org.orthoinit.interop.Npy;
+import org.orthoinit.interop.OnnxModel;
+import org.orthoinit.interop.onnx.ModelProto;
 
 /**
  * The commands on a graph that is not the seed's AlexNet (torchvision's squeezenet1_1, exported
- * by PyTorch): export writes it as ONNX and as a GraphDef, predict reads the written file back
- * to PyTorch's logits, summary lists it, and a SavedModel of it is refused in one line.
+ * by PyTorch; the CIFAR VGG's training export): export writes it as ONNX and as a GraphDef,
+ * predict reads the written file back to PyTorch's logits, summary lists it, train trains it
+ * after the SVD init and records its file; a SavedModel of it, and a graph of other images, are
+ * refused in one line.
  */
 class GraphCommandsTest {
 
@@ -41,6 +48,46 @@ class GraphCommandsTest {
     Cli s = Cli.run("summary", "--weights", source.toString());
     assertEquals(0, s.code(), s.err());
     assertTrue(s.out().contains("classifier.1") && s.out().contains("727,626"), s.out());
+  }
+
+  @Test
+  void trainTakesAnImportedGraphAndRecordsItsFile() throws Exception {
+    Path source = TorchvisionFixtures.dir().resolve("vgg11_bn_cifar_grad.onnx");
+    Path data = TestImages.writeDataset(tmp.resolve("cifar"), 128, 20);
+    Path out = tmp.resolve("run.json");
+    Cli r = Cli.run("train", "--weights", source.toString(), "--init", "svd", "--init-batch",
+        "128", "--epochs", "1", "--data", data.toString(), "--device", "cpu", "--out",
+        out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().startsWith("vgg11_bn_cifar_grad_svd_s0: ok, loss "), r.out());
+    JsonNode run = new ObjectMapper().readTree(out.toFile());
+    JsonNode network = run.get("spec").get("network");
+    assertEquals("vgg11_bn_cifar_grad", network.get("name").asText());
+    assertEquals(64, network.get("sha256").asText().length());
+    assertTrue(run.get("spec").get("model") == null, "no AlexNet configuration");
+    // the four 3 x 3 convolutions with as many outputs as inputs, rewritten in order
+    assertEquals(4, run.get("report").get("outputNorms").size(), run.get("report").toString());
+    assertTrue(Double.isFinite(run.get("epochs").get(0).get("loss").asDouble()));
+  }
+
+  @Test
+  void trainRefusesAGraphOfOtherImagesWithTheirShape() throws Exception {
+    Path source = TorchvisionFixtures.dir().resolve("squeezenet1_1.onnx");
+    ModelProto.Builder m = OnnxModel.read(source).proto().toBuilder();
+    var shape = m.getGraphBuilder().getInputBuilder(0).getTypeBuilder().getTensorTypeBuilder()
+        .getShapeBuilder();
+    shape.getDimBuilder(2).setDimValue(64);
+    shape.getDimBuilder(3).setDimValue(64);
+    Path bigger = tmp.resolve("squeezenet64.onnx");
+    OnnxModel.write(bigger, m.build());
+    Path out = tmp.resolve("run.json");
+    Cli r = Cli.run("train", "--weights", bigger.toString(), "--init", "svd", "--epochs", "1",
+        "--data", TestImages.writeDataset(tmp.resolve("cifar"), 30, 10).toString(), "--out",
+        out.toString());
+    assertEquals(1, r.code());
+    assertEquals("train: " + bigger + ": input 'images' has shape [-1, 3, 64, 64], expected "
+        + "[N, 3, 32, 32] (CIFAR-10 images, NCHW)", r.err().strip());
+    assertFalse(Files.exists(out));
   }
 
   @Test

@@ -1,0 +1,43 @@
+package org.orthoinit.experiment;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import org.orthoinit.model.Network;
+import org.orthoinit.model.Parameter;
+
+/**
+ * An architecture read from an ONNX file rather than made from a {@link
+ * org.orthoinit.model.ModelConfig}: what a run of it records so that its result says what was
+ * trained.
+ *
+ * @param name the file's name without {@code .onnx}; runs are named after it
+ * @param file the path as given
+ * @param sha256 of the file's bytes
+ * @param layers the imported network's layers
+ * @param parameters its trainable values
+ */
+public record ModelFile(String name, String file, String sha256, int layers, long parameters) {
+
+  /** Describes {@code network}, read from {@code file}. */
+  public static ModelFile of(Path file, Network network) throws IOException {
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available", e); // every JVM has it
+    }
+    try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
+      in.transferTo(java.io.OutputStream.nullOutputStream());
+    }
+    String name = file.getFileName().toString().replaceFirst("\\.onnx$", "");
+    return new ModelFile(name, file.toString(), HexFormat.of().formatHex(sha.digest()),
+        network.layers().size(),
+        network.parameters().stream().mapToLong(Parameter::size).sum());
+  }
+}
