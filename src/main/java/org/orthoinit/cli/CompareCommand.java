@@ -51,6 +51,11 @@ final class CompareCommand implements Callable<Integer> {
     if (layers != null) {
       Flags.depths("--layers", layers);
     }
+    if (Figure7.settings(ours).network() != null) {
+      throw new IllegalArgumentException("--ours: " + ours + " is a grid of "
+          + Figure7.settings(ours).network().name() + "; PyTorch's curves are of the seed's "
+          + "AlexNet at its depths");
+    }
     PytorchResults.Curves theirs = PytorchResults.read(pytorch, layers);
     // reads --ours only: its summary.json is plot's and figure7's to write
     Comparison c = Comparison.of(Figure7.losses(ours), theirs.byDepth(), band.band);

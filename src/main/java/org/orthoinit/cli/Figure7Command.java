@@ -8,14 +8,18 @@ import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.experiment.Figure7;
 import org.orthoinit.experiment.Figure7Config;
+import org.orthoinit.experiment.ModelFile;
 import org.orthoinit.experiment.Preset;
 import org.orthoinit.experiment.RunCheckpoint;
 import org.orthoinit.experiment.Shard;
 import org.orthoinit.experiment.TrainingRun;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
+import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.interop.ModelFiles;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.Network;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,7 +35,9 @@ import picocli.CommandLine.Spec;
         + "default on a GPU), cpu (75 layers, 1 repeat, 3,000 steps: about an hour on 2 cores; "
         + "the default otherwise), quick (75 layers, 2 repeats, 500 steps: the effect with an "
         + "interval), smoke (a few minutes, a pipeline check). Any flag overrides its preset "
-        + "value."})
+        + "value.",
+        "--model FILE.onnx runs the same grid on your own network: the depth axis becomes the "
+        + "network, figures convolutional_NAME and orthogonality_NAME."})
 final class Figure7Command implements Callable<Integer> {
 
   /** Room kept per run of this shard: a run file is 10-60 KB. */
@@ -52,6 +58,13 @@ final class Figure7Command implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", defaultValue = "results/figure7",
       description = "Results folder (default: ${DEFAULT-VALUE}).")
   Path out;
+
+  @Option(names = "--model", paramLabel = "FILE.onnx",
+      description = "Run the grid on this network (any ONNX graph of the supported layers taking "
+          + "[N, 3, 32, 32] images) instead of the seed's AlexNet: one curve per init, every run "
+          + "starting from its init's own weights; the figures are named after the file "
+          + "(convolutional_NAME). Not with --layers, --level or --batch-norm-baseline.")
+  Path model;
 
   @Option(names = "--layers", split = ",", paramLabel = "N",
       description = "Depths (presets: paper 15,75; cpu, quick 75; smoke 5).")
@@ -103,6 +116,12 @@ final class Figure7Command implements Callable<Integer> {
       description = "Images per SGD step (every preset: 30, the seed's).")
   Integer batchSize;
 
+  @Option(names = "--init-batch", paramLabel = "N",
+      description = "Training images for the SVD or LSUV initializer (every preset: "
+          + SvdInitializer.BATCH_DEFAULT + ", the seed's; a network whose last convolutions "
+          + "have small maps needs more, e.g. 512 for resnet18 at 32x32).")
+  Integer initBatch;
+
   @Option(names = "--seed", paramLabel = "N",
       description = "Base seed; repeat r uses seed + r (every preset: 0).")
   Long seed;
@@ -132,7 +151,19 @@ final class Figure7Command implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Compute compute = device.resolve(spec.commandLine().getErr());
-    Figure7Config c = config(compute.device() == Compute.Device.GPU);
+    Network network = null;
+    ModelFile modelFile = null;
+    if (model != null) {
+      for (String flag : List.of("--layers", "--level", "--batch-norm-baseline")) {
+        if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
+          throw new IllegalArgumentException(flag + ": not with --model, whose network is the "
+              + "grid's one architecture");
+        }
+      }
+      network = ModelFiles.openNetwork(model).network();
+      modelFile = ModelFile.of(model, network);
+    }
+    Figure7Config c = config(compute.device() == Compute.Device.GPU, modelFile);
     Shard part;
     try {
       part = shard == null ? Shard.ALL : Shard.parse(shard, System.getenv());
@@ -140,8 +171,11 @@ final class Figure7Command implements Callable<Integer> {
       throw new IllegalArgumentException("--" + e.getMessage());
     }
     PrintWriter o = spec.commandLine().getOut();
-    o.println("figure7: preset " + c.preset() + ", layers " + c.layers()
-        + (c.level() == 3 ? "" : " at level " + c.level()) + ", curves " + c.curves() + ", "
+    o.println("figure7: preset " + c.preset() + (modelFile != null
+        ? ", network " + modelFile.name() + " (" + modelFile.layers() + " layers, "
+            + String.format("%,d", modelFile.parameters()) + " parameters)"
+        : ", layers " + c.layers() + (c.level() == 3 ? "" : " at level " + c.level()))
+        + ", curves " + c.curves() + ", "
         + c.repeats() + " repeats, " + c.epochs() + " epochs"
         + (part.count() > 1 ? ", shard " + part : ""));
     o.flush();
@@ -151,9 +185,11 @@ final class Figure7Command implements Callable<Integer> {
     Path dataDir = data.resolve(spec.commandLine().getErr());
     Checks.writableFolder(out, "--out");
     // a checkpoint of the deepest model, and its temporary copy while it is replaced
-    long checkpoints = checkpointEvery == 0 ? 0 : 2 * RunCheckpoint.bytes(new ModelConfig(
-        c.layers().stream().max(Integer::compare).orElse(0), c.level(), c.batchNormBaseline(),
-        ModelConfig.DROPOUT_DEFAULT, ModelConfig.CLASSES_DEFAULT));
+    long checkpoints = checkpointEvery == 0 ? 0 : 2 * (network != null
+        ? RunCheckpoint.bytes(network)
+        : RunCheckpoint.bytes(new ModelConfig(c.layers().stream().max(Integer::compare)
+            .orElse(0), c.level(), c.batchNormBaseline(), ModelConfig.DROPOUT_DEFAULT,
+            ModelConfig.CLASSES_DEFAULT)));
     long need = part.of(c.runs()).size() * RUN_FILE_BYTES + c.layers().size() * FIGURE_BYTES
         + checkpoints;
     Checks.freeSpace(out, need, "--out");
@@ -174,8 +210,8 @@ final class Figure7Command implements Callable<Integer> {
     o.flush();
     Figure7.Outcome outcome;
     try (Progress.Grid progress = new Progress.Grid(spec.commandLine().getErr(), o)) {
-      outcome = Figure7.run(c, part, out, dataDir.toString(), train, test, threads, compute,
-          checkpointEvery, progress);
+      outcome = Figure7.run(c, network, part, out, dataDir.toString(), train, test, threads,
+          compute, checkpointEvery, progress);
     }
     PlotCommand.draw(out, band.band, o);
     if (!outcome.failures().isEmpty()) {
@@ -198,8 +234,9 @@ final class Figure7Command implements Callable<Integer> {
    * The preset's settings with every given flag applied.
    *
    * @param gpu whether this process computes on a GPU: the paper preset is the default then
+   * @param network the file of {@code --model}; null for the seed's AlexNet
    */
-  Figure7Config config(boolean gpu) {
+  Figure7Config config(boolean gpu, ModelFile network) {
     Preset p = preset != null ? preset : gpu ? Preset.PAPER : Preset.CPU;
     Figure7Config b = p.config();
     Flags.level("--level", level);
@@ -210,6 +247,7 @@ final class Figure7Command implements Callable<Integer> {
     check("--repeats", repeats, 1, Flags.MAX_REPEATS);
     check("--epochs", epochs, 1, Flags.MAX_STEPS);
     check("--train-limit", trainLimit, 0, Integer.MAX_VALUE);
+    check("--init-batch", initBatch, 1, Flags.MAX_IMAGES);
     check("--test-limit", testLimit, 0, Integer.MAX_VALUE);
     if (batchSize != null) {
       Flags.batchSize(batchSize);
@@ -218,14 +256,16 @@ final class Figure7Command implements Callable<Integer> {
       Flags.positive("--lr", lr);
     }
     List<Initializer> curves = inits != null ? inits : b.inits();
-    return new Figure7Config(p.id(), layers != null ? layers : b.layers(), curves,
+    List<Integer> depths = network != null ? List.of(0) : layers != null ? layers : b.layers();
+    return new Figure7Config(p.id(), depths, curves,
         repeats != null ? repeats : b.repeats(),
         epochs != null ? epochs : b.epochs(), trainLimit != null ? trainLimit : b.trainLimit(),
         testLimit != null ? testLimit : b.testLimit(), lr != null ? lr : b.learningRate(),
-        batchSize != null ? batchSize : b.batchSize(), b.initBatch(),
+        batchSize != null ? batchSize : b.batchSize(), initBatch != null ? initBatch
+        : b.initBatch(),
         seed != null ? seed : b.seed(), level, batchNormBaseline,
         lsuv.settings(curves.contains(Initializers.LSUV) ? Initializers.LSUV
-            : Initializers.XAVIER));
+            : Initializers.XAVIER), network);
   }
 
 }

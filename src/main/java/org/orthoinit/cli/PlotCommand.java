@@ -50,15 +50,21 @@ final class PlotCommand implements Callable<Integer> {
           : ", " + c.diverged() + " diverged (left out of the curve)";
       if (!c.epochs().isEmpty()) {
         GridSummary.Point last = c.epochs().get(c.epochs().size() - 1);
-        o.printf("  %2d layers %-9s: %d run(s), epoch %d loss %.4f%s%s%n", c.layers(), c.init(),
+        o.printf("  %s %-9s: %d run(s), epoch %d loss %.4f%s%s%n", axis(s, c), c.init(),
             c.repeats(), last.epoch(), last.mean(), last.lower() == null ? ""
                 : String.format(" [%.4f, %.4f]", last.lower(), last.upper()), diverged);
       } else if (c.diverged() > 0) {
-        o.printf("  %2d layers %-9s: every run diverged (%d)%n", c.layers(), c.init(),
+        o.printf("  %s %-9s: every run diverged (%d)%n", axis(s, c), c.init(),
             c.diverged());
       }
     }
     figures.stream().filter(p -> p.toString().endsWith(".png"))
         .forEach(p -> o.println("figure: " + p + " (.svg, .pdf)"));
+  }
+
+  /** A curve's depth as the summary lines show it: {@code 75 layers}, or the network's name. */
+  private static String axis(GridSummary s, GridSummary.Curve c) {
+    return s.config().network() != null ? s.config().network().name()
+        : String.format("%2d layers", c.layers());
   }
 }

@@ -22,8 +22,10 @@ import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.Initializers;
 import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.Network;
 import org.orthoinit.train.TrainConfig;
 import org.orthoinit.util.Text;
 
@@ -192,8 +194,8 @@ public final class Figure7 {
       a.fieldNames().forEachRemaining(names::add);
       b.fieldNames().forEachRemaining(names::add);
       for (String n : names) {
-        if (n.equals("preset")) {
-          continue; // a preset's name is a label; its values are compared
+        if (n.equals("preset") || path.equals("config.network") && n.equals("file")) {
+          continue; // labels: a preset's values, a network file's contents are compared
         }
         String d = firstDifference(path.isEmpty() ? n : path + "." + n,
             a.path(n), b.path(n));
@@ -240,12 +242,12 @@ public final class Figure7 {
   /** The run's spec: as the seed trains, with repeat r seeded by seed + r. */
   public static RunSpec spec(Figure7Config c, Figure7Config.Run run, int threads,
       SvdInitializer.Decomposition decomposition) {
-    ModelConfig model = new ModelConfig(run.layers(), c.level(), run.batchNorm(),
-        ModelConfig.DROPOUT_DEFAULT, ModelConfig.CLASSES_DEFAULT);
+    ModelConfig model = c.network() != null ? null : new ModelConfig(run.layers(), c.level(),
+        run.batchNorm(), ModelConfig.DROPOUT_DEFAULT, ModelConfig.CLASSES_DEFAULT);
     return new RunSpec(model,
         new TrainConfig(c.epochs(), c.learningRate(), c.batchSize(), c.seed() + run.repeat()),
         run.init(), c.trainLimit(), c.initBatch(), decomposition, threads,
-        run.init() == Initializers.LSUV ? c.lsuv() : null);
+        run.init() == Initializers.LSUV ? c.lsuv() : null, c.network());
   }
 
   /**
@@ -260,6 +262,24 @@ public final class Figure7 {
       Cifar10Data train, Cifar10Data test, int threads, Compute compute, int checkpointEvery,
       Listener listener)
       throws IOException, ExperimentException {
+    return run(config, null, shard, out, dataLabel, train, test, threads, compute,
+        checkpointEvery, listener);
+  }
+
+  /**
+   * {@link #run(Figure7Config, Shard, Path, String, Cifar10Data, Cifar10Data, int, Compute, int,
+   * Listener)} of a grid whose architecture is {@code network}, read from {@code
+   * config.network()}'s file; null for the seed's AlexNet. Every run starts from its init's own
+   * weights, as the seed's do: the file gives the architecture, not the start.
+   */
+  public static Outcome run(Figure7Config config, Network network, Shard shard, Path out,
+      String dataLabel, Cifar10Data train, Cifar10Data test, int threads, Compute compute,
+      int checkpointEvery, Listener listener)
+      throws IOException, ExperimentException {
+    if ((network == null) != (config.network() == null)) {
+      throw new IllegalArgumentException("a grid of a network file needs its network, and "
+          + "only it");
+    }
     List<Figure7Config.Run> grid = config.runs();
     List<Integer> positions = shard.of(IntStream.range(0, grid.size()).boxed().toList());
     Files.createDirectories(out.resolve(RUNS));
@@ -293,6 +313,7 @@ public final class Figure7 {
         Figure7Config.Run run = todo.get(i);
         listener.runStarted(run, i + 1, todo.size());
         RunSpec spec = spec(config, run, threads, decomposition(out));
+        Network architecture = network != null ? network : AlexNet.of(spec.model());
         Path ckpt = checkpoint(out, run);
         RunResult r;
         try {
@@ -304,13 +325,13 @@ public final class Figure7 {
           }
           TrainingRun.Checkpoints checkpoints = new TrainingRun.Checkpoints(ckpt, checkpointEvery);
           try {
-            r = TrainingRun.execute(run.name(), spec, compute, dataLabel, train, test, null,
-                checkpoints, TrainingRun.Saving.NONE, listener);
+            r = TrainingRun.execute(run.name(), spec, architecture, compute, dataLabel, train,
+                test, null, checkpoints, TrainingRun.Saving.NONE, listener);
           } catch (ExperimentException e) {
             // its values are corrupt (the header was fine): start the run again
             setAside(ckpt, e.getMessage(), listener);
-            r = TrainingRun.execute(run.name(), spec, compute, dataLabel, train, test, null,
-                checkpoints, TrainingRun.Saving.NONE, listener);
+            r = TrainingRun.execute(run.name(), spec, architecture, compute, dataLabel, train,
+                test, null, checkpoints, TrainingRun.Saving.NONE, listener);
           }
         } catch (InitException e) {
           // one degenerate init must not cost the other runs of the grid

@@ -27,13 +27,17 @@ import org.orthoinit.train.TrainConfig;
  * @param batchNormBaseline adds Xavier + batch norm runs (the seed's {@code withbn}) as one more
  *     curve per depth
  * @param lsuv LSUV's settings when {@code inits} holds LSUV, else null
+ * @param network the architecture when it is read from an ONNX file instead of the seed's
+ *     AlexNet: the grid's one "depth" is then this network ({@code layers} is {@code [0]}, the
+ *     level is the default and there is no batch-norm curve); null for the seed's grid
  */
 public record Figure7Config(String preset, List<Integer> layers, List<Initializer> inits,
     int repeats, int epochs, int trainLimit, int testLimit, float learningRate, int batchSize,
     int initBatch, long seed,
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = DefaultLevel.class) int level,
     @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean batchNormBaseline,
-    @JsonInclude(JsonInclude.Include.NON_NULL) Lsuv.Settings lsuv) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) Lsuv.Settings lsuv,
+    @JsonInclude(JsonInclude.Include.NON_NULL) ModelFile network) {
 
   /** The xavier + batch norm curve's id in summaries and figures. */
   public static final String BATCH_NORM_CURVE = "xavier+bn";
@@ -84,6 +88,12 @@ public record Figure7Config(String preset, List<Integer> layers, List<Initialize
       throw new IllegalArgumentException("train and test limits must be >= 0, got " + trainLimit
           + " and " + testLimit);
     }
+    if (network != null && (!layers.equals(List.of(0)) || batchNormBaseline
+        || level != ModelConfig.LEVEL_DEFAULT)) {
+      throw new IllegalArgumentException("a grid of " + network.name() + " has no depths, level "
+          + "or batch-norm curve of its own, got layers " + layers + ", level " + level
+          + (batchNormBaseline ? ", a batch-norm curve" : ""));
+    }
     if (!(learningRate > 0f) || batchSize < 1 || initBatch < 1) {
       throw new IllegalArgumentException("learning rate, batch size and init batch must be "
           + "positive, got " + learningRate + ", " + batchSize + ", " + initBatch);
@@ -95,23 +105,38 @@ public record Figure7Config(String preset, List<Integer> layers, List<Initialize
       int epochs, int trainLimit, int testLimit, float learningRate, int batchSize, int initBatch,
       long seed) {
     this(preset, layers, inits, repeats, epochs, trainLimit, testLimit, learningRate, batchSize,
-        initBatch, seed, ModelConfig.LEVEL_DEFAULT, false, null);
+        initBatch, seed, ModelConfig.LEVEL_DEFAULT, false, null, null);
+  }
+
+  /** A grid of the seed's AlexNet. */
+  public Figure7Config(String preset, List<Integer> layers, List<Initializer> inits, int repeats,
+      int epochs, int trainLimit, int testLimit, float learningRate, int batchSize, int initBatch,
+      long seed, int level, boolean batchNormBaseline, Lsuv.Settings lsuv) {
+    this(preset, layers, inits, repeats, epochs, trainLimit, testLimit, learningRate, batchSize,
+        initBatch, seed, level, batchNormBaseline, lsuv, null);
   }
 
   /**
    * One run of the grid.
    *
    * @param batchNorm the model has batch norm (the baseline curve; init is then Xavier)
+   * @param network the name of the network file the grid trains; null for the seed's AlexNet
    */
-  public record Run(int layers, Initializer init, boolean batchNorm, int repeat) {
-    /** A run of the model without batch norm. */
+  public record Run(int layers, Initializer init, boolean batchNorm, int repeat, String network) {
+    /** A run of the seed's AlexNet. */
+    public Run(int layers, Initializer init, boolean batchNorm, int repeat) {
+      this(layers, init, batchNorm, repeat, null);
+    }
+
+    /** A run of the seed's AlexNet without batch norm. */
     public Run(int layers, Initializer init, int repeat) {
       this(layers, init, false, repeat);
     }
 
-    /** File-name stem: {@code L75_svd_r2}, {@code L75_xavier_bn_r0}. */
+    /** File-name stem: {@code L75_svd_r2}, {@code L75_xavier_bn_r0}, {@code resnet18_svd_r0}. */
     public String name() {
-      return RunNames.grid(layers, init, batchNorm, repeat);
+      return network == null ? RunNames.grid(layers, init, batchNorm, repeat)
+          : RunNames.grid(network, init, repeat);
     }
 
     /** The id of the curve the run belongs to. */
@@ -135,7 +160,7 @@ public record Figure7Config(String preset, List<Integer> layers, List<Initialize
     for (int r = 0; r < repeats; r++) {
       for (int l : layers) {
         for (Initializer i : inits) {
-          out.add(new Run(l, i, false, r));
+          out.add(new Run(l, i, false, r, network == null ? null : network.name()));
         }
         if (batchNormBaseline) {
           out.add(new Run(l, Initializers.XAVIER, true, r));
@@ -148,7 +173,25 @@ public record Figure7Config(String preset, List<Integer> layers, List<Initialize
   /** These settings with the batch-norm baseline and LSUV's settings as given. */
   public Figure7Config withBaselines(int level, boolean batchNormBaseline, Lsuv.Settings lsuv) {
     return new Figure7Config(preset, layers, inits, repeats, epochs, trainLimit, testLimit,
-        learningRate, batchSize, initBatch, seed, level, batchNormBaseline, lsuv);
+        learningRate, batchSize, initBatch, seed, level, batchNormBaseline, lsuv, network);
+  }
+
+  /**
+   * What a figure of the depth {@code layers} shows, for titles: {@code 75 extra layers}, or the
+   * network's name.
+   */
+  public String axis(int layers) {
+    return network != null ? network.name() : layers + " extra layers";
+  }
+
+  /** The figures' file-name stem for a depth: {@code 75}, or the network's name. */
+  public String stem(int layers) {
+    return network != null ? network.name() : String.valueOf(layers);
+  }
+
+  /** The depth a run's spec belongs to: its extra layers, 0 for a network read from a file. */
+  public static int layersOf(RunSpec spec) {
+    return spec.model() == null ? 0 : spec.model().numLayers();
   }
 
   /** The paper's settings, for comparison. */
@@ -172,7 +215,9 @@ public record Figure7Config(String preset, List<Integer> layers, List<Initialize
     if (level != PAPER.level) {
       s.add("level " + level + " instead of " + PAPER.level);
     }
-    if (!layers.containsAll(PAPER.layers)) {
+    if (network != null) {
+      s.add(network.name() + " instead of the seed's AlexNet");
+    } else if (!layers.containsAll(PAPER.layers)) {
       s.add("depths " + layers + " instead of " + PAPER.layers);
     }
     if (repeats < PAPER.repeats) {

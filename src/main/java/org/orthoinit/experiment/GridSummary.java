@@ -55,7 +55,7 @@ public record GridSummary(Figure7Config config, int runs, List<String> missing,
     for (int layers : config.layers()) {
       for (String curve : config.curves()) {
         double[][] runs = results.stream()
-            .filter(r -> r.spec().model().numLayers() == layers && curve(r).equals(curve)
+            .filter(r -> Figure7Config.layersOf(r.spec()) == layers && curve(r).equals(curve)
                 && !r.diverged())
             .map(r -> r.epochs().stream().mapToDouble(RunResult.Epoch::loss).toArray())
             .toArray(double[][]::new);
@@ -88,7 +88,7 @@ public record GridSummary(Figure7Config config, int runs, List<String> missing,
 
   /** The curve a run belongs to. */
   static String curve(RunResult r) {
-    return r.spec().model().batchNorm() ? Figure7Config.BATCH_NORM_CURVE : r.spec().init().id();
+    return r.spec().model() != null && r.spec().model().batchNorm() ? Figure7Config.BATCH_NORM_CURVE : r.spec().init().id();
   }
 
   /** Summarizes the given run results against the grid of {@code config}. */
@@ -100,7 +100,7 @@ public record GridSummary(Figure7Config config, int runs, List<String> missing,
     for (int layers : config.layers()) {
       for (String curve : config.curves()) {
         List<RunResult> mine = results.stream()
-            .filter(r -> r.spec().model().numLayers() == layers && curve(r).equals(curve))
+            .filter(r -> Figure7Config.layersOf(r.spec()) == layers && curve(r).equals(curve))
             .toList();
         List<RunResult> ok = mine.stream().filter(r -> !r.diverged()).toList();
         List<Point> points = new ArrayList<>();

@@ -17,12 +17,24 @@ import org.orthoinit.model.Parameter;
  * trained.
  *
  * @param name the file's name without {@code .onnx}; runs are named after it
- * @param file the path as given
+ * @param file the path as given; not compared (the same bytes elsewhere are the same network)
  * @param sha256 of the file's bytes
  * @param layers the imported network's layers
  * @param parameters its trainable values
  */
 public record ModelFile(String name, String file, String sha256, int layers, long parameters) {
+
+  /** The same network whatever path it was read from: the file's path is a label. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ModelFile m && name.equals(m.name) && sha256.equals(m.sha256)
+        && layers == m.layers && parameters == m.parameters;
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(name, sha256, layers, parameters);
+  }
 
   /** Describes {@code network}, read from {@code file}. */
   public static ModelFile of(Path file, Network network) throws IOException {

@@ -27,6 +27,11 @@ public final class RunNames {
     return model.name() + "_" + init.id() + "_s" + seed;
   }
 
+  /** A figure7 grid run of a network read from a file: {@code resnet18_svd_r0}. */
+  public static String grid(String network, Initializer init, int repeat) {
+    return network + "_" + init.id() + "_r" + repeat;
+  }
+
   /** A figure7 grid run: {@code L75_svd_r0}, {@code L75_xavier_bn_r0} (the batch-norm curve). */
   public static String grid(int layers, Initializer init, boolean batchNorm, int repeat) {
     return "L" + layers + "_" + init.id() + (batchNorm ? "_bn" : "") + "_r" + repeat;

@@ -31,7 +31,7 @@ public final class Figure7Chart {
   public static XYChart chart(GridSummary summary, int layers) {
     Figure7Config c = summary.config();
     String scaled = c.scaledDown(summary.trainImages());
-    String title = String.format("%d extra layers%s: preset %s%s", layers,
+    String title = String.format("%s%s: preset %s%s", c.axis(layers),
         c.level() == 3 ? "" : " (level " + c.level() + ")", c.preset(),
         scaled.isEmpty() ? "" : ", scaled down");
     XYChart chart = Figures.chart(title, "epochs", "training loss");
@@ -58,8 +58,8 @@ public final class Figure7Chart {
    * probe batch, from the init (epoch 0) through training, one band per init.
    */
   public static XYChart gapChart(GridSummary summary, int layers) {
-    XYChart chart = Figures.chart(String.format("Orthogonality of the features: %d extra layers"
-        + " (preset %s)", layers, summary.config().preset()),
+    XYChart chart = Figures.chart(String.format("Orthogonality of the features: %s (preset %s)",
+        summary.config().axis(layers), summary.config().preset()),
         "epochs (0 = at init; band: " + band(summary).label() + ")", "orthogonality gap V");
     for (GridSummary.Curve curve : summary.curves()) {
       if (curve.layers() == layers && curve.gaps() != null && !curve.gaps().isEmpty()) {
@@ -120,7 +120,8 @@ public final class Figure7Chart {
 
   /**
    * Writes convolutional_DEPTH.{png,svg,pdf} for every depth into {@code dir}, and
-   * orthogonality_DEPTH.* where the runs recorded it.
+   * orthogonality_DEPTH.* where the runs recorded it (DEPTH is the network's name in a grid of a
+   * network read from a file).
    */
   public static List<Path> saveAll(GridSummary summary, Path dir) throws IOException {
     List<Path> written = new ArrayList<>();
@@ -128,13 +129,14 @@ public final class Figure7Chart {
       boolean any = summary.curves().stream()
           .anyMatch(c -> c.layers() == layers && !c.epochs().isEmpty());
       if (any) {
-        written.addAll(Figures.save(chart(summary, layers), dir.resolve("convolutional_" + layers)));
+        written.addAll(Figures.save(chart(summary, layers),
+            dir.resolve("convolutional_" + summary.config().stem(layers))));
       }
       boolean gaps = summary.curves().stream().anyMatch(c -> c.layers() == layers
           && c.gaps() != null && !c.gaps().isEmpty());
       if (gaps) {
         written.addAll(Figures.save(gapChart(summary, layers),
-            dir.resolve("orthogonality_" + layers)));
+            dir.resolve("orthogonality_" + summary.config().stem(layers))));
       }
     }
     return written;

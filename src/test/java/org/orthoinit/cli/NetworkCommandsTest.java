@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnxruntime.OnnxTensor;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
@@ -24,7 +26,10 @@ import org.orthoinit.interop.onnx.GraphProto;
 import org.orthoinit.interop.onnx.ModelProto;
 import org.orthoinit.model.Network;
 
-/** {@code predict} and {@code summary} on an ONNX network that is not the seed's AlexNet. */
+/**
+ * {@code predict}, {@code summary} and {@code figure7 --model} on an ONNX network that is not
+ * the seed's AlexNet.
+ */
 class NetworkCommandsTest {
 
   private static final int N = 5;
@@ -105,5 +110,57 @@ class NetworkCommandsTest {
     assertTrue(r.code() != 0 && r.code() != 70, "a user's file, not an internal fault: "
         + r.code());
     assertFalse(Files.exists(out));
+  }
+
+  @Test
+  void figure7OnANetworkFileRunsEachInitAndNamesTheFiguresAfterIt() throws Exception {
+    Network zoo = TestNetworks.zoo();
+    Path model = tmp.resolve("zoo.onnx");
+    OnnxExport.write(model, zoo, TestNetworks.randomWeights(zoo, 4));
+    Path data = TestImages.writeDataset(tmp.resolve("cifar"), 30, 10);
+    Path out = tmp.resolve("f7");
+    String[] grid = {"figure7", "--preset", "smoke", "--model", model.toString(), "--repeats",
+        "1", "--epochs", "1", "--data", data.toString(), "--out", out.toString()};
+    Cli r = Cli.run(grid);
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("figure7: scaled down from the paper: zoo instead of the seed's "
+        + "AlexNet; 1 repeat instead of 4"), r.out());
+    assertTrue(r.out().contains("zoo_xavier_r0: ok") && r.out().contains("zoo_svd_r0: ok"),
+        r.out());
+    assertTrue(Files.exists(out.resolve("convolutional_zoo.png")), "the loss figure");
+    assertTrue(Files.exists(out.resolve("orthogonality_zoo.svg")), "the gap figure");
+    ObjectMapper json = new ObjectMapper();
+    JsonNode svd = json.readTree(out.resolve("runs/zoo_svd_r0.json").toFile());
+    // c1 (8 -> 8, stride 2) and a (16 -> 16, 1 x 1); g has groups 4 and is left alone
+    assertEquals(2, svd.get("report").get("outputNorms").size(), svd.get("report").toString());
+    assertTrue(svd.get("spec").get("model") == null, "no AlexNet configuration");
+    assertEquals("zoo", svd.get("spec").get("network").get("name").asText());
+    JsonNode settings = json.readTree(out.resolve("figure7.json").toFile());
+    assertEquals(svd.get("spec").get("network").get("sha256"),
+        settings.get("config").get("network").get("sha256"));
+
+    // the same bytes at another path are the same network: nothing is trained again
+    Path moved = Files.createDirectories(tmp.resolve("elsewhere")).resolve("zoo.onnx");
+    Files.copy(model, moved);
+    grid[4] = moved.toString();
+    Cli again = Cli.run(grid);
+    assertEquals(0, again.code(), again.err());
+    assertTrue(again.out().contains("(finished before"), again.out());
+    assertFalse(again.err().contains("initializing"), "a finished run was trained again");
+
+    // other weights in the file are another network's results
+    OnnxExport.write(model, zoo, TestNetworks.randomWeights(zoo, 5));
+    grid[4] = model.toString();
+    Cli other = Cli.run(grid);
+    assertEquals(1, other.code());
+    assertTrue(other.err().strip().contains("this folder holds results of other settings "
+        + "(config.network.sha256 "), other.err());
+
+    Cli layers = Cli.run("figure7", "--model", model.toString(), "--layers", "5", "--data",
+        data.toString(), "--out", tmp.resolve("f7b").toString());
+    assertEquals(2, layers.code());
+    assertEquals("figure7: --layers: not with --model, whose network is the grid's one "
+        + "architecture", layers.err().strip());
+    assertFalse(Files.exists(tmp.resolve("f7b")));
   }
 }
