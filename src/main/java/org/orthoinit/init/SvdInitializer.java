@@ -560,10 +560,14 @@ public final class SvdInitializer {
         | org.tensorflow.exceptions.TFInvalidArgumentException e) {
       // an eigensolver that does not converge (NaN input) reports an invalid argument, which
       // TensorFlow Java raises as an IllegalArgumentException, not a TensorFlowException
-      String first = e.getMessage() == null ? "" : e.getMessage().lines()
-          .filter(l -> !l.isBlank()).findFirst().orElse("");
-      throw new InitException("the decomposition failed, a representation is not finite ("
-          + first.strip() + "); nothing was assigned");
+      String message = e.getMessage() == null ? "" : e.getMessage();
+      String first = message.lines().filter(l -> !l.isBlank()).findFirst().orElse("");
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("svd_init/walk/([^/]+)/")
+          .matcher(message);
+      String layer = m.find() ? m.group(1) + ": " : "";
+      throw new InitException(layer + "the decomposition failed, a representation is not finite"
+          + " or of lower rank than the layer's outputs (" + first.strip()
+          + "); nothing was assigned");
     }
   }
 

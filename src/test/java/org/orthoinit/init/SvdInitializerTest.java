@@ -191,6 +191,8 @@ class SvdInitializerTest {
       float[] x = TestImages.uniform(N, 4);
       var init = new SvdInitializer(s, SvdInitializer.Decomposition.valueOf(decomposition));
       InitException e = assertThrows(InitException.class, () -> init.initialize(x, N));
+      // the layer: from the failing node's name, or (svd gives NaN) from its output's norm
+      assertTrue(e.getMessage().startsWith("features.6: "), e.getMessage());
       assertTrue(e.getMessage().endsWith("nothing was assigned"), e.getMessage());
       assertArrayEquals(before, s.read(List.of("features.6.weight")).get("features.6.weight"));
     }
