@@ -26,6 +26,16 @@ on batch statistics):
     <model>_grad.json      the parameters, in named_parameters order, and the loss
     <model>_grad/<name>.npy  d(mean cross-entropy)/d(parameter), float32, PyTorch's layout
 
+and, for the models whose float32 step decides a unit otherwise than float64 does
+(mobilenet_v2, densenet121), the same step in float64 (`model.double()`, the same weights and
+images) with the input of every decision its gradient follows, in the order the forward pass
+calls them (the order of the export's Relu, Clip and MaxPool nodes):
+
+    <model>_grad64/<name>.npy      the float64 gradients, float64, PyTorch's layout
+    <model>_grad64.json            the float64 loss and the decisions: kind (relu, clip with its
+                                   min and max, pool) and shape, and for relu and clip a file
+    <model>_grad64/decision_K.npy  the K-th decision's float64 input, NCHW (or [N, units])
+
 and, for the paper's initializer on a graph (resnet18), the model exported the same way, before
 the init:
 
@@ -45,6 +55,7 @@ Usage: torchvision_fixtures.py --out DIR
 """
 
 import argparse
+import copy
 import json
 import os
 import warnings
@@ -201,6 +212,57 @@ def gradient_fixtures(out, name, make, seed):
     with open(os.path.join(out, name + "_grad.json"), "w") as f:
         json.dump({"model": name, "loss": loss.item(), "parameters": names}, f, indent=2)
     print(f"{name}: training export, {len(names)} gradients, loss {loss.item():.4f}", flush=True)
+    if name in FLOAT64_MODELS:
+        float64_step(out, name, model, images, labels)
+
+
+# models whose gradient test pins the float32 step's decisions to float64's
+FLOAT64_MODELS = ("mobilenet_v2", "densenet121")
+
+
+def float64_step(out, name, model, images, labels):
+    """The step again in float64, recording each ReLU, ReLU6 and max pool input as it is called."""
+    model64 = copy.deepcopy(model).double()
+    model64.zero_grad()
+    decisions = []
+    functional = torch.nn.functional
+    relu, hardtanh, max_pool2d = functional.relu, functional.hardtanh, functional.max_pool2d
+
+    def record(kind, x, **extra):
+        decisions.append(dict(kind=kind, shape=list(x.shape), value=x.detach().clone(), **extra))
+
+    def relu64(x, inplace=False):
+        record("relu", x)
+        return relu(x, inplace=inplace)
+
+    def hardtanh64(x, min_val=-1.0, max_val=1.0, inplace=False):
+        record("clip", x, min=min_val, max=max_val)
+        return hardtanh(x, min_val, max_val, inplace)
+
+    def max_pool2d64(x, *args, **kwargs):
+        record("pool", x)
+        return max_pool2d(x, *args, **kwargs)
+
+    functional.relu, functional.hardtanh, functional.max_pool2d = relu64, hardtanh64, max_pool2d64
+    try:
+        loss = torch.nn.functional.cross_entropy(model64(images.double()), labels)
+    finally:
+        functional.relu, functional.hardtanh, functional.max_pool2d = relu, hardtanh, max_pool2d
+    loss.backward()
+    folder = os.path.join(out, name + "_grad64")
+    os.makedirs(folder, exist_ok=True)
+    for pname, p in model64.named_parameters():
+        np.save(os.path.join(folder, pname + ".npy"), p.grad.numpy())
+    listing = []
+    for k, d in enumerate(decisions):
+        entry = {key: d[key] for key in ("kind", "shape", "min", "max") if key in d}
+        if d["kind"] != "pool":
+            entry["file"] = f"decision_{k}.npy"
+            np.save(os.path.join(folder, entry["file"]), d["value"].numpy())
+        listing.append(entry)
+    with open(os.path.join(out, name + "_grad64.json"), "w") as f:
+        json.dump({"model": name, "loss": loss.item(), "decisions": listing}, f, indent=2)
+    print(f"{name}: float64 step, {len(listing)} decisions, loss {loss.item():.6f}", flush=True)
 
 
 def main():
