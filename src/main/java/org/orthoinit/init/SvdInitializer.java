@@ -177,6 +177,9 @@ public final class SvdInitializer {
   }
 
   private final ModelSession session;
+  /** CheckNumerics' message for a rewritten layer's input that is not finite. */
+  private static final String NOT_FINITE = "the layer's input is not finite";
+
   private final Decomposition decomposition;
   private final Placeholder<TFloat32> images;
   private final Map<String, Operand<TFloat32>> kernels = new LinkedHashMap<>();
@@ -238,6 +241,8 @@ public final class SvdInitializer {
     // 1. zero-pad and take every patch the convolution sees (its stride and dilation):
     // [N*Hout*Wout, kh*kw*Cin], columns (kh, kw, c) as the HWIO kernel flattens
     Ops st = tf.withSubScope("patches");
+    // an infinite or NaN input fails here, at once, not after an eigensolver's every iteration
+    x = st.debugging.checkNumerics(x, NOT_FINITE);
     Operand<TFloat32> padded = st.pad(x, st.constant(new int[][] {{0, 0},
         {win.padTop(), win.padBottom()}, {win.padLeft(), win.padRight()}, {0, 0}}),
         st.constant(0f));
@@ -565,6 +570,10 @@ public final class SvdInitializer {
       java.util.regex.Matcher m = java.util.regex.Pattern.compile("svd_init/walk/([^/]+)/")
           .matcher(message);
       String layer = m.find() ? m.group(1) + ": " : "";
+      if (first.contains(NOT_FINITE)) {
+        throw new InitException(layer + "its input on the initialization batch is not finite ("
+            + (first.contains("NaN") ? "NaN" : "infinite") + " values); nothing was assigned");
+      }
       throw new InitException(layer + "the decomposition failed, a representation is not finite"
           + " or of lower rank than the layer's outputs (" + first.strip()
           + "); nothing was assigned");

@@ -179,11 +179,12 @@ class SvdInitializerTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"GRAM_EIGH", "SVD", "SUBSPACE"})
-  void aDecompositionThatFailsOnAnInfiniteRepresentationIsAnInitException(String decomposition) {
+  void anInfiniteRepresentationIsRefusedBeforeAnyDecomposition(String decomposition) {
     try (ModelSession s = ModelSession.open(ModelConfig.of(1), 1, 0)) {
       Xavier.initialize(s, 3);
       // an infinite bias before the first square conv: max pool and ReLU keep infinities (they
-      // would drop a NaN), so features.6 sees them and its decomposition cannot succeed
+      // would drop a NaN), so features.6 sees them: whatever the decomposition, the init stops
+      // at that layer's input, before an eigensolver iterates on them
       float[] inf = new float[AlexNet.C2];
       java.util.Arrays.fill(inf, Float.POSITIVE_INFINITY);
       s.assign(java.util.Map.of("features.3.bias", inf));
@@ -191,8 +192,9 @@ class SvdInitializerTest {
       float[] x = TestImages.uniform(N, 4);
       var init = new SvdInitializer(s, SvdInitializer.Decomposition.valueOf(decomposition));
       InitException e = assertThrows(InitException.class, () -> init.initialize(x, N));
-      // the layer: from the failing node's name, or (svd gives NaN) from its output's norm
-      assertTrue(e.getMessage().startsWith("features.6: "), e.getMessage());
+      // before any decomposition: the layer, from the failing check's name
+      assertTrue(e.getMessage().startsWith("features.6: its input on the initialization batch is "
+          + "not finite (infinite values)"), e.getMessage());
       assertTrue(e.getMessage().endsWith("nothing was assigned"), e.getMessage());
       assertArrayEquals(before, s.read(List.of("features.6.weight")).get("features.6.weight"));
     }
