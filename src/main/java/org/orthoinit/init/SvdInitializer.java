@@ -251,9 +251,28 @@ public final class SvdInitializer {
         List.of(1L, (long) win.strideH(), (long) win.strideW(), 1L),
         List.of(1L, (long) win.dilationH(), (long) win.dilationW(), 1L), "VALID");
     Operand<TFloat32> pm = st.reshape(patches, st.constant(new int[] {-1, cols}));
-    // 2. W = U[0:wd, 0:wd] diag(S[0:wd]^-1/2) V[:, 0:wd]^T: [wd, cols]
-    Operand<TFloat32> w = decomposition == Decomposition.SVD ? bySvd(tf, pm, wd)
-        : byGram(tf, layer, pm, wd, cols);
+    // 2. W = U[0:wd, 0:wd] diag(S[0:wd]^-1/2) V[:, 0:wd]^T: [wd, cols]. A kernel tap that only
+    // ever sees padding (a 3 x 3 convolution over 1 x 1 maps has 8) gives columns of P that are
+    // zero, where V, and so W, is zero too: P is decomposed without them
+    int[] live = liveColumns(layer, session.network().dims(layer.input()));
+    Operand<TFloat32> w;
+    if (live.length == cols) {
+      w = decomposition == Decomposition.SVD ? bySvd(tf, pm, wd) : byGram(tf, layer, pm, wd, cols);
+    } else {
+      Ops sl = tf.withSubScope("patches");
+      Operand<TInt32> at = sl.constant(live);
+      Operand<TFloat32> kept = sl.gather(pm, at, sl.constant(1));
+      Operand<TFloat32> wLive = decomposition == Decomposition.SVD ? bySvd(tf, kept, wd)
+          : byGram(tf, layer, kept, wd, live.length);
+      Ops sk = tf.withSubScope("kernel");
+      int[][] rows = new int[live.length][];
+      for (int i = 0; i < live.length; i++) {
+        rows[i] = new int[] {live[i]};
+      }
+      w = sk.linalg.transpose(sk.scatterNd(sk.constant(rows), sk.linalg.transpose(wLive,
+          sk.constant(new int[] {1, 0})), sk.constant(new int[] {cols, wd})),
+          sk.constant(new int[] {1, 0}));
+    }
     // 3. [wd, (kh, kw, c)] -> [wd, kh, kw, c] -> HWIO
     Ops sk = tf.withSubScope("kernel");
     Operand<TFloat32> raw = sk.linalg.transpose(
@@ -269,6 +288,42 @@ public final class SvdInitializer {
     norms.put(layer.weight(), norm);
     // 5. carry the output with the new kernel on
     return NetworkGraph.convolve(tf, layer, x, scaled, bias);
+  }
+
+  /**
+   * The columns of the layer's patch matrix (ordered (kh, kw, c)) whose kernel tap sees the
+   * input at some output position: the others only ever see padding.
+   */
+  static int[] liveColumns(Layer.Conv layer, org.orthoinit.model.Dims in) {
+    Window win = layer.window();
+    int outH = win.outputHeight(in.height(), false);
+    int outW = win.outputWidth(in.width(), false);
+    List<Integer> live = new ArrayList<>();
+    for (int i = 0; i < win.kernelH(); i++) {
+      boolean rows = touches(i * win.dilationH() - win.padTop(), win.strideH(), outH,
+          in.height());
+      for (int j = 0; j < win.kernelW(); j++) {
+        boolean columns = touches(j * win.dilationW() - win.padLeft(), win.strideW(), outW,
+            in.width());
+        for (int c = 0; c < layer.in(); c++) {
+          if (rows && columns) {
+            live.add((i * win.kernelW() + j) * layer.in() + c);
+          }
+        }
+      }
+    }
+    return live.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  /** Whether offset + y * stride lies in [0, size) for some y in [0, count). */
+  private static boolean touches(int offset, int stride, int count, int size) {
+    for (int y = 0; y < count; y++) {
+      int at = offset + y * stride;
+      if (at >= 0 && at < size) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Operand<TFloat32> bySvd(Ops scope, Operand<TFloat32> pm, int wd) {

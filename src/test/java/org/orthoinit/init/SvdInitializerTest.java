@@ -12,6 +12,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.orthoinit.TestImages;
 import org.orthoinit.model.AlexNet;
+import org.orthoinit.model.Dims;
+import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.NetworkGraph;
@@ -147,6 +149,23 @@ class SvdInitializerTest {
       assertEquals(5, r.outputNorms().size());
       assertTrue(iterated >= 4, "the 256-channel layers converge: " + r.outputNorms());
     }
+  }
+
+  @Test
+  void kernelTapsThatOnlySeePaddingAreLeftOutOfTheDecomposition() {
+    // a 3 x 3 convolution over 1 x 1 maps (resnet18's last stage at 32 x 32): only the centre
+    // tap, (1, 1), sees the input; its columns are 4 * C .. 5 * C - 1 of (kh, kw, c)
+    Layer.Conv c = Layer.Conv.of("c", "x", 2, 2, 3, 1, 1, false);
+    assertArrayEquals(new int[] {8, 9},
+        SvdInitializer.liveColumns(c, new Dims(2, 1, 1, false)));
+    assertEquals(18, SvdInitializer.liveColumns(c, new Dims(2, 2, 2, false)).length);
+    // 5 x 5, padding 2, over 2 x 2 maps (2 x 2 outputs): taps 0 and 4 see rows -2, -1 and 2, 3
+    Layer.Conv five = Layer.Conv.of("f", "x", 1, 1, 5, 1, 2, false);
+    assertArrayEquals(new int[] {6, 7, 8, 11, 12, 13, 16, 17, 18},
+        SvdInitializer.liveColumns(five, new Dims(1, 2, 2, false)));
+    // stride 2 over 3 x 3 maps, padding 1 (2 x 2 outputs): every tap sees the input
+    Layer.Conv strided = Layer.Conv.of("s", "x", 1, 1, 3, 2, 1, false);
+    assertEquals(9, SvdInitializer.liveColumns(strided, new Dims(1, 3, 3, false)).length);
   }
 
   @Test
