@@ -13,10 +13,12 @@ import org.orthoinit.experiment.Preset;
 import org.orthoinit.experiment.RunCheckpoint;
 import org.orthoinit.experiment.Shard;
 import org.orthoinit.experiment.TrainingRun;
+import org.orthoinit.init.InitException;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.interop.ModelFiles;
+import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.Network;
@@ -154,6 +156,10 @@ final class Figure7Command implements Callable<Integer> {
     Network network = null;
     ModelFile modelFile = null;
     if (model != null) {
+      if (java.nio.file.Files.isDirectory(model)) {
+        throw new IllegalArgumentException("--model: " + model + " is a folder; give an ONNX "
+            + "file (a SavedModel of orthoinit's is the seed's AlexNet: use --layers)");
+      }
       for (String flag : List.of("--layers", "--level", "--batch-norm-baseline")) {
         if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
           throw new IllegalArgumentException(flag + ": not with --model, whose network is the "
@@ -180,6 +186,10 @@ final class Figure7Command implements Callable<Integer> {
         + (part.count() > 1 ? ", shard " + part : ""));
     o.flush();
     Flags.range("--checkpoint-every", checkpointEvery, 0, Flags.MAX_STEPS);
+    Network deepest = network != null ? network : AlexNet.of(new ModelConfig(c.layers().stream()
+        .max(Integer::compare).orElse(0), c.level(), false, ModelConfig.DROPOUT_DEFAULT,
+        ModelConfig.CLASSES_DEFAULT));
+    checkInitBatch(c, deepest, c.initBatch());
     Figure7.check(out, c); // a folder of other settings is refused before any download
     // the data next: a failed download must leave no results folder behind
     Path dataDir = data.resolve(spec.commandLine().getErr());
@@ -202,6 +212,7 @@ final class Figure7Command implements Callable<Integer> {
     if (c.testLimit() > 0) {
       test = test.first(Math.min(c.testLimit(), test.size()));
     }
+    checkInitBatch(c, deepest, Math.min(c.initBatch(), train.size()));
     o.printf("figure7: training on %,d images from %s, accuracy on %,d test images%n",
         train.size(), dataDir, test.size());
     String scaled = c.scaledDown(train.size());
@@ -222,6 +233,18 @@ final class Figure7Command implements Callable<Integer> {
       return Errors.FAILED;
     }
     return 0;
+  }
+
+  /** Every curve's init can take {@code batch} images: LSUV two, the SVD init its layers'. */
+  private void checkInitBatch(Figure7Config c, Network network, int batch) {
+    c.inits().forEach(i -> lsuv.check(i, batch));
+    if (c.inits().contains(Initializers.SVD)) {
+      try {
+        SvdInitializer.checkBatch(network, batch);
+      } catch (InitException e) {
+        throw new IllegalArgumentException("--init-batch: " + e.getMessage());
+      }
+    }
   }
 
   private static void check(String flag, Integer value, int least, int most) {

@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "plot", mixinStandardHelpOptions = true,
     description = "Rebuild summary.json from the run files in a figure7 results folder (from any "
         + "number of shards) and redraw convolutional_<layers> and orthogonality_<layers> "
+        + "(<network> in a grid of figure7 --model) "
         + "(.png/.svg/.pdf).")
 final class PlotCommand implements Callable<Integer> {
 

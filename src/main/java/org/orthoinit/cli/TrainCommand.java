@@ -103,7 +103,8 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--out", paramLabel = "FILE.json",
       description = "Run JSON (default: results/train/<run name>.json, the run name being "
-          + "L<layers>_<init>[_level2][_bn]_s<seed>).")
+          + "L<layers>_<init>[_level2][_bn]_s<seed>, or <file name>_<init>_s<seed> for a "
+          + "graph given by --weights).")
   Path out;
 
   @Override

@@ -397,7 +397,9 @@ public final class Figure7 {
 
   /** The temporary files of a kill in the middle of writing the run's result or checkpoint. */
   private static void removeTemps(Path dir, Figure7Config.Run run) throws IOException {
-    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "." + run.name() + ".*.tmp")) {
+    String prefix = "." + run.name() + ".";
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, p -> p.getFileName().toString()
+        .startsWith(prefix) && p.getFileName().toString().endsWith(".tmp"))) {
       for (Path p : s) {
         Files.deleteIfExists(p);
       }

@@ -16,7 +16,8 @@ import org.orthoinit.model.Parameter;
  * org.orthoinit.model.ModelConfig}: what a run of it records so that its result says what was
  * trained.
  *
- * @param name the file's name without {@code .onnx}; runs are named after it
+ * @param name the file's name without {@code .onnx}, other characters than letters, digits,
+ *     {@code .}, {@code _} and {@code -} replaced by {@code _}; runs are named after it
  * @param file the path as given; not compared (the same bytes elsewhere are the same network)
  * @param sha256 of the file's bytes
  * @param layers the imported network's layers
@@ -27,8 +28,9 @@ public record ModelFile(String name, String file, String sha256, int layers, lon
   /** The same network whatever path it was read from: the file's path is a label. */
   @Override
   public boolean equals(Object o) {
-    return o instanceof ModelFile m && name.equals(m.name) && sha256.equals(m.sha256)
-        && layers == m.layers && parameters == m.parameters;
+    return o instanceof ModelFile m && java.util.Objects.equals(name, m.name)
+        && java.util.Objects.equals(sha256, m.sha256) && layers == m.layers
+        && parameters == m.parameters;
   }
 
   @Override
@@ -47,7 +49,9 @@ public record ModelFile(String name, String file, String sha256, int layers, lon
     try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
       in.transferTo(java.io.OutputStream.nullOutputStream());
     }
-    String name = file.getFileName().toString().replaceFirst("\\.onnx$", "");
+    // runs and figures are named after it: letters, digits, '.', '_' and '-' only
+    String name = file.getFileName().toString().replaceFirst("(?i)\\.onnx$", "")
+        .replaceAll("[^A-Za-z0-9._-]", "_");
     return new ModelFile(name, file.toString(), HexFormat.of().formatHex(sha.digest()),
         network.layers().size(),
         network.parameters().stream().mapToLong(Parameter::size).sum());

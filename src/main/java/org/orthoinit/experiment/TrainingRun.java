@@ -113,6 +113,10 @@ public final class TrainingRun {
   public static RunResult execute(String name, RunSpec spec, Compute compute, String dataLabel,
       Cifar10Data train, Cifar10Data test, Map<String, float[]> weights, Checkpoints checkpoints,
       Saving saving, Listener listener) throws InitException, ExperimentException, IOException {
+    if (spec.model() == null) {
+      throw new IllegalArgumentException("a run of " + spec.network().name() + " needs its "
+          + "network: use the overload that takes it");
+    }
     return execute(name, spec, AlexNet.of(spec.model()), compute, dataLabel, train, test,
         weights, checkpoints, saving, listener);
   }
@@ -121,7 +125,7 @@ public final class TrainingRun {
    * {@link #execute(String, RunSpec, Compute, String, Cifar10Data, Cifar10Data, Map,
    * Checkpoints, Saving, Listener)} of {@code network}: the seed's AlexNet of {@code
    * spec.model()}, or the graph read from {@code spec.network()}'s file (then {@code weights}
-   * are its own, and no SavedModel is written).
+   * are the file's, or null for the init's own start, and no SavedModel is written).
    */
   public static RunResult execute(String name, RunSpec spec, Network network, Compute compute,
       String dataLabel, Cifar10Data train, Cifar10Data test, Map<String, float[]> weights,

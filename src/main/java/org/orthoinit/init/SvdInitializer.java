@@ -627,7 +627,8 @@ public final class SvdInitializer {
       String layer = m.find() ? m.group(1) + ": " : "";
       if (first.contains(NOT_FINITE)) {
         throw new InitException(layer + "its input on the initialization batch is not finite ("
-            + (first.contains("NaN") ? "NaN" : "infinite") + " values); nothing was assigned");
+            + (first.contains("Inf and NaN") ? "infinite and NaN" : first.contains("NaN") ? "NaN"
+            : "infinite") + " values); nothing was assigned");
       }
       throw new InitException(layer + "the decomposition failed, a representation is not finite"
           + " or of lower rank than the layer's outputs (" + first.strip()

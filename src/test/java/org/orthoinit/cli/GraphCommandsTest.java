@@ -91,6 +91,21 @@ class GraphCommandsTest {
   }
 
   @Test
+  void figure7RefusesAnInitBatchTooSmallForTheNetworkBeforeAnyWork() throws Exception {
+    Path source = TorchvisionFixtures.dir().resolve("resnet18_grad.onnx");
+    Path out = tmp.resolve("f7");
+    // resnet18 at 32 x 32: 1 x 1 maps in its last stage, one patch row per image
+    Cli r = Cli.run("figure7", "--preset", "smoke", "--model", source.toString(), "--data",
+        TestImages.writeDataset(tmp.resolve("cifar"), 30, 10).toString(), "--out",
+        out.toString());
+    assertEquals(2, r.code(), r.err());
+    assertEquals("figure7: --init-batch: layer4.0.conv2: 256 images give 256 x 4608 patch rows "
+        + "(1 per image at 1x1), fewer than its 512 output channels; use at least 512 images",
+        r.err().strip());
+    assertFalse(Files.exists(out), "nothing written");
+  }
+
+  @Test
   void aSavedModelOfAnotherGraphIsRefusedInOneLine() throws Exception {
     Path source = TorchvisionFixtures.dir().resolve("squeezenet1_1.onnx");
     Path saved = tmp.resolve("saved");
