@@ -179,6 +179,8 @@ public final class SvdInitializer {
   private final ModelSession session;
   /** CheckNumerics' message for a rewritten layer's input that is not finite. */
   private static final String NOT_FINITE = "the layer's input is not finite";
+  /** CheckNumerics' message for a new kernel that is not finite. */
+  private static final String KERNEL_NOT_FINITE = "the layer's new kernel is not finite";
 
   private final Decomposition decomposition;
   private final Placeholder<TFloat32> images;
@@ -275,6 +277,7 @@ public final class SvdInitializer {
     }
     // 3. [wd, (kh, kw, c)] -> [wd, kh, kw, c] -> HWIO
     Ops sk = tf.withSubScope("kernel");
+    w = sk.debugging.checkNumerics(w, KERNEL_NOT_FINITE); // a zero singular value among the kept
     Operand<TFloat32> raw = sk.linalg.transpose(
         sk.reshape(w, sk.constant(new int[] {wd, win.kernelH(), win.kernelW(), layer.in()})),
         sk.constant(new int[] {1, 2, 3, 0}));
@@ -625,6 +628,12 @@ public final class SvdInitializer {
       java.util.regex.Matcher m = java.util.regex.Pattern.compile("svd_init/walk/([^/]+)/")
           .matcher(message);
       String layer = m.find() ? m.group(1) + ": " : "";
+      if (first.contains(KERNEL_NOT_FINITE)) {
+        throw new InitException(layer + "its new kernel is not finite: a kept singular value of "
+            + "its patch matrix is zero or below float32's reach (fewer independent directions "
+            + "than the layer's outputs, as when units are zero on the whole batch); nothing was "
+            + "assigned");
+      }
       if (first.contains(NOT_FINITE)) {
         throw new InitException(layer + "its input on the initialization batch is not finite ("
             + (first.contains("Inf and NaN") ? "infinite and NaN" : first.contains("NaN") ? "NaN"

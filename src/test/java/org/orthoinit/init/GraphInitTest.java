@@ -3,6 +3,7 @@ package org.orthoinit.init;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -11,6 +12,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.orthoinit.TestImages;
 import org.orthoinit.TestNetworks;
 import org.orthoinit.model.Compute;
@@ -64,6 +67,42 @@ class GraphInitTest {
           assertEquals(1.0, f, 1e-4, layer + "'s output norm");
         }
       }
+    }
+  }
+
+  /**
+   * A unit that is zero on the whole batch leaves the patch matrix of the next square
+   * convolution short of its output count, so a kept singular value is exactly zero and the
+   * rule's S^-1/2 is not defined: the init names that layer and assigns nothing. Here c0 maps
+   * each image to 4 values of which the first is always 0 (its weights and bias are zero), and
+   * c1, 4 -> 4 over those 1 x 1 maps, sees a zero column.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"GRAM_EIGH", "SUBSPACE", "SVD"})
+  void aDeadUnitBeforeASquareConvolutionIsNamedAndNothingIsAssigned(String decomposition)
+      throws Exception {
+    Network dead = new Network("dead", List.of(
+        Layer.Conv.of("c0", Network.INPUT_NAME, 3, 4, 32, 1, 0, true),
+        new Layer.Relu("r0", "c0"),
+        Layer.Conv.of("c1", "r0", 4, 4, 3, 1, 1, false),
+        new Layer.Flatten("flat", "c1"),
+        new Layer.Linear("fc", "flat", 4, 10, true)));
+    Map<String, float[]> weights = Xavier.values(dead, 1);
+    float[] c0 = weights.get("c0.weight"); // HWIO: output channel 0 is every 4th value
+    for (int i = 0; i < c0.length; i += 4) {
+      c0[i] = 0f;
+    }
+    float[] bias = new float[4];
+    java.util.Arrays.fill(bias, 1, 4, 0.5f);
+    weights.put("c0.bias", bias);
+    try (ModelSession s = ModelSession.open(dead, 0, 0, Compute.CPU)) {
+      s.assign(weights);
+      var init = new SvdInitializer(s, SvdInitializer.Decomposition.valueOf(decomposition));
+      InitException e = assertThrows(InitException.class,
+          () -> init.initialize(TestImages.uniform(8, 3), 8));
+      assertTrue(e.getMessage().startsWith("c1: its new kernel is not finite: a kept singular "
+          + "value of its patch matrix is zero"), e.getMessage());
+      assertArrayEquals(weights.get("c1.weight"), s.read(List.of("c1.weight")).get("c1.weight"));
     }
   }
 
