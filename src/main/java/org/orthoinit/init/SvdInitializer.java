@@ -78,12 +78,15 @@ public final class SvdInitializer {
   public static final String ROUTE_SUBSPACE_SECOND = "subspace, second round";
   /** The subspace iteration did not reach the tolerance: the full decomposition was used. */
   public static final String ROUTE_FALLBACK = "gram_eigh (fallback)";
+  /** The block would hold every column: the full decomposition, with no iteration. */
+  public static final String ROUTE_FULL = "gram_eigh (block as wide as G)";
 
   /**
    * What the initializer did to one rewritten layer.
    *
    * @param route how the kernel was computed: the decomposition's name, or for SUBSPACE one of
-   *     {@link #ROUTE_SUBSPACE}, {@link #ROUTE_SUBSPACE_SECOND}, {@link #ROUTE_FALLBACK} (null in
+   *     {@link #ROUTE_SUBSPACE}, {@link #ROUTE_SUBSPACE_SECOND}, {@link #ROUTE_FALLBACK},
+   *     {@link #ROUTE_FULL} (null in
    *     results written before the routes were recorded)
    * @param residual SUBSPACE only: the kept eigenpairs' largest relative residual at the last
    *     check
@@ -187,6 +190,8 @@ public final class SvdInitializer {
   private final Map<String, Operand<TFloat32>> kernels = new LinkedHashMap<>();
   private final Map<String, Operand<TFloat32>> norms = new LinkedHashMap<>();
   private final Map<String, Operand<TInt32>> routes = new LinkedHashMap<>();
+  /** SUBSPACE layers whose block would be as wide as G: decomposed in full. */
+  private final java.util.Set<String> full = new java.util.HashSet<>();
   private final Map<String, Operand<TFloat64>> residuals = new LinkedHashMap<>();
   private final boolean check;
   /** The last rewritten layer's eigenvectors: where the next layer's iteration starts. */
@@ -353,6 +358,9 @@ public final class SvdInitializer {
     GramKernel k = fromGram(tf.withSubScope("decomposition"), decomposition, gram, top, wd, cols,
         kernels.size(), fits ? warm : null);
     warm = k.pairs();
+    if (k.route() == null && decomposition == Decomposition.SUBSPACE) {
+      full.add(layer.weight());
+    }
     if (k.route() != null) {
       routes.put(layer.weight(), k.route());
       residuals.put(layer.weight(), k.residual());
@@ -560,7 +568,8 @@ public final class SvdInitializer {
               + "initialization batch has norm " + norm + "; nothing was assigned");
         }
         layerNorms.add(new LayerResult(name.replace(".weight", ""), norm,
-            route.getOrDefault(name, decomposition.name().toLowerCase(Locale.ROOT)),
+            route.getOrDefault(name, full.contains(name) ? ROUTE_FULL
+                : decomposition.name().toLowerCase(Locale.ROOT)),
             residual.get(name), off.containsKey(name) ? off.get(name)[0] : null,
             off.containsKey(name) ? off.get(name)[1] : null));
       }

@@ -54,6 +54,13 @@ class SvdGraphParityTest {
               null));
       assertEquals(expected,
           r.outputNorms().stream().map(SvdInitializer.LayerResult::layer).toList());
+      for (SvdInitializer.LayerResult l : r.outputNorms()) {
+        if (l.layer().startsWith("layer4.")) {
+          // 1 x 1 maps: only the centre tap sees the input, 512 of the 4608 columns, and a block
+          // of 512 + 256 would be wider than that
+          assertEquals(SvdInitializer.ROUTE_FULL, l.route(), l.layer());
+        }
+      }
       Map<String, float[]> now = s.readAll();
       double worst = 0;
       for (Layer.Conv c : network.convs()) {
