@@ -179,12 +179,12 @@ public final class SvdInitializer {
     }
   }
 
-  private final ModelSession session;
   /** CheckNumerics' message for a rewritten layer's input that is not finite. */
   private static final String NOT_FINITE = "the layer's input is not finite";
   /** CheckNumerics' message for a new kernel that is not finite. */
   private static final String KERNEL_NOT_FINITE = "the layer's new kernel is not finite";
 
+  private final ModelSession session;
   private final Decomposition decomposition;
   private final Placeholder<TFloat32> images;
   private final Map<String, Operand<TFloat32>> kernels = new LinkedHashMap<>();
