@@ -57,14 +57,10 @@ final class ExportCommand implements Callable<Integer> {
       Checks.writableFolder(graphs, "--graphs");
     }
     ModelFiles.OpenedNetwork model = ModelFiles.openNetwork(weights);
-    if (savedModel != null && model.config() == null) {
-      throw new IllegalArgumentException("--saved-model: " + weights + " is not the seed's "
-          + "AlexNet, and SavedModels are written for that architecture only (--onnx and "
-          + "--graphs take any graph)");
-    }
     var out = spec.commandLine().getOut();
     if (savedModel != null) {
-      SavedModels.export(model.weights(), SavedModels.Metadata.of(model.config(), model.init(),
+      SavedModels.export(model.network(), model.weights(), SavedModels.Metadata.of(
+          model.network(), SavedModels.Metadata.nameOf(weights), model.init(),
           weights.toString()), savedModel);
       out.println("wrote SavedModel " + savedModel);
     }

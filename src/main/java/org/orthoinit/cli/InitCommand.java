@@ -63,8 +63,7 @@ final class InitCommand implements Callable<Integer> {
   Path featuresOut;
 
   @Option(names = "--saved-model", paramLabel = "DIR",
-      description = "Write the initialized model as a SavedModel (the folder must not exist; the"
-          + " seed's AlexNet only).")
+      description = "Write the initialized model as a SavedModel (the folder must not exist).")
   Path savedModel;
 
   @Option(names = "--export-onnx", paramLabel = "OUT.onnx",

@@ -129,10 +129,6 @@ final class TrainCommand implements Callable<Integer> {
         config = imported.config().withDropout(config.dropout());
         network = AlexNet.of(config);
       } else {
-        if (saveModel != null) {
-          throw new IllegalArgumentException("--save-model: " + weights + " is not the seed's "
-              + "AlexNet, and SavedModels are written for that architecture only");
-        }
         network = imported.network();
         modelFile = ModelFile.of(weights, network);
       }

@@ -38,7 +38,7 @@ public record ModelFile(String name, String file, String sha256, int layers, lon
     return java.util.Objects.hash(name, sha256, layers, parameters);
   }
 
-  /** Describes {@code network}, read from {@code file}. */
+  /** Describes {@code network}, read from {@code file} (an ONNX file or a SavedModel folder). */
   public static ModelFile of(Path file, Network network) throws IOException {
     MessageDigest sha;
     try {
@@ -46,7 +46,10 @@ public record ModelFile(String name, String file, String sha256, int layers, lon
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is not available", e); // every JVM has it
     }
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
+    // a SavedModel folder of orthoinit's keeps its network as ONNX, with the same values
+    Path bytes = Files.isDirectory(file) ? file.resolve(org.orthoinit.interop.SavedModels.NETWORK)
+        : file;
+    try (InputStream in = new DigestInputStream(Files.newInputStream(bytes), sha)) {
       in.transferTo(java.io.OutputStream.nullOutputStream());
     }
     // runs and figures are named after it: letters, digits, '.', '_' and '-' only

@@ -10,16 +10,14 @@ import org.orthoinit.interop.InteropException;
 import org.orthoinit.interop.OnnxExport;
 import org.orthoinit.interop.SavedModels;
 import org.orthoinit.interop.OnnxImport;
-import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
-import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
 
 /**
  * The paper's initializer applied to a model exported from PyTorch (any graph {@link OnnxImport}
  * reads): evaluated, and handed back as the same ONNX file with new weight values, or as a
- * SavedModel (the seed's AlexNet).
+ * SavedModel.
  */
 public final class PytorchInit {
 
@@ -31,8 +29,7 @@ public final class PytorchInit {
    * @param evaluate images to predict after the init, or null
    * @param exportOnnx where to write the initialized model as ONNX (the file read, with only its
    *     weight values replaced), or null
-   * @param savedModel where to write it as a SavedModel (must not exist; the seed's AlexNet
-   *     only), or null
+   * @param savedModel where to write it as a SavedModel (must not exist), or null
    */
   public record Options(Path weights, ImageArrays.Batch batch, ImageArrays.Batch evaluate,
       SvdInitializer.Decomposition decomposition, Path exportOnnx, Path savedModel,
@@ -62,11 +59,6 @@ public final class PytorchInit {
   public static Outcome run(Options o, Listener listener)
       throws InteropException, InitException, IOException {
     OnnxImport.Imported model = OnnxImport.read(o.weights());
-    ModelConfig config = AlexNet.recognise(model.network()).orElse(null);
-    if (o.savedModel() != null && config == null) {
-      throw new InteropException(o.weights(), "the graph is not the seed's AlexNet, and SavedModels "
-          + "are written for that architecture only (--export-onnx writes any graph back)");
-    }
     try (ModelSession session = ModelSession.open(model.network(), 0, 0, o.compute())) {
       session.assign(model.weights());
       listener.stage("svd on " + o.batch().n() + " images");
@@ -81,7 +73,8 @@ public final class PytorchInit {
       if (o.savedModel() != null) {
         String init = "svd (" + o.decomposition().name().toLowerCase(Locale.ROOT) + " on "
             + o.batch().n() + " images)";
-        SavedModels.export(session.readAll(), SavedModels.Metadata.of(config, init,
+        SavedModels.export(model.network(), session.readAll(), SavedModels.Metadata.of(
+            model.network(), SavedModels.Metadata.nameOf(o.weights()), init,
             o.weights().toString()), o.savedModel());
         listener.wrote("SavedModel", o.savedModel());
       }

@@ -125,15 +125,12 @@ public final class TrainingRun {
    * {@link #execute(String, RunSpec, Compute, String, Cifar10Data, Cifar10Data, Map,
    * Checkpoints, Saving, Listener)} of {@code network}: the seed's AlexNet of {@code
    * spec.model()}, or the graph read from {@code spec.network()}'s file (then {@code weights}
-   * are the file's, or null for the init's own start, and no SavedModel is written).
+   * are the file's, or null for the init's own start).
    */
   public static RunResult execute(String name, RunSpec spec, Network network, Compute compute,
       String dataLabel, Cifar10Data train, Cifar10Data test, Map<String, float[]> weights,
       Checkpoints checkpoints, Saving saving, Listener listener)
       throws InitException, ExperimentException, IOException {
-    if (spec.model() == null && saving.savedModel() != null) {
-      throw new IllegalArgumentException("SavedModels are written for the seed's AlexNet only");
-    }
     Figure7.DataPrint data = Figure7.DataPrint.of(train, test);
     String start = startOf(weights);
     RunCheckpoint.State resumed = null;
@@ -230,9 +227,10 @@ public final class TrainingRun {
     if (saving.savedModel() != null && !result.diverged()) {
       listener.stage("writing SavedModel " + saving.savedModel());
       try {
-        SavedModels.export(session.readAll(), SavedModels.Metadata.of(result.spec().model(),
-            result.spec().init().id(), "run " + result.name() + " from " + saving.source()),
-            saving.savedModel());
+        SavedModels.export(session.network(), session.readAll(), SavedModels.Metadata.of(
+            session.network(), result.spec().network() == null ? null
+                : result.spec().network().name(), result.spec().init().id(), "run "
+            + result.name() + " from " + saving.source()), saving.savedModel());
       } catch (InteropException e) {
         throw new IOException(e.getMessage(), e); // one line already
       }

@@ -43,15 +43,16 @@ public final class ModelFiles {
   }
 
   /**
-   * Reads a SavedModel folder written by orthoinit, or any ONNX graph {@link OnnxImport} reads.
+   * Reads a SavedModel folder written by orthoinit (of any network), or any ONNX graph {@link
+   * OnnxImport} reads.
    *
    * @throws InteropException naming the file (and the node) and what is wrong with it
    */
   public static OpenedNetwork openNetwork(Path file) throws InteropException {
     if (Files.isDirectory(file)) {
-      Opened saved = open(file);
-      return new OpenedNetwork(AlexNet.of(saved.config()), saved.config(), saved.weights(),
-          saved.init());
+      SavedModels.Saved saved = SavedModels.readNetwork(file);
+      return new OpenedNetwork(saved.network(), saved.config(), saved.weights(),
+          SavedModels.metadata(file).init());
     }
     OnnxImport.Imported onnx = OnnxImport.read(file);
     return new OpenedNetwork(onnx.network(), AlexNet.recognise(onnx.network()).orElse(null),

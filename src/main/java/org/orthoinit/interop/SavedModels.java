@@ -39,6 +39,11 @@ public final class SavedModels {
   public static final String FEATURES = "features";
   /** TensorFlow's folder for files of the model's owner, which loaders ignore. */
   public static final String METADATA = "assets.extra/orthoinit.json";
+  /**
+   * A network that is not the seed's AlexNet, as orthoinit's ONNX export of it (with the same
+   * weights): how {@link #read} knows its architecture.
+   */
+  public static final String NETWORK = "assets.extra/network.onnx";
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT);
@@ -46,12 +51,32 @@ public final class SavedModels {
   /**
    * What a SavedModel holds besides the graph.
    *
+   * @param model the seed's AlexNet configuration; null for another network (then {@link
+   *     #NETWORK} holds it)
    * @param source where the weights came from (a run name, an ONNX file)
    * @param init how the weights started (xavier, svd, imported)
+   * @param network the name of a network that is not the seed's AlexNet; null for that
    */
-  public record Metadata(ModelConfig model, String init, String source, String tensorflow) {
+  public record Metadata(ModelConfig model, String init, String source, String tensorflow,
+      @com.fasterxml.jackson.annotation.JsonInclude(
+          com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) String network) {
     public static Metadata of(ModelConfig model, String init, String source) {
-      return new Metadata(model, init, source, TensorFlow.version());
+      return new Metadata(model, init, source, TensorFlow.version(), null);
+    }
+
+    /**
+     * The metadata of {@code network}: its configuration if it is the seed's AlexNet, else
+     * {@code name} (its file's name).
+     */
+    public static Metadata of(Network network, String name, String init, String source) {
+      ModelConfig config = AlexNet.recognise(network).orElse(null);
+      return new Metadata(config, init, source, TensorFlow.version(),
+          config == null ? name : null);
+    }
+
+    /** The name a network's file gives it: the file name without {@code .onnx}. */
+    public static String nameOf(Path file) {
+      return file.getFileName().toString().replaceFirst("(?i)\\.onnx$", "");
     }
   }
 
@@ -81,6 +106,19 @@ public final class SavedModels {
    */
   public static void export(Map<String, float[]> weights, Metadata metadata, Path dir)
       throws IOException, InteropException {
+    export(AlexNet.of(metadata.model()), weights, metadata, dir);
+  }
+
+  /**
+   * {@link #export(Map, Metadata, Path)} of any network of [N, 3, 32, 32] images; one that is not
+   * the seed's AlexNet is also kept as orthoinit's ONNX export of it ({@link #NETWORK}).
+   */
+  public static void export(Network network, Map<String, float[]> weights, Metadata metadata,
+      Path dir) throws IOException, InteropException {
+    if (!network.input().equals(Network.INPUT)) {
+      throw new InteropException(dir, "SavedModels are written for networks of [N, 3, 32, 32] "
+          + "images; this one takes " + network.input());
+    }
     Path target = dir.toAbsolutePath();
     if (Files.exists(target)) {
       throw new java.nio.file.FileAlreadyExistsException(target.toString(), null,
@@ -90,7 +128,7 @@ public final class SavedModels {
     Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".");
     Files.delete(tmp); // the exporter makes the folder itself
     // written and checked on the CPU: nothing here needs a GPU, and a GPU's float32 differs
-    try (ModelSession session = ModelSession.open(metadata.model(), 0, 0, Compute.CPU)) {
+    try (ModelSession session = ModelSession.open(network, 0, 0, Compute.CPU)) {
       session.assign(weights);
       Operand<TFloat32> logits = session.eval().logits();
       Operand<TFloat32> probabilities = session.model().tf().withName(PROBABILITIES)
@@ -99,7 +137,9 @@ public final class SavedModels {
           .input(INPUT, session.model().images())
           .output(LOGITS, logits)
           .output(PROBABILITIES, probabilities)
-          .output(FEATURES, session.eval().features())
+          // an identity of its own: in some graphs (squeezenet's) the features are the logits
+          .output(FEATURES, session.model().tf().withName(FEATURES)
+              .identity(session.eval().features()))
           .build();
       SavedModelBundle.exporter(tmp.toString())
           .withFunction(SessionFunction.create(signature, session.session()))
@@ -107,13 +147,16 @@ public final class SavedModels {
       Path meta = tmp.resolve(METADATA);
       Files.createDirectories(meta.getParent());
       JSON.writeValue(meta.toFile(), metadata);
+      if (metadata.model() == null) {
+        OnnxExport.write(tmp.resolve(NETWORK), network, weights);
+      }
       // load what was written: the same weights bit for bit, the same logits through the
       // serving signature as from the session that wrote it
       float[] probe = probeImages();
       Prediction expected = session.predict(probe, PROBE_IMAGES);
       float[] served;
       try {
-        Weights.requireSame(dir, weights, read(tmp).weights());
+        Weights.requireSame(dir, weights, readNetwork(tmp).weights());
         served = predict(tmp, probe, PROBE_IMAGES).logits();
       } catch (InteropException e) {
         throw e.file() != null && e.file().equals(tmp) ? Weights.notKept(dir, tmp, e) : e;
@@ -145,16 +188,30 @@ public final class SavedModels {
     }
   }
 
+  /** A SavedModel's network, its AlexNet configuration when it is one (else null), its values. */
+  public record Saved(Network network, ModelConfig config, Map<String, float[]> weights) {}
+
   /**
-   * The variables of a SavedModel written by {@link #export}, by PyTorch name in TensorFlow's
-   * layout, with its architecture.
+   * The variables of a SavedModel of the seed's AlexNet written by {@link #export}, by PyTorch
+   * name in TensorFlow's layout, with its architecture.
    */
   public static TorchImport.Imported read(Path dir) throws InteropException {
+    Saved saved = readNetwork(dir);
+    if (saved.config() == null) {
+      throw new InteropException(dir, "a SavedModel of " + metadata(dir).network() + ", not of "
+          + "the seed's AlexNet");
+    }
+    return new TorchImport.Imported(saved.config(), saved.weights());
+  }
+
+  /** The network and variables of any SavedModel written by {@link #export}. */
+  public static Saved readNetwork(Path dir) throws InteropException {
     if (!isSavedModel(dir)) {
       throw new InteropException(dir, "not a SavedModel folder (no saved_model.pb)");
     }
     ModelConfig config = metadata(dir).model();
-    Network network = AlexNet.of(config);
+    Network network = config != null ? AlexNet.of(config)
+        : OnnxImport.read(dir.resolve(NETWORK)).network();
     java.util.List<String> names = new java.util.ArrayList<>();
     network.parameters().forEach(p -> names.add(p.name()));
     network.batchNorms().forEach(b -> {
@@ -171,7 +228,7 @@ public final class SavedModels {
           weights.put(names.get(i), ModelSession.toArray((TFloat32) r.get(i)));
         }
       }
-      return new TorchImport.Imported(config, weights);
+      return new Saved(network, config, weights);
     } catch (org.tensorflow.exceptions.TensorFlowException | IllegalArgumentException e) {
       throw new InteropException(dir, "cannot read the SavedModel's variables: " + Text.firstLine(e));
     }
