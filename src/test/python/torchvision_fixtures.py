@@ -115,8 +115,8 @@ def randomize_running_statistics(model, generator):
 
 
 # init batch per model: resnet18's last stage has 1 x 1 maps and 512 channels, so it needs more
-# than 512 images (the CIFAR VGG, 2 x 2 maps, needs 512; its float32 kernels come out 1.2e-3 to
-# 1.7e-3 off float64 at 512 and 1024 images, so it is not made here: svd_fixtures makes it)
+# than 512 images (the CIFAR VGG, 2 x 2 maps, needs 512; its test takes minutes, so it is not
+# made here: svd_fixtures(out, "vgg11_bn_cifar", CifarVgg, 7, 512) makes it)
 SVD_MODELS = {"resnet18": 1024}
 
 

@@ -76,8 +76,8 @@ public final class SvdInitializer {
   public static final String ROUTE_SUBSPACE = "subspace";
   /** The subspace iteration needed its second round. */
   public static final String ROUTE_SUBSPACE_SECOND = "subspace, second round";
-  /** The subspace iteration did not reach the tolerance: the full decomposition was used. */
-  public static final String ROUTE_FALLBACK = "gram_eigh (fallback)";
+  /** The subspace iteration did not reach the tolerance: the full float64 decomposition. */
+  public static final String ROUTE_FALLBACK = "float64 eigh (fallback)";
   /** The block would hold every column: the full decomposition, with no iteration. */
   public static final String ROUTE_FULL = "gram_eigh (block as wide as G)";
 
@@ -442,8 +442,10 @@ public final class SvdInitializer {
     Operand<TFloat32> wB = sd.dtypes.cast(byPairs(sd, whenTrue(sd, whenFalse(sd, top64, goodA),
         goodB), whenTrue(sd, c.vectors(), goodB), whenTrue(sd, c.values(), goodB), wd),
         TFloat32.class);
-    Eig full = byEig(sd, whenFalse(sd, whenFalse(sd, gram, goodA), goodB),
-        whenFalse(sd, whenFalse(sd, top, goodA), goodB), wd, cols, b);
+    // the full decomposition in float64: in float32 it loses up to ~2e-3 of the kernel to
+    // rounding where the smallest kept eigenvalues are far below the largest
+    Eig full = byEig64(sd, whenFalse(sd, gram64B, goodB),
+        whenFalse(sd, whenFalse(sd, top64, goodA), goodB), wd, cols, b);
     Merge<TFloat32> w = sd.merge(List.of(wA, wB, full.w()));
     Operand<TFloat64> residual = sd.merge(List.of(whenTrue(sd, a.residual(), goodA),
         c.residual())).output();
@@ -481,6 +483,22 @@ public final class SvdInitializer {
 
   /** A kernel from the full decomposition, and its top b eigenvectors in descending order. */
   private record Eig(Operand<TFloat32> w, Operand<TFloat32> vectors) {}
+
+  /** {@link #byEig(Ops, Operand, Operand, int, int, int)} with the decomposition in float64. */
+  private static Eig byEig64(Ops tf, Operand<TFloat64> gram, Operand<TFloat64> top, int wd,
+      int cols, int b) {
+    SelfAdjointEig<TFloat64> eig = tf.linalg.selfAdjointEig(gram,
+        SelfAdjointEig.computeV(true)); // ascending eigenvalues
+    Operand<TFloat64> lambda = tf.slice(eig.e(), tf.constant(new int[] {cols - wd}),
+        tf.constant(new int[] {wd}));
+    Operand<TFloat64> v = tf.slice(eig.v(), tf.constant(new int[] {0, cols - wd}),
+        tf.constant(new int[] {-1, wd}));
+    Operand<TFloat32> w = tf.dtypes.cast(byPairs(tf, top, v, lambda, wd), TFloat32.class);
+    Operand<TFloat32> vectors = tf.dtypes.cast(tf.reverse(tf.slice(eig.v(),
+        tf.constant(new int[] {0, cols - b}), tf.constant(new int[] {-1, b})),
+        tf.constant(new int[] {1})), TFloat32.class);
+    return new Eig(w, vectors);
+  }
 
   private static Eig byEig(Ops tf, Operand<TFloat32> gram, Operand<TFloat32> top, int wd,
       int cols, int b) {

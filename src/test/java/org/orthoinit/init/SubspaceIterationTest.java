@@ -107,10 +107,12 @@ class SubspaceIterationTest {
     System.out.printf("near-degenerate: route %d, residual %.2e%n", o.route(), o.residual());
     assertEquals(2, o.route(), "fell back (route 2), residual " + o.residual());
     assertTrue(!(o.residual() <= SubspaceIteration.TOLERANCE), "residual " + o.residual());
-    float[] sub = o.subspace();
-    float[] eigh = o.gramEigh();
-    for (int i = 0; i < sub.length; i++) {
-      assertEquals(eigh[i], sub[i], 0f, "the fallback is the full decomposition, entry " + i);
-    }
+    // the fallback is the full decomposition in float64, the same as the test's own float64
+    // answer up to W's rounding to float32 (the float32 full decomposition is far off here)
+    double off = Fixtures.relativeError(o.subspace(), o.exact());
+    double eigh = Fixtures.relativeError(o.gramEigh(), o.exact());
+    System.out.printf("near-degenerate: fallback %.2e, float32 eigh %.2e off float64%n", off,
+        eigh);
+    assertTrue(off < 1e-6, "the fallback off the float64 decomposition by " + off);
   }
 }

@@ -138,8 +138,8 @@ class SvdInitializerTest {
         System.out.printf("%s: %s, residual %.2e, off float64 eigh %.2e (float32 eigh %.2e)%n",
             l.layer(), l.route(), l.residual(), l.offExact(), l.float32EighOffExact());
         if (SvdInitializer.ROUTE_FALLBACK.equals(l.route())) {
-          // the full float32 decomposition's kernel, as accurate as that is
-          assertEquals(l.float32EighOffExact(), l.offExact(), 1e-12, l.layer());
+          // the full float64 decomposition, the check's own: only W's rounding to float32 differs
+          assertTrue(l.offExact() < 1e-6, l.layer() + " off the exact kernel by " + l.offExact());
         } else {
           iterated++;
           assertTrue(l.residual() <= 1e-6, l.layer() + " residual " + l.residual());

@@ -117,7 +117,8 @@ class ParityTest {
             + "(float32 eigh %.2e)%n", l.layer(), l.route(), l.residual(), l.offExact(),
             l.float32EighOffExact());
         if (SvdInitializer.ROUTE_FALLBACK.equals(l.route())) {
-          assertEquals(l.float32EighOffExact(), l.offExact(), 1e-12, l.layer());
+          // the full float64 decomposition, the check's own: only W's rounding to float32 differs
+          assertTrue(l.offExact() < 1e-6, l.layer() + " off the exact kernel by " + l.offExact());
         } else {
           assertTrue(l.offExact() < 1e-5, l.layer() + " off the exact kernel by " + l.offExact());
         }
