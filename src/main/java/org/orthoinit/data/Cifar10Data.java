@@ -8,10 +8,10 @@ import static org.orthoinit.data.Cifar10.LABEL_BYTES;
 import static org.orthoinit.data.Cifar10.RECORD_BYTES;
 
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Objects;
+import org.orthoinit.util.Digests;
 
 /**
  * An immutable, ordered set of CIFAR-10 images and labels.
@@ -87,12 +87,7 @@ public final class Cifar10Data {
    * fingerprint hold the same images in the same order, wherever they were read from.
    */
   public String fingerprint() {
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JVM has no SHA-256", e);
-    }
+    MessageDigest sha = Digests.sha256();
     if (rows == null) {
       sha.update(records, 0, size * RECORD_BYTES);
     } else {

@@ -6,10 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import org.orthoinit.model.Network;
 import org.orthoinit.model.Parameter;
+import org.orthoinit.util.Digests;
 
 /**
  * An architecture read from an ONNX file rather than made from a {@link
@@ -40,12 +40,7 @@ public record ModelFile(String name, String file, String sha256, int layers, lon
 
   /** Describes {@code network}, read from {@code file} (an ONNX file or a SavedModel folder). */
   public static ModelFile of(Path file, Network network) throws IOException {
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is not available", e); // every JVM has it
-    }
+    MessageDigest sha = Digests.sha256();
     // a SavedModel folder of orthoinit's keeps its network as ONNX, with the same values
     Path bytes = Files.isDirectory(file) ? file.resolve(org.orthoinit.interop.SavedModels.NETWORK)
         : file;

@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,6 +28,7 @@ import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.Network;
 import org.orthoinit.model.Parameter;
 import org.orthoinit.util.AtomicFiles;
+import org.orthoinit.util.Digests;
 import org.orthoinit.util.Text;
 
 /**
@@ -139,7 +139,7 @@ public final class RunCheckpoint {
   public static void write(Path file, Header header, Map<String, float[]> variables)
       throws IOException {
     List<Variable> index = new ArrayList<>();
-    MessageDigest sha = sha256();
+    MessageDigest sha = Digests.sha256();
     for (Map.Entry<String, float[]> v : variables.entrySet()) {
       index.add(new Variable(v.getKey(), v.getValue().length));
       sha.update(bytes(v.getValue()));
@@ -210,7 +210,7 @@ public final class RunCheckpoint {
         throw new ExperimentException(file + ": holds " + left + " bytes of values, its header "
             + "promises " + expected + "; the file is truncated or corrupt");
       }
-      MessageDigest sha = sha256();
+      MessageDigest sha = Digests.sha256();
       Map<String, float[]> values = new LinkedHashMap<>();
       for (Variable v : h.variables()) {
         ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(v.size() * Float.BYTES));
@@ -282,14 +282,6 @@ public final class RunCheckpoint {
     ByteBuffer b = ByteBuffer.allocate(v.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
     b.asFloatBuffer().put(v);
     return b.array();
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is not available", e); // every JVM has it
-    }
   }
 
   /** This machine's name, for {@code status} on a cluster. */

@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -27,6 +26,7 @@ import org.orthoinit.model.Network;
 import org.orthoinit.train.EpochResult;
 import org.orthoinit.train.TrainListener;
 import org.orthoinit.train.Trainer;
+import org.orthoinit.util.Digests;
 import org.orthoinit.util.Seeds;
 
 /** One run: build the model, initialize it, train it, test it. */
@@ -254,12 +254,7 @@ public final class TrainingRun {
     if (weights == null) {
       return XAVIER_START;
     }
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is not available", e); // every JVM has it
-    }
+    MessageDigest sha = Digests.sha256();
     for (String key : new TreeSet<>(weights.keySet())) {
       sha.update(key.getBytes(StandardCharsets.UTF_8));
       ByteBuffer b = ByteBuffer.allocate(weights.get(key).length * Float.BYTES);

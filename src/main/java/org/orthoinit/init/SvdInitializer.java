@@ -651,7 +651,7 @@ public final class SvdInitializer {
       // an eigensolver that does not converge (NaN input) reports an invalid argument, which
       // TensorFlow Java raises as an IllegalArgumentException, not a TensorFlowException
       String message = e.getMessage() == null ? "" : e.getMessage();
-      String first = message.lines().filter(l -> !l.isBlank()).findFirst().orElse("");
+      String first = org.orthoinit.util.Text.firstLine(message);
       java.util.regex.Matcher m = java.util.regex.Pattern.compile("svd_init/walk/([^/]+)/")
           .matcher(message);
       String layer = m.find() ? m.group(1) + ": " : "";

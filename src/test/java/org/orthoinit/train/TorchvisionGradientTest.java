@@ -45,6 +45,10 @@ class TorchvisionGradientTest {
   private static final double TOLERANCE = 1e-3;
   /** A gradient this small against the model's largest is zero up to rounding. */
   private static final double ZERO = 1e-5;
+  /** A pinned decision may differ from float64's by at most this much of its layer's largest. */
+  private static final double AMBIGUOUS = 1e-4;
+  /** Rounds of pinning before the decisions must agree. */
+  private static final int MAX_ROUNDS = 5;
 
   @ParameterizedTest
   @ValueSource(strings = {"resnet18", "squeezenet1_1", "vgg11_bn_cifar"})
@@ -57,63 +61,17 @@ class TorchvisionGradientTest {
     listing.get("parameters").forEach(p -> names.add(p.asText()));
     assertEquals(names, network.parameters().stream().map(Parameter::name).toList(),
         "the imported network's parameters are PyTorch's, in its order");
-    NpyArray images = Npy.read(dir.resolve(model + "_grad_images.npy"), "<f4", -1, 3, 32, 32);
-    int n = (int) images.shape()[0];
-    long[] labels64 = Npy.read(dir.resolve(model + "_grad_labels.npy")).toLongs();
-    int[] labels = new int[n];
-    for (int i = 0; i < n; i++) {
-      labels[i] = (int) labels64[i];
-    }
+    Batch batch = Batch.read(dir, model);
     Trainer.StepTrace step;
     try (ModelSession s = ModelSession.open(network, 0, 0, Compute.CPU)) {
       s.assign(imported.weights());
-      Trainer trainer = new Trainer(s, new TrainConfig(1, 0.01f, n, 0));
-      step = trainer.traceStep(ImageArrays.nchwToNhwc(images.toFloats(), n), labels, n, Map.of());
+      step = new Trainer(s, new TrainConfig(1, 0.01f, batch.n(), 0)).traceStep(batch.nhwc(),
+          batch.labels(), batch.n(), Map.of());
     }
-    assertEquals(listing.get("loss").asDouble(), step.loss(), 1e-5 * Math.abs(step.loss()),
-        "loss");
-    Map<String, float[]> ours = new LinkedHashMap<>();
-    Map<String, float[]> theirs = new LinkedHashMap<>();
-    double largest = 0;
-    for (Parameter p : network.parameters()) {
-      ours.put(p.name(), TorchImport.toTorch(p, step.gradients().get(p.name())));
-      float[] t = Npy.read(dir.resolve(model + "_grad").resolve(p.name() + ".npy")).toFloats();
-      theirs.put(p.name(), t);
-      largest = Math.max(largest, maxAbs(t));
-    }
-    double worst = 0;
-    String worstName = null;
-    List<String> zeros = new ArrayList<>();
-    List<String> beyond = new ArrayList<>();
-    for (String name : ours.keySet()) {
-      if (maxAbs(theirs.get(name)) < ZERO * largest) {
-        zeros.add(name);
-        assertTrue(maxAbs(ours.get(name)) < ZERO * largest, model + " " + name + ": PyTorch's "
-            + "gradient is zero up to rounding (" + maxAbs(theirs.get(name)) + "), ours is "
-            + maxAbs(ours.get(name)) + " against a largest gradient value of " + largest);
-        continue;
-      }
-      double error = Fixtures.relativeError(ours.get(name), theirs.get(name));
-      if (error > worst || worstName == null) {
-        worst = error;
-        worstName = name;
-      }
-      if (error > TOLERANCE) {
-        beyond.add(String.format("%s %.2e", name, error));
-      }
-    }
-    System.out.printf("torchvision %s: %d gradients, loss %.6f (PyTorch %.6f), worst relative "
-        + "error %.2e (%s); %d zero up to rounding on both sides %s%n", model,
-        network.parameters().size(), step.loss(), listing.get("loss").asDouble(), worst,
-        worstName, zeros.size(), zeros);
-    assertTrue(beyond.isEmpty(), model + ": gradients beyond " + TOLERANCE + " relative error: "
-        + beyond);
+    String summary = compare(model, "PyTorch", network, step, listing.get("loss").asDouble(),
+        dir.resolve(model + "_grad"));
+    System.out.printf("torchvision %s: %s%n", model, summary);
   }
-
-  /** A pinned decision may differ from float64's by at most this much of its layer's largest. */
-  private static final double AMBIGUOUS = 1e-4;
-  /** Rounds of pinning before the decisions must agree. */
-  private static final int MAX_ROUNDS = 5;
 
   @ParameterizedTest
   @ValueSource(strings = {"mobilenet_v2", "densenet121"})
@@ -131,24 +89,16 @@ class TorchvisionGradientTest {
         || l instanceof Layer.Clip || l instanceof Layer.MaxPool).toList();
     JsonNode decisions = listing.get("decisions");
     assertEquals(decisions.size(), decisionLayers.size(), "decisions, PyTorch's and ours");
-    NpyArray images = Npy.read(dir.resolve(model + "_grad_images.npy"), "<f4", -1, 3, 32, 32);
-    int n = (int) images.shape()[0];
-    long[] labels64 = Npy.read(dir.resolve(model + "_grad_labels.npy")).toLongs();
-    int[] labels = new int[n];
-    for (int i = 0; i < n; i++) {
-      labels[i] = (int) labels64[i];
-    }
-    float[] x = ImageArrays.nchwToNhwc(images.toFloats(), n);
+    Batch batch = Batch.read(dir, model);
     Map<String, float[]> pins = new LinkedHashMap<>();
     Trainer.StepTrace step;
     int pinned = 0;
     double widest = 0;
     try (ModelSession s = ModelSession.open(network, 0, 0, Compute.CPU)) {
-      s.assign(imported.weights());
-      Trainer trainer = new Trainer(s, new TrainConfig(1, 0.01f, n, 0));
+      Trainer trainer = new Trainer(s, new TrainConfig(1, 0.01f, batch.n(), 0));
       for (int round = 0; ; round++) {
         s.assign(imported.weights()); // the step is taken from the same weights every round
-        step = trainer.traceStep(x, labels, n, pins);
+        step = trainer.traceStep(batch.nhwc(), batch.labels(), batch.n(), pins);
         int differing = 0;
         for (int k = 0; k < decisions.size(); k++) {
           JsonNode d = decisions.get(k);
@@ -157,30 +107,27 @@ class TorchvisionGradientTest {
               ? "clip" : "pool";
           assertEquals(d.get("kind").asText(), kind, "decision " + k + " (" + layer.name() + ")");
           if (kind.equals("pool")) {
-            continue; // no pool decision of these models differed (their gradients say so)
+            continue; // pool decisions are not compared: with the others pinned, all pass
           }
           float min = kind.equals("relu") ? 0f : (float) d.get("min").asDouble();
           float max = kind.equals("relu") ? Float.POSITIVE_INFINITY
               : (float) d.get("max").asDouble();
           // a copy: for a layer pinned before, the step hands back the very array it was fed
           float[] ours = step.decisionInputs().get(layer.name()).clone();
-          double[] theirs = toOurLayout(Npy.read(dir.resolve(model + "_grad64")
-              .resolve(d.get("file").asText())));
-          assertEquals(theirs.length, ours.length, layer.name() + ": values");
-          float scale = 0;
-          for (float v : ours) {
-            scale = Math.max(scale, Math.abs(v));
-          }
+          float[] passes = torchPasses(Npy.read(dir.resolve(model + "_grad64")
+              .resolve(d.get("file").asText())), min, max);
+          assertEquals(passes.length, ours.length, layer.name() + ": values");
+          float scale = (float) maxAbs(ours);
           float[] pin = pins.get(layer.name());
           for (int i = 0; i < ours.length; i++) {
-            boolean passes = theirs[i] > min && theirs[i] < max; // PyTorch's hardtanh and relu
+            boolean theirs = passes[i] > 0;
             boolean ourPasses = ours[i] >= min && ours[i] <= max; // TensorFlow's max, min
             boolean edge = ours[i] == min || ours[i] == max;
-            if (passes == ourPasses && !edge) {
+            if (theirs == ourPasses && !edge) {
               continue;
             }
             float at = Math.abs(ours[i] - min) < Math.abs(ours[i] - max) ? min : max;
-            float value = passes ? (at == min ? above(min) : Math.nextDown(max))
+            float value = theirs ? (at == min ? above(min) : Math.nextDown(max))
                 : (at == min ? below(min) : Math.nextUp(max));
             pin = pin == null ? ours.clone() : pin;
             pin[i] = value;
@@ -188,8 +135,8 @@ class TorchvisionGradientTest {
             double margin = Math.abs(ours[i] - at) / scale;
             widest = Math.max(widest, margin);
             assertTrue(margin <= AMBIGUOUS, model + " " + layer.name() + " value " + i + ": ours "
-                + ours[i] + ", float64 " + theirs[i] + ", " + margin + " of the layer's largest:"
-                + " a fault of the forward pass, not a rounding decision");
+                + ours[i] + ", float64 " + (theirs ? "passes" : "blocks") + ", " + margin
+                + " of the layer's largest: a fault of the forward pass, not a rounding decision");
           }
           if (pin != null) {
             pins.put(layer.name(), pin);
@@ -203,15 +150,40 @@ class TorchvisionGradientTest {
             + " rounds");
       }
     }
-    assertEquals(listing.get("loss").asDouble(), step.loss(), 1e-5 * Math.abs(step.loss()),
-        "loss");
+    String summary = compare(model, "float64", network, step, listing.get("loss").asDouble(),
+        dir.resolve(model + "_grad64"));
+    System.out.printf("torchvision %s against float64: %d decisions pinned (widest margin %.1e "
+        + "of its layer); %s%n", model, pinned, widest, summary);
+  }
+
+  /** The fixtures' images (NHWC for our graph) and labels. */
+  private record Batch(float[] nhwc, int[] labels, int n) {
+    static Batch read(Path dir, String model) throws Exception {
+      NpyArray images = Npy.read(dir.resolve(model + "_grad_images.npy"), "<f4", -1, 3, 32, 32);
+      int n = (int) images.shape()[0];
+      long[] labels64 = Npy.read(dir.resolve(model + "_grad_labels.npy")).toLongs();
+      int[] labels = new int[n];
+      for (int i = 0; i < n; i++) {
+        labels[i] = (int) labels64[i];
+      }
+      return new Batch(ImageArrays.nchwToNhwc(images.toFloats(), n), labels, n);
+    }
+  }
+
+  /**
+   * Holds the step's loss and every parameter's gradient to the reference in {@code folder}
+   * (PyTorch's layout, float32 or float64): {@link #TOLERANCE} each, or zero up to rounding on
+   * both sides; returns a line of what it found.
+   */
+  private static String compare(String model, String reference, Network network,
+      Trainer.StepTrace step, double loss, Path folder) throws Exception {
+    assertEquals(loss, step.loss(), 1e-5 * Math.abs(step.loss()), "loss");
     Map<String, float[]> ours = new LinkedHashMap<>();
     Map<String, double[]> theirs = new LinkedHashMap<>();
     double largest = 0;
     for (Parameter p : network.parameters()) {
       ours.put(p.name(), TorchImport.toTorch(p, step.gradients().get(p.name())));
-      double[] t = Npy.read(dir.resolve(model + "_grad64").resolve(p.name() + ".npy"))
-          .toDoubles();
+      double[] t = Npy.read(folder.resolve(p.name() + ".npy")).toDoubles();
       theirs.put(p.name(), t);
       largest = Math.max(largest, maxAbs(t));
     }
@@ -222,9 +194,10 @@ class TorchvisionGradientTest {
     for (String name : ours.keySet()) {
       if (maxAbs(theirs.get(name)) < ZERO * largest) {
         zeros.add(name);
-        assertTrue(maxAbs(ours.get(name)) < ZERO * largest, model + " " + name + ": float64's "
-            + "gradient is zero up to rounding (" + maxAbs(theirs.get(name)) + "), ours is "
-            + maxAbs(ours.get(name)) + " against a largest gradient value of " + largest);
+        assertTrue(maxAbs(ours.get(name)) < ZERO * largest, model + " " + name + ": "
+            + reference + "'s gradient is zero up to rounding (" + maxAbs(theirs.get(name))
+            + "), ours is " + maxAbs(ours.get(name)) + " against a largest gradient value of "
+            + largest);
         continue;
       }
       double error = Fixtures.relativeError(ours.get(name), theirs.get(name));
@@ -236,13 +209,26 @@ class TorchvisionGradientTest {
         beyond.add(String.format("%s %.2e", name, error));
       }
     }
-    System.out.printf("torchvision %s against float64: %d gradients, loss %.6f (float64 %.6f), "
-        + "%d decisions pinned (widest margin %.1e of its layer), worst relative error %.2e (%s);"
-        + " %d zero up to rounding on both sides%n", model, network.parameters().size(),
-        step.loss(), listing.get("loss").asDouble(), pinned, widest, worst, worstName,
-        zeros.size());
-    assertTrue(beyond.isEmpty(), model + ": gradients beyond " + TOLERANCE + " relative error: "
-        + beyond);
+    assertTrue(beyond.isEmpty(), model + ": gradients beyond " + TOLERANCE + " relative error "
+        + "against " + reference + ": " + beyond);
+    return String.format("%d gradients, loss %.6f (%s %.6f), worst relative error %.2e (%s); "
+        + "%d zero up to rounding on both sides %s", network.parameters().size(), step.loss(),
+        reference, loss, worst, worstName, zeros.size(), zeros);
+  }
+
+  /**
+   * Where PyTorch's float64 step passes a unit's gradient (min < x < max, as its relu and
+   * hardtanh do): 1, else 0, in our layout (NCHW inputs to NHWC; [N, units] as they are).
+   */
+  private static float[] torchPasses(NpyArray input, float min, float max) {
+    double[] x = input.toDoubles();
+    float[] passes = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      passes[i] = x[i] > min && x[i] < max ? 1f : 0f;
+    }
+    long[] shape = input.shape();
+    return shape.length != 4 ? passes : ImageArrays.nchwToNhwc(passes, (int) shape[0],
+        (int) shape[1], (int) (shape[2] * shape[3]));
   }
 
   /** The smallest normal float above {@code v}: oneDNN may read denormals as zero. */
@@ -252,30 +238,6 @@ class TorchvisionGradientTest {
 
   private static float below(float v) {
     return v == 0f ? -Float.MIN_NORMAL : Math.nextDown(v);
-  }
-
-  /** NCHW [n, c, h, w] to NHWC; [n, units] as it is. */
-  private static double[] toOurLayout(NpyArray a) {
-    double[] v = a.toDoubles();
-    long[] shape = a.shape();
-    if (shape.length != 4) {
-      return v;
-    }
-    int n = (int) shape[0];
-    int c = (int) shape[1];
-    int h = (int) shape[2];
-    int w = (int) shape[3];
-    double[] out = new double[v.length];
-    for (int i = 0; i < n; i++) {
-      for (int ch = 0; ch < c; ch++) {
-        for (int y = 0; y < h; y++) {
-          for (int xx = 0; xx < w; xx++) {
-            out[((i * h + y) * w + xx) * c + ch] = v[((i * c + ch) * h + y) * w + xx];
-          }
-        }
-      }
-    }
-    return out;
   }
 
   private static double maxAbs(double[] values) {
