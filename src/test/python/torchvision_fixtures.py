@@ -115,9 +115,9 @@ def randomize_running_statistics(model, generator):
 
 
 # init batch per model: resnet18's last stage has 1 x 1 maps and 512 channels, so it needs more
-# than 512 images (the CIFAR VGG, 2 x 2 maps, needs 512; its test takes minutes, so it is not
-# made here: svd_fixtures(out, "vgg11_bn_cifar", CifarVgg, 7, 512) makes it)
-SVD_MODELS = {"resnet18": 1024}
+# than 512 images; the CIFAR VGG's (2 x 2 maps) needs 128, and takes 512 (its 2 x 2 layers then
+# have 2048 rows of 4608 columns)
+SVD_MODELS = {"resnet18": 1024, "vgg11_bn_cifar": 512}
 
 
 def svd_init(model, images):

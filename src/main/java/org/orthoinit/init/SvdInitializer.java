@@ -61,9 +61,10 @@ public final class SvdInitializer {
      */
     GRAM_EIGH,
     /**
-     * The top wd eigenpairs of G by block subspace iteration (float32 steps, then one or two in
-     * float64), the same formula for W; a layer whose pairs do not reach the residual tolerance
-     * falls back to GRAM_EIGH, and the report says which layers did. The full decomposition
+     * The top wd eigenpairs of G by block subspace iteration (float32 steps, then float64 ones
+     * where float32 stalls), the same formula for W; a layer whose pairs do not reach the
+     * residual tolerance falls back to the full decomposition in float64, and the report says
+     * which layers did. The full decomposition
      * computes 2304 eigenvectors on one core to keep 256.
      */
     SUBSPACE
@@ -76,6 +77,8 @@ public final class SvdInitializer {
   public static final String ROUTE_SUBSPACE = "subspace";
   /** The subspace iteration needed its second round. */
   public static final String ROUTE_SUBSPACE_SECOND = "subspace, second round";
+  /** The float32 steps stalled above the tolerance; float64 steps reached it. */
+  public static final String ROUTE_SUBSPACE_FLOAT64 = "subspace, float64 round";
   /** The subspace iteration did not reach the tolerance: the full float64 decomposition. */
   public static final String ROUTE_FALLBACK = "float64 eigh (fallback)";
   /** The block would hold every column: the full decomposition, with no iteration. */
@@ -85,9 +88,9 @@ public final class SvdInitializer {
    * What the initializer did to one rewritten layer.
    *
    * @param route how the kernel was computed: the decomposition's name, or for SUBSPACE one of
-   *     {@link #ROUTE_SUBSPACE}, {@link #ROUTE_SUBSPACE_SECOND}, {@link #ROUTE_FALLBACK},
-   *     {@link #ROUTE_FULL} (null in
-   *     results written before the routes were recorded)
+   *     {@link #ROUTE_SUBSPACE}, {@link #ROUTE_SUBSPACE_SECOND}, {@link #ROUTE_SUBSPACE_FLOAT64},
+   *     {@link #ROUTE_FALLBACK}, {@link #ROUTE_FULL} (null in results written before the routes
+   *     were recorded)
    * @param residual SUBSPACE only: the kept eigenpairs' largest relative residual at the last
    *     check
    * @param offExact with the check on: max |W - W_exact| / max |W_exact| of this layer's kernel
@@ -397,8 +400,8 @@ public final class SvdInitializer {
   /**
    * A kernel W [wd, cols] from G = P^T P and P[0:wd, :].
    *
-   * @param route SUBSPACE only (else null): 0, 1 or 2 for {@link #ROUTE_SUBSPACE},
-   *     {@link #ROUTE_SUBSPACE_SECOND}, {@link #ROUTE_FALLBACK}
+   * @param route SUBSPACE only (else null): 0, 1, 2 or 3 for {@link #ROUTE_SUBSPACE},
+   *     {@link #ROUTE_SUBSPACE_SECOND}, {@link #ROUTE_SUBSPACE_FLOAT64}, {@link #ROUTE_FALLBACK}
    * @param residual SUBSPACE only: the kept pairs' largest relative residual at the last check
    * @param pairs SUBSPACE only: the block's final eigenvectors [cols, b], the next layer's start
    */
@@ -416,7 +419,7 @@ public final class SvdInitializer {
       return new GramKernel(byEig(sd, gram, top, wd, cols), null, null, null);
     }
     SubspaceIteration it = new SubspaceIteration(sd, cols, wd);
-    SubspaceIteration.Block first = start != null
+    SubspaceIteration.Block<TFloat32> first = start != null
         ? it.converge(gram, start, SubspaceIteration.ITERATIONS)
         : it.converge(gram, it.randomStart(seed),
             SubspaceIteration.ITERATIONS + SubspaceIteration.MORE_ITERATIONS);
@@ -428,32 +431,60 @@ public final class SvdInitializer {
         sd.dtypes.cast(first.values(), TFloat64.class));
     double tol = SubspaceIteration.TOLERANCE;
     Operand<TBool> goodA = sd.math.lessEqual(a.residual(), sd.constant(tol));
-    // a second round where the first did not reach the tolerance, the full decomposition where
-    // the second did not either: the branches not taken are not computed
+    // a second round where the first did not reach the tolerance, a third in float64 where the
+    // second did not either, the full decomposition where the third did not: the branches not
+    // taken are not computed
     Operand<TFloat32> wA = sd.dtypes.cast(byPairs(sd, whenTrue(sd, top64, goodA),
         whenTrue(sd, a.vectors(), goodA), whenTrue(sd, a.values(), goodA), wd), TFloat32.class);
-    SubspaceIteration.Block more = it.converge(whenFalse(sd, gram, goodA),
+    SubspaceIteration.Block<TFloat32> more = it.converge(whenFalse(sd, gram, goodA),
         whenFalse(sd, first.basis(), goodA), SubspaceIteration.MORE_ITERATIONS);
     Operand<TFloat64> gram64B = sd.withControlDependencies(List.of(more.basis())).identity(
         whenFalse(sd, gram64, goodA));
+    Operand<TFloat64> top64B = whenFalse(sd, top64, goodA);
     SubspaceIteration.Pairs c = it.polish(gram64B, sd.dtypes.cast(more.basis(), TFloat64.class),
         sd.dtypes.cast(more.values(), TFloat64.class));
     Operand<TBool> goodB = sd.math.lessEqual(c.residual(), sd.constant(tol));
-    Operand<TFloat32> wB = sd.dtypes.cast(byPairs(sd, whenTrue(sd, whenFalse(sd, top64, goodA),
-        goodB), whenTrue(sd, c.vectors(), goodB), whenTrue(sd, c.values(), goodB), wd),
-        TFloat32.class);
+    Operand<TFloat32> wB = sd.dtypes.cast(byPairs(sd, whenTrue(sd, top64B, goodB),
+        whenTrue(sd, c.vectors(), goodB), whenTrue(sd, c.values(), goodB), wd), TFloat32.class);
+    // float32 products stall where eps * lambda_1 meets the smallest kept eigenvalues: the third
+    // round's products are float64, from the second round's pairs. Where G is less than
+    // FLOAT64_ROUND_WIDTH blocks wide, the full decomposition costs less than the round
+    Operand<TFloat64> gramLast = whenFalse(sd, gram64B, goodB);
+    Operand<TFloat64> topLast = whenFalse(sd, top64B, goodB);
+    List<Operand<TFloat32>> ws = new ArrayList<>(List.of(wA, wB));
+    List<Operand<TFloat64>> residuals = new ArrayList<>(List.of(
+        whenTrue(sd, a.residual(), goodA)));
+    List<Operand<TFloat32>> pairs = new ArrayList<>(List.of(
+        sd.dtypes.cast(whenTrue(sd, a.vectors(), goodA), TFloat32.class),
+        sd.dtypes.cast(whenTrue(sd, c.vectors(), goodB), TFloat32.class)));
+    boolean third = cols >= SubspaceIteration.FLOAT64_ROUND_WIDTH * b;
+    if (third) {
+      residuals.add(whenTrue(sd, c.residual(), goodB));
+      SubspaceIteration.Block<TFloat64> more64 = it.converge(gramLast,
+          whenFalse(sd, c.vectors(), goodB), SubspaceIteration.FLOAT64_ITERATIONS);
+      SubspaceIteration.Pairs d = it.polish(gramLast, more64.basis(), more64.values());
+      Operand<TBool> goodC = sd.math.lessEqual(d.residual(), sd.constant(tol));
+      ws.add(sd.dtypes.cast(byPairs(sd, whenTrue(sd, topLast, goodC),
+          whenTrue(sd, d.vectors(), goodC), whenTrue(sd, d.values(), goodC), wd),
+          TFloat32.class));
+      residuals.add(d.residual());
+      pairs.add(sd.dtypes.cast(whenTrue(sd, d.vectors(), goodC), TFloat32.class));
+      gramLast = whenFalse(sd, gramLast, goodC);
+      topLast = whenFalse(sd, topLast, goodC);
+    } else {
+      residuals.add(c.residual());
+    }
     // the full decomposition in float64: in float32 it loses up to ~2e-3 of the kernel to
     // rounding where the smallest kept eigenvalues are far below the largest
-    Eig full = byEig64(sd, whenFalse(sd, gram64B, goodB),
-        whenFalse(sd, whenFalse(sd, top64, goodA), goodB), wd, cols, b);
-    Merge<TFloat32> w = sd.merge(List.of(wA, wB, full.w()));
-    Operand<TFloat64> residual = sd.merge(List.of(whenTrue(sd, a.residual(), goodA),
-        c.residual())).output();
-    Operand<TFloat32> pairs = sd.merge(List.of(
-        sd.dtypes.cast(whenTrue(sd, a.vectors(), goodA), TFloat32.class),
-        sd.dtypes.cast(whenTrue(sd, c.vectors(), goodB), TFloat32.class), full.vectors()))
-        .output();
-    return new GramKernel(w.output(), w.valueIndex(), residual, pairs);
+    Eig full = byEig64(sd, gramLast, topLast, wd, cols, b);
+    ws.add(full.w());
+    pairs.add(full.vectors());
+    Merge<TFloat32> w = sd.merge(ws);
+    // the route's number: 0, 1, 2 (the float64 round) or 3 (the full decomposition)
+    Operand<TInt32> route = third ? w.valueIndex() : sd.select(sd.math.equal(w.valueIndex(),
+        sd.constant(2)), sd.constant(3), w.valueIndex());
+    return new GramKernel(w.output(), route, sd.merge(residuals).output(),
+        sd.merge(pairs).output());
   }
 
   private static <T extends TType> Operand<T> whenTrue(Ops tf, Operand<T> x, Operand<TBool> p) {
@@ -569,7 +600,8 @@ public final class SvdInitializer {
       Map<String, String> route = new LinkedHashMap<>();
       Map<String, Double> residual = new LinkedHashMap<>();
       for (String name : iterated) {
-        route.put(name, List.of(ROUTE_SUBSPACE, ROUTE_SUBSPACE_SECOND, ROUTE_FALLBACK)
+        route.put(name, List.of(ROUTE_SUBSPACE, ROUTE_SUBSPACE_SECOND, ROUTE_SUBSPACE_FLOAT64,
+            ROUTE_FALLBACK)
             .get(((TInt32) r.get(at++)).getInt()));
         residual.put(name, ((TFloat64) r.get(at++)).getDouble());
       }

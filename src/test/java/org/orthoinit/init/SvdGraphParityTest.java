@@ -28,15 +28,16 @@ import org.orthoinit.model.Parameter;
  * The paper's initializer on imported graphs against PyTorch's float64 version of the same rule
  * ({@code src/test/python/torchvision_fixtures.py}): resnet18 (residual adds, strided and 1 x 1
  * convolutions, 1 x 1 maps in its last stage) from its training-mode export. Same convolutions
- * rewritten, in the same order, each kernel within 1e-3. (The CIFAR VGG-11 passes too, 4.4e-5
- * on 512 images, but its layers take the float64 full decomposition: 213 s, too long here.)
+ * rewritten, in the same order, each kernel within 1e-3; and the CIFAR VGG-11 on 512 images,
+ * whose four square layers (2304 and 4608 columns) need the float64 round of the subspace
+ * iteration.
  */
 class SvdGraphParityTest {
 
   private static final double TOLERANCE = 1e-3;
 
   @ParameterizedTest
-  @ValueSource(strings = {"resnet18"})
+  @ValueSource(strings = {"resnet18", "vgg11_bn_cifar"})
   void theSvdInitOnAGraphIsPytorchs(String model) throws Exception {
     Path dir = TorchvisionFixtures.dir();
     JsonNode svd = new ObjectMapper().readTree(dir.resolve(model + "_svd.json").toFile());
@@ -55,10 +56,21 @@ class SvdGraphParityTest {
       assertEquals(expected,
           r.outputNorms().stream().map(SvdInitializer.LayerResult::layer).toList());
       for (SvdInitializer.LayerResult l : r.outputNorms()) {
+        System.out.printf("%s %s: %s, residual %s%n", model, l.layer(), l.route(), l.residual());
         if (l.layer().startsWith("layer4.")) {
           // 1 x 1 maps: only the centre tap sees the input, 512 of the 4608 columns, and a block
           // of 512 + 256 would be wider than that
           assertEquals(SvdInitializer.ROUTE_FULL, l.route(), l.layer());
+        }
+        if (l.layer().startsWith("layer1.")) {
+          // 576 columns, blocks of 320: too narrow for the float64 round, the full
+          // decomposition is the faster there
+          assertTrue(!SvdInitializer.ROUTE_SUBSPACE_FLOAT64.equals(l.route()), l.layer());
+        }
+        if (model.startsWith("vgg")) {
+          // lambda_1 / lambda_wd in the thousands: float32 steps stall above the tolerance and
+          // the float64 round reaches it, none falls back to the 4608-column decomposition
+          assertEquals(SvdInitializer.ROUTE_SUBSPACE_FLOAT64, l.route(), l.layer());
         }
       }
       Map<String, float[]> now = s.readAll();
