@@ -256,9 +256,8 @@ def float64_step(out, name, model, images, labels):
     listing = []
     for k, d in enumerate(decisions):
         entry = {key: d[key] for key in ("kind", "shape", "min", "max") if key in d}
-        if d["kind"] != "pool":
-            entry["file"] = f"decision_{k}.npy"
-            np.save(os.path.join(folder, entry["file"]), d["value"].numpy())
+        entry["file"] = f"decision_{k}.npy"
+        np.save(os.path.join(folder, entry["file"]), d["value"].numpy())
         listing.append(entry)
     with open(os.path.join(out, name + "_grad64.json"), "w") as f:
         json.dump({"model": name, "loss": loss.item(), "decisions": listing}, f, indent=2)

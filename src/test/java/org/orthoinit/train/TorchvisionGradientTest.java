@@ -32,7 +32,8 @@ import org.orthoinit.model.Parameter;
  * ReLU decision whose float64 margin is below float32's rounding goes the other way in a float32
  * step and moves every earlier gradient by up to a few per cent (see the README): those two are
  * held against PyTorch's float64 step, with our step's ReLU and ReLU6 decisions pinned to
- * float64's where they differ, as {@link GradientParityTest} does for the seed's AlexNet.
+ * float64's where they differ, as {@link GradientParityTest} does for the seed's AlexNet; their
+ * max pools' winners, not pinned, must be float64's but at near-ties.
  *
  * <p>A bias just before a batch norm has a gradient that is zero in exact arithmetic (the norm
  * removes any shift), so both sides hold only rounding noise there and their ratio means
@@ -107,7 +108,7 @@ class TorchvisionGradientTest {
               ? "clip" : "pool";
           assertEquals(d.get("kind").asText(), kind, "decision " + k + " (" + layer.name() + ")");
           if (kind.equals("pool")) {
-            continue; // pool decisions are not compared: with the others pinned, all pass
+            continue; // compared once the ReLU decisions agree, below
           }
           float min = kind.equals("relu") ? 0f : (float) d.get("min").asDouble();
           float max = kind.equals("relu") ? Float.POSITIVE_INFINITY
@@ -150,10 +151,85 @@ class TorchvisionGradientTest {
             + " rounds");
       }
     }
+    // each max-pool window's winner, ours against float64's (they are not pinned: a window
+    // whose winner differs may only be a near-tie)
+    List<String> pools = new ArrayList<>();
+    for (int k = 0; k < decisions.size(); k++) {
+      if (decisionLayers.get(k) instanceof Layer.MaxPool pool) {
+        JsonNode d = decisions.get(k);
+        assertTrue(d.has("file"), listingFile + " has no input for " + pool.name() + ": the "
+            + "fixtures predate the pools' inputs; make them again");
+        pools.add(poolWinners(model, pool, step.decisionInputs().get(pool.name()),
+            Npy.read(dir.resolve(model + "_grad64").resolve(d.get("file").asText()))));
+      }
+    }
     String summary = compare(model, "float64", network, step, listing.get("loss").asDouble(),
         dir.resolve(model + "_grad64"));
     System.out.printf("torchvision %s against float64: %d decisions pinned (widest margin %.1e "
-        + "of its layer); %s%n", model, pinned, widest, summary);
+        + "of its layer); max pools %s; %s%n", model, pinned, widest, pools, summary);
+  }
+
+  /**
+   * Compares every window's winner of a max pool (its input ours NHWC float32, theirs NCHW
+   * float64; -inf padding, windows clipped at the input's edge as ceil_mode's last ones are):
+   * where the winners differ, float64's values at the two must be within {@link #AMBIGUOUS} of
+   * the layer's largest (equal values at a tie are no difference). Returns "layer: windows,
+   * differing winners (near-ties)".
+   */
+  private static String poolWinners(String model, Layer.MaxPool pool, float[] ours,
+      NpyArray theirs) {
+    long[] shape = theirs.shape();
+    int n = (int) shape[0];
+    int c = (int) shape[1];
+    int h = (int) shape[2];
+    int w = (int) shape[3];
+    double[] x = theirs.toDoubles();
+    assertEquals(x.length, ours.length, pool.name() + ": values");
+    org.orthoinit.model.Window win = pool.window();
+    int outH = win.outputHeight(h, pool.ceilMode());
+    int outW = win.outputWidth(w, pool.ceilMode());
+    double scale = maxAbs(x);
+    int windows = 0;
+    int differing = 0;
+    for (int i = 0; i < n; i++) {
+      for (int k = 0; k < c; k++) {
+        for (int oy = 0; oy < outH; oy++) {
+          for (int ox = 0; ox < outW; ox++) {
+            int ourBest = -1; // NCHW positions of each side's winner
+            float ourMax = Float.NEGATIVE_INFINITY;
+            int theirBest = -1;
+            for (int ky = 0; ky < win.kernelH(); ky++) {
+              int y = oy * win.strideH() - win.padTop() + ky * win.dilationH();
+              for (int kx = 0; kx < win.kernelW(); kx++) {
+                int z = ox * win.strideW() - win.padLeft() + kx * win.dilationW();
+                if (y < 0 || y >= h || z < 0 || z >= w) {
+                  continue; // -inf padding never wins
+                }
+                int at = ((i * c + k) * h + y) * w + z;
+                float v = ours[((i * h + y) * w + z) * c + k];
+                if (ourBest < 0 || v > ourMax) {
+                  ourBest = at;
+                  ourMax = v;
+                }
+                if (theirBest < 0 || x[at] > x[theirBest]) {
+                  theirBest = at;
+                }
+              }
+            }
+            windows++;
+            double margin = (x[theirBest] - x[ourBest]) / scale; // float64's values
+            if (margin > 0) {
+              differing++;
+              assertTrue(margin <= AMBIGUOUS, model + " " + pool.name() + " window (" + i + ", "
+                  + k + ", " + oy + ", " + ox + "): our winner is " + margin + " of the layer's"
+                  + " largest below float64's: a fault of the forward pass, not a near-tie");
+            }
+          }
+        }
+      }
+    }
+    return String.format("%s: %d windows, %d winners differ (near-ties)", pool.name(), windows,
+        differing);
   }
 
   /** The fixtures' images (NHWC for our graph) and labels. */
