@@ -120,12 +120,21 @@ def randomize_running_statistics(model, generator):
 SVD_MODELS = {"resnet18": 1024, "vgg11_bn_cifar": 512}
 
 
-def svd_init(model, images):
-    """The paper's initializer on any conv net; returns the rewritten convs' names in order."""
-    model.train()
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.momentum = 0.0  # batch statistics, running statistics unchanged
+def svd_init(model, images, train=True, report=None):
+    """The paper's initializer on any conv net; returns the rewritten convs' names in order.
+
+    train: batch norms on batch statistics (the training export's); False keeps the model in
+    eval mode, its batch norms fixed scales and shifts (the eval-mode export's).
+    report: called as report(name, x, s, wd) at each rewritten convolution with its float64
+    input, the singular values of its patch matrix and the number kept.
+    """
+    if train:
+        model.train()
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.momentum = 0.0  # batch statistics, running statistics unchanged
+    else:
+        model.eval()
     modules = dict(model.named_modules())
     square = {name for name, m in modules.items() if isinstance(m, torch.nn.Conv2d)
               and m.in_channels == m.out_channels and m.groups == 1}
@@ -150,6 +159,8 @@ def svd_init(model, images):
         patches = p.transpose(1, 2).reshape(-1, p.shape[1])  # rows (n, h, w), cols (c, kh, kw)
         u, s, vh = torch.linalg.svd(patches, full_matrices=False)
         wd = conv.out_channels
+        if report is not None:
+            report(name, x, s, wd)
         w = (u[:wd, :wd] @ torch.diag(s[:wd] ** -0.5) @ vh[:wd, :]).reshape(conv.weight.shape)
         bias = None if conv.bias is None else conv.bias.double()
         y = torch.nn.functional.conv2d(x, w, bias, conv.stride, conv.padding, conv.dilation)

@@ -29,9 +29,9 @@ import org.tensorflow.types.family.TNumber;
  * residual max_i ||G v_i - theta_i v_i|| / theta_i over the kept pairs says whether the pairs are
  * good to {@link #TOLERANCE}. The residual is relative to each pair's own eigenvalue, not to
  * lambda_1, because the seed's kernel weighs direction i by lambda_i^(-3/4): the smallest kept
- * eigenvalues carry the largest weight. Where lambda_1 / lambda_k is in the thousands, as in
- * the CIFAR VGG's last stages, float32 stalls above the tolerance whatever the number of steps:
- * the third round's steps are float64 throughout.
+ * eigenvalues carry the largest weight. Where lambda_1 / lambda_k is in the hundreds to thousands
+ * (600 to 5,100 in the CIFAR VGG's square layers), float32 stalls above the tolerance whatever the
+ * number of steps: the third round's steps are float64 throughout.
  */
 final class SubspaceIteration {
 
@@ -83,8 +83,10 @@ final class SubspaceIteration {
    * @param values [b]
    * @param residual max over the kept pairs of ||G v_i - theta_i v_i|| / theta_i (NaN if G is not
    *     finite)
+   * @param product G times the vectors [n, b], a next step's product
    */
-  record Pairs(Operand<TFloat64> vectors, Operand<TFloat64> values, Operand<TFloat64> residual) {}
+  record Pairs(Operand<TFloat64> vectors, Operand<TFloat64> values, Operand<TFloat64> residual,
+      Operand<TFloat64> product) {}
 
   /** A block and the Ritz values that scale it. */
   record Block<T extends TNumber>(Operand<T> basis, Operand<T> values) {}
@@ -118,12 +120,28 @@ final class SubspaceIteration {
    * or float64).
    */
   <T extends TNumber> Block<T> converge(Operand<T> gram, Operand<T> start, int steps) {
+    Ritz<T> ritz = rayleighRitz(gram, orthonormalize(start, shift(gram), gram.type()));
+    return iterate(gram, ritz.vectors(), ritz.values(), ritz.gramTimesVectors(), steps);
+  }
+
+  /**
+   * {@code steps} float64 block steps on G from Ritz pairs already made (a polished round's), whose
+   * product G V is the first step's.
+   */
+  Block<TFloat64> converge(Operand<TFloat64> gram, Pairs start, int steps) {
+    return iterate(gram, start.vectors(), start.values(), start.product(), steps);
+  }
+
+  private static double shift(Operand<?> gram) {
+    return gram.type() == TFloat64.class ? 1e-13 : 1e-6;
+  }
+
+  /** The steps from orthonormal Ritz vectors q, their values and G q. */
+  private <T extends TNumber> Block<T> iterate(Operand<T> gram, Operand<T> q, Operand<T> theta,
+      Operand<T> product, int steps) {
     Class<T> type = gram.type();
-    double shift = type == TFloat64.class ? 1e-13 : 1e-6;
-    Ritz<T> ritz = rayleighRitz(gram, orthonormalize(start, shift, type));
-    Operand<T> theta = ritz.values();
-    Operand<T> product = ritz.gramTimesVectors(); // G Q for the next step, already made
-    Operand<T> q = ritz.vectors();
+    double shift = shift(gram);
+    Ritz<T> ritz;
     for (int i = 1; i <= steps; i++) {
       Operand<T> z = scaled(product != null ? product : tf.linalg.matMul(gram, q), theta);
       product = null;
@@ -151,7 +169,7 @@ final class SubspaceIteration {
         tf.constant(new int[] {0})));
     Operand<TFloat64> residual = tf.reduceMax(tf.math.div(norms, theta),
         tf.constant(new int[] {0}));
-    return new Pairs(ritz.vectors(), ritz.values(), residual);
+    return new Pairs(ritz.vectors(), ritz.values(), residual, ritz.gramTimesVectors());
   }
 
   private Operand<TFloat64> keep(Operand<TFloat64> columns) {

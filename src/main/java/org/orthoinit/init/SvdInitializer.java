@@ -61,8 +61,9 @@ public final class SvdInitializer {
      */
     GRAM_EIGH,
     /**
-     * The top wd eigenpairs of G by block subspace iteration (float32 steps, then float64 ones
-     * where float32 stalls), the same formula for W; a layer whose pairs do not reach the
+     * The top wd eigenpairs of G by block subspace iteration (float32 steps and a float64 one,
+     * then a round of float64 steps where float32 rounding stalls above the tolerance), the same
+     * formula for W; a layer whose pairs do not reach the
      * residual tolerance falls back to the full decomposition in float64, and the report says
      * which layers did. The full decomposition
      * computes 2304 eigenvectors on one core to keep 256.
@@ -460,8 +461,9 @@ public final class SvdInitializer {
     boolean third = cols >= SubspaceIteration.FLOAT64_ROUND_WIDTH * b;
     if (third) {
       residuals.add(whenTrue(sd, c.residual(), goodB));
-      SubspaceIteration.Block<TFloat64> more64 = it.converge(gramLast,
-          whenFalse(sd, c.vectors(), goodB), SubspaceIteration.FLOAT64_ITERATIONS);
+      SubspaceIteration.Block<TFloat64> more64 = it.converge(gramLast, new SubspaceIteration.Pairs(
+          whenFalse(sd, c.vectors(), goodB), whenFalse(sd, c.values(), goodB), null,
+          whenFalse(sd, c.product(), goodB)), SubspaceIteration.FLOAT64_ITERATIONS);
       SubspaceIteration.Pairs d = it.polish(gramLast, more64.basis(), more64.values());
       Operand<TBool> goodC = sd.math.lessEqual(d.residual(), sd.constant(tol));
       ws.add(sd.dtypes.cast(byPairs(sd, whenTrue(sd, topLast, goodC),

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +41,10 @@ class SvdGraphParityTest {
   @ValueSource(strings = {"resnet18", "vgg11_bn_cifar"})
   void theSvdInitOnAGraphIsPytorchs(String model) throws Exception {
     Path dir = TorchvisionFixtures.dir();
-    JsonNode svd = new ObjectMapper().readTree(dir.resolve(model + "_svd.json").toFile());
+    Path listing = dir.resolve(model + "_svd.json");
+    assertTrue(Files.exists(listing), listing + " is missing: the fixtures predate "
+        + "this model's SVD fixture; make them again");
+    JsonNode svd = new ObjectMapper().readTree(listing.toFile());
     List<String> expected = new ArrayList<>();
     svd.get("rewritten").forEach(n -> expected.add(n.asText()));
     OnnxImport.Imported imported = OnnxImport.read(dir.resolve(model + "_train.onnx"));
@@ -64,12 +68,18 @@ class SvdGraphParityTest {
         }
         if (l.layer().startsWith("layer1.")) {
           // 576 columns, blocks of 320: too narrow for the float64 round, the full
-          // decomposition is the faster there
-          assertTrue(!SvdInitializer.ROUTE_SUBSPACE_FLOAT64.equals(l.route()), l.layer());
+          // decomposition is the faster there; a layer the float32 rounds leave above the
+          // tolerance (layer1.0.conv1 and layer1.1.conv1 do) falls back straight away
+          List<String> routes = l.residual() <= SubspaceIteration.TOLERANCE
+              ? List.of(SvdInitializer.ROUTE_SUBSPACE, SvdInitializer.ROUTE_SUBSPACE_SECOND)
+              : List.of(SvdInitializer.ROUTE_FALLBACK);
+          assertTrue(routes.contains(l.route()), l.layer() + ": " + l.route() + " at residual "
+              + l.residual());
         }
         if (model.startsWith("vgg")) {
-          // lambda_1 / lambda_wd in the thousands: float32 steps stall above the tolerance and
-          // the float64 round reaches it, none falls back to the 4608-column decomposition
+          // lambda_1 / lambda_wd from about 600 to 5,100: float32 steps stall above the
+          // tolerance and the float64 round reaches it; none falls back to the full 2304- or
+          // 4608-column decomposition
           assertEquals(SvdInitializer.ROUTE_SUBSPACE_FLOAT64, l.route(), l.layer());
         }
       }
