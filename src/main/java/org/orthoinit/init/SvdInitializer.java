@@ -82,6 +82,13 @@ public final class SvdInitializer {
   public static final String ROUTE_SUBSPACE_FLOAT64 = "subspace, float64 round";
   /** The subspace iteration did not reach the tolerance: the full float64 decomposition. */
   public static final String ROUTE_FALLBACK = "float64 eigh (fallback)";
+  /**
+   * The batch gave few patch rows (at most the block's width, or half the columns): the
+   * float64 decomposition of the rows x rows matrix P P^T instead of G's.
+   */
+  public static final String ROUTE_DUAL = "float64 eigh of P P^T (few rows)";
+  /** The route number of {@link #ROUTE_DUAL}, after the subspace outcomes 0 to 3. */
+  private static final int ROUTE_DUAL_INDEX = 4;
   /** The block would hold every column: the full decomposition, with no iteration. */
   public static final String ROUTE_FULL = "gram_eigh (block as wide as G)";
 
@@ -354,13 +361,37 @@ public final class SvdInitializer {
   private Operand<TFloat32> byGram(Ops tf, Layer.Conv layer, Operand<TFloat32> pm, int wd,
       int cols) {
     Ops sg = tf.withSubScope("gram");
-    Operand<TFloat32> gram = sg.linalg.matMul(pm, pm, MatMul.transposeA(true)); // [cols, cols]
-    Operand<TFloat32> top = sg.slice(pm, sg.constant(new int[] {0, 0}),
+    int b = SubspaceIteration.block(cols, wd);
+    // where the iteration would run, a batch of few rows (G of rank rows <= b, or rows at most
+    // half the columns) takes the dual route instead: the rows x rows matrix P P^T, decided when
+    // the batch arrives; the branch not taken is not computed
+    boolean iterating = decomposition == Decomposition.SUBSPACE && b < cols;
+    Operand<TBool> few = null;
+    Operand<TFloat32> pg = pm;
+    if (iterating) {
+      Operand<TInt32> rows = sg.reshape(sg.slice(sg.shape(pm), sg.constant(new int[] {0}),
+          sg.constant(new int[] {1})), sg.constant(new int[0]));
+      few = sg.math.logicalOr(sg.math.lessEqual(rows, sg.constant(b)),
+          sg.math.lessEqual(sg.math.mul(rows, sg.constant(2)), sg.constant(cols)));
+      pg = whenFalse(sg, pm, few);
+    }
+    Operand<TFloat32> gram = sg.linalg.matMul(pg, pg, MatMul.transposeA(true)); // [cols, cols]
+    Operand<TFloat32> top = sg.slice(pg, sg.constant(new int[] {0, 0}),
         sg.constant(new int[] {wd, -1})); // P[0:wd, :]
-    boolean fits = warm != null && warm.shape().get(0) == cols
-        && warm.shape().get(1) == SubspaceIteration.block(cols, wd);
-    GramKernel k = fromGram(tf.withSubScope("decomposition"), decomposition, gram, top, wd, cols,
-        kernels.size(), fits ? warm : null);
+    boolean fits = warm != null && warm.shape().get(0) == cols && warm.shape().get(1) == b;
+    Ops sd = tf.withSubScope("decomposition");
+    GramKernel k = fromGram(sd, decomposition, gram, top, wd, cols, kernels.size(),
+        fits ? warm : null);
+    if (iterating) {
+      // the dual route's pairs for the next layer: a seeded start, as if none fitted
+      Operand<TFloat32> start = new SubspaceIteration(sd, cols, wd).randomStart(kernels.size());
+      k = new GramKernel(
+          sd.merge(List.of(k.w(), byDual(sd, whenTrue(sd, pm, few), wd))).output(),
+          sd.merge(List.of(k.route(), whenTrue(sd, sd.constant(ROUTE_DUAL_INDEX), few)))
+              .output(),
+          sd.merge(List.of(k.residual(), whenTrue(sd, sd.constant(Double.NaN), few))).output(),
+          sd.merge(List.of(k.pairs(), whenTrue(sd, start, few))).output());
+    }
     warm = k.pairs();
     if (k.route() == null && decomposition == Decomposition.SUBSPACE) {
       full.add(layer.weight());
@@ -370,11 +401,21 @@ public final class SvdInitializer {
       residuals.put(layer.weight(), k.residual());
     }
     if (check) {
+      // the reference: the float64 decomposition of what the route was given, G as formed in
+      // float32 for the G routes, P itself for the dual one (a G formed in float32 is off by its
+      // rounding, which a rank-deficient G magnifies)
       Ops sc = tf.withSubScope("check");
-      Operand<TFloat64> exact = exactKernel(sc, gram, top, wd, cols);
+      Operand<TFloat32> gramAll = iterating ? sc.linalg.matMul(pm, pm, MatMul.transposeA(true))
+          : gram;
+      Operand<TFloat32> topAll = iterating ? sc.slice(pm, sc.constant(new int[] {0, 0}),
+          sc.constant(new int[] {wd, -1})) : top;
+      Operand<TFloat64> exact = !iterating ? exactKernel(sc, gram, top, wd, cols)
+          : sc.merge(List.of(
+              exactKernel(sc, whenFalse(sc, gramAll, few), whenFalse(sc, topAll, few), wd, cols),
+              exactFromRows(sc, whenTrue(sc, pm, few), wd, cols))).output();
       offExact.put(layer.weight(), relative(sc, sc.dtypes.cast(k.w(), TFloat64.class), exact));
       eighOffExact.put(layer.weight(), relative(sc,
-          sc.dtypes.cast(byEig(sc, gram, top, wd, cols), TFloat64.class), exact));
+          sc.dtypes.cast(byEig(sc, gramAll, topAll, wd, cols), TFloat64.class), exact));
     }
     return k.w();
   }
@@ -382,13 +423,26 @@ public final class SvdInitializer {
   /** The seed's W from a float64 full eigendecomposition of G. */
   static Operand<TFloat64> exactKernel(Ops tf, Operand<TFloat32> gram, Operand<TFloat32> top,
       int wd, int cols) {
-    SelfAdjointEig<TFloat64> e = tf.linalg.selfAdjointEig(tf.dtypes.cast(gram, TFloat64.class),
-        SelfAdjointEig.computeV(true));
+    return exactPairs(tf, tf.dtypes.cast(gram, TFloat64.class),
+        tf.dtypes.cast(top, TFloat64.class), wd, cols);
+  }
+
+  /** The seed's W from G = P^T P formed and fully decomposed in float64. */
+  private static Operand<TFloat64> exactFromRows(Ops tf, Operand<TFloat32> pm, int wd,
+      int cols) {
+    Operand<TFloat64> p = tf.dtypes.cast(pm, TFloat64.class);
+    return exactPairs(tf, tf.linalg.matMul(p, p, MatMul.transposeA(true)),
+        tf.slice(p, tf.constant(new int[] {0, 0}), tf.constant(new int[] {wd, -1})), wd, cols);
+  }
+
+  private static Operand<TFloat64> exactPairs(Ops tf, Operand<TFloat64> gram,
+      Operand<TFloat64> top, int wd, int cols) {
+    SelfAdjointEig<TFloat64> e = tf.linalg.selfAdjointEig(gram, SelfAdjointEig.computeV(true));
     Operand<TFloat64> v = tf.slice(e.v(), tf.constant(new int[] {0, cols - wd}),
         tf.constant(new int[] {-1, wd}));
     Operand<TFloat64> lambda = tf.slice(e.e(), tf.constant(new int[] {cols - wd}),
         tf.constant(new int[] {wd}));
-    return byPairs(tf, tf.dtypes.cast(top, TFloat64.class), v, lambda, wd);
+    return byPairs(tf, top, v, lambda, wd);
   }
 
   /** max |a - b| / max |b|. */
@@ -497,6 +551,25 @@ public final class SvdInitializer {
     return tf.switchCond(x, p).outputFalse();
   }
 
+  /**
+   * The dual route, for P [rows, cols] of few rows: K = P P^T = U S^2 U^T in float64 (rows x
+   * rows), V_wd^T = S_wd^-1 U_wd^T P, so W = U[0:wd, 0:wd] S_wd^-3/2 U_wd^T P. Each column of U
+   * enters twice, so its sign cancels.
+   */
+  private static Operand<TFloat32> byDual(Ops tf, Operand<TFloat32> pm, int wd) {
+    Operand<TFloat64> p = tf.dtypes.cast(pm, TFloat64.class);
+    SelfAdjointEig<TFloat64> eig = tf.linalg.selfAdjointEig(tf.linalg.matMul(p, p,
+        MatMul.transposeB(true)), SelfAdjointEig.computeV(true)); // ascending eigenvalues
+    Operand<TFloat64> u = tf.slice(tf.reverse(eig.v(), tf.constant(new int[] {1})),
+        tf.constant(new int[] {0, 0}), tf.constant(new int[] {-1, wd})); // [rows, wd]
+    Operand<TFloat64> lambda = tf.slice(tf.reverse(eig.e(), tf.constant(new int[] {0})),
+        tf.constant(new int[] {0}), tf.constant(new int[] {wd})); // S_wd^2, descending
+    Operand<TFloat64> uTop = tf.math.mul(tf.slice(u, tf.constant(new int[] {0, 0}),
+        tf.constant(new int[] {wd, -1})), tf.math.pow(lambda, tf.constant(-0.75)));
+    return tf.dtypes.cast(tf.linalg.matMul(uTop, tf.linalg.matMul(u, p, MatMul.transposeA(true))),
+        TFloat32.class);
+  }
+
   /** W = P[0:wd, :] V_wd diag(lambda_wd^-3/4) V_wd^T from descending eigenpairs, in float64. */
   private static Operand<TFloat64> byPairs(Ops tf, Operand<TFloat64> top,
       Operand<TFloat64> vectors, Operand<TFloat64> values, int wd) {
@@ -602,10 +675,11 @@ public final class SvdInitializer {
       Map<String, String> route = new LinkedHashMap<>();
       Map<String, Double> residual = new LinkedHashMap<>();
       for (String name : iterated) {
-        route.put(name, List.of(ROUTE_SUBSPACE, ROUTE_SUBSPACE_SECOND, ROUTE_SUBSPACE_FLOAT64,
-            ROUTE_FALLBACK)
-            .get(((TInt32) r.get(at++)).getInt()));
-        residual.put(name, ((TFloat64) r.get(at++)).getDouble());
+        String taken = List.of(ROUTE_SUBSPACE, ROUTE_SUBSPACE_SECOND, ROUTE_SUBSPACE_FLOAT64,
+            ROUTE_FALLBACK, ROUTE_DUAL).get(((TInt32) r.get(at++)).getInt());
+        route.put(name, taken);
+        double res = ((TFloat64) r.get(at++)).getDouble();
+        residual.put(name, ROUTE_DUAL.equals(taken) ? null : res); // no iteration, no residual
       }
       Map<String, double[]> off = new LinkedHashMap<>();
       for (String name : checked) {

@@ -2,6 +2,7 @@ package org.orthoinit.init;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -148,6 +149,30 @@ class SvdInitializerTest {
       }
       assertEquals(5, r.outputNorms().size());
       assertTrue(iterated >= 4, "the 256-channel layers converge: " + r.outputNorms());
+    }
+  }
+
+  @Test
+  void aBatchOfFewPatchRowsTakesTheDualRouteAndGivesTheFloat64Kernel() throws InitException {
+    // 24 images: 384 patch rows per 256-channel layer (4 x 4 maps) for 2304 columns, G of rank
+    // 384 below the block's 512; the check forms G from P and decomposes it in float64
+    int n = 24;
+    float[] x = TestImages.uniform(n, 7);
+    try (ModelSession s = ModelSession.open(ModelConfig.of(3), 2, 0)) {
+      Xavier.initialize(s, 2);
+      SvdInitializer.Report r = new SvdInitializer(s, SvdInitializer.Decomposition.SUBSPACE, true)
+          .initialize(x, n);
+      int dual = 0;
+      for (SvdInitializer.LayerResult l : r.outputNorms()) {
+        System.out.printf("%d images, %s: %s, off float64 eigh of G %.2e%n", n, l.layer(),
+            l.route(), l.offExact());
+        if (SvdInitializer.ROUTE_DUAL.equals(l.route())) {
+          dual++;
+          assertNull(l.residual(), "no iteration, no residual");
+          assertTrue(l.offExact() < 1e-5, l.layer() + " off the exact kernel by " + l.offExact());
+        }
+      }
+      assertTrue(dual >= 4, "the 256-channel layers take the dual route: " + r.outputNorms());
     }
   }
 
