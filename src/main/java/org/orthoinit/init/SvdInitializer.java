@@ -456,7 +456,8 @@ public final class SvdInitializer {
    * A kernel W [wd, cols] from G = P^T P and P[0:wd, :].
    *
    * @param route SUBSPACE only (else null): 0, 1, 2 or 3 for {@link #ROUTE_SUBSPACE},
-   *     {@link #ROUTE_SUBSPACE_SECOND}, {@link #ROUTE_SUBSPACE_FLOAT64}, {@link #ROUTE_FALLBACK}
+   *     {@link #ROUTE_SUBSPACE_SECOND}, {@link #ROUTE_SUBSPACE_FLOAT64}, {@link #ROUTE_FALLBACK};
+   *     4 for {@link #ROUTE_DUAL} once byGram merges that route in (its residual is NaN)
    * @param residual SUBSPACE only: the kept pairs' largest relative residual at the last check
    * @param pairs SUBSPACE only: the block's final eigenvectors [cols, b], the next layer's start
    */
