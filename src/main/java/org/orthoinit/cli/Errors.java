@@ -7,6 +7,7 @@ import org.orthoinit.experiment.ExperimentException;
 import org.orthoinit.init.InitException;
 import org.orthoinit.interop.InteropException;
 import org.orthoinit.model.Devices;
+import org.orthoinit.model.GradientCheckException;
 import org.orthoinit.util.Text;
 import org.tensorflow.exceptions.TensorFlowException;
 import picocli.CommandLine;
@@ -39,7 +40,7 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     }
     if (e instanceof DataException || e instanceof InteropException
         || e instanceof InitException || e instanceof ExperimentException
-        || e instanceof Devices.Unavailable) {
+        || e instanceof Devices.Unavailable || e instanceof GradientCheckException) {
       cmd.getErr().println(name + ": " + e.getMessage());
       return FAILED;
     }

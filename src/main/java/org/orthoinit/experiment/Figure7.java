@@ -24,6 +24,7 @@ import org.orthoinit.init.Initializers;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
+import org.orthoinit.model.ConvRoutes;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.Network;
 import org.orthoinit.train.TrainConfig;
@@ -282,6 +283,11 @@ public final class Figure7 {
     }
     List<Figure7Config.Run> grid = config.runs();
     List<Integer> positions = shard.of(IntStream.range(0, grid.size()).boxed().toList());
+    // every architecture's layer shapes pass the gradient check before any folder or init
+    for (int position : positions) {
+      RunSpec spec = spec(config, grid.get(position), threads);
+      ConvRoutes.forNetwork(network != null ? network : AlexNet.of(spec.model()), compute);
+    }
     Files.createDirectories(out.resolve(RUNS));
     DataPrint data = DataPrint.of(train, test);
     try (GridLock lock = GridLock.acquire(out, positions,

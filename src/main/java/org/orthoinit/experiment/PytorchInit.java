@@ -11,6 +11,7 @@ import org.orthoinit.interop.OnnxExport;
 import org.orthoinit.interop.SavedModels;
 import org.orthoinit.interop.OnnxImport;
 import org.orthoinit.model.Compute;
+import org.orthoinit.model.ConvRoutes;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
 
@@ -59,6 +60,9 @@ public final class PytorchInit {
   public static Outcome run(Options o, Listener listener)
       throws InteropException, InitException, IOException {
     OnnxImport.Imported model = OnnxImport.read(o.weights());
+    // what init writes is trained on next: its layer shapes' gradients are checked here too
+    listener.stage("checking the gradients of the network's layer shapes");
+    ConvRoutes.forNetwork(model.network(), o.compute());
     try (ModelSession session = ModelSession.open(model.network(), 0, 0, o.compute())) {
       session.assign(model.weights());
       listener.stage("svd on " + o.batch().n() + " images");

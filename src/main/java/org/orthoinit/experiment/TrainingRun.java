@@ -21,6 +21,7 @@ import org.orthoinit.interop.InteropException;
 import org.orthoinit.interop.SavedModels;
 import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
+import org.orthoinit.model.ConvRoutes;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Network;
 import org.orthoinit.train.EpochResult;
@@ -141,6 +142,8 @@ public final class TrainingRun {
         throw new ForeignCheckpoint(checkpoints.file() + ": a checkpoint of " + why);
       }
     }
+    // the layer shapes' gradients are checked before the init's minutes, not after
+    ConvRoutes.forNetwork(network, compute);
     try (ModelSession session = ModelSession.open(network, spec.train().seed(),
         spec.threads(), compute)) {
       String started;

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.model.ConvRoutes;
+import org.orthoinit.model.GradientCheckException;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Network;
 import org.orthoinit.model.NetworkGraph;
@@ -54,6 +56,7 @@ public final class Trainer {
 
   private final ModelSession session;
   private final TrainConfig config;
+  private final ConvRoutes routes;
   private final Placeholder<TInt32> labels;
   private final Operand<TFloat32> loss;
   private final Operand<TBool> weightsFinite;
@@ -63,14 +66,21 @@ public final class Trainer {
   /** The dropout step of the next {@link #step} that names none. */
   private long position;
 
-  /** Adds the loss and the SGD step to the session's graph. */
+  /**
+   * Adds the loss and the SGD step to the session's graph, once the gradients of the network's
+   * layer shapes have passed this process's check ({@link ConvRoutes#forNetwork}); convolutions
+   * whose input gradient needs the route take it.
+   *
+   * @throws GradientCheckException when a layer's gradient is wrong here with no route around it
+   */
   public Trainer(ModelSession session, TrainConfig config) {
     this.session = session;
     this.config = config;
     NetworkGraph model = session.model();
+    routes = ConvRoutes.forNetwork(model.network(), session.compute());
     Ops tf = model.tf().withSubScope("train");
     labels = tf.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
-    NetworkGraph.Pass forward = model.forward(model.images(), NetworkGraph.Mode.TRAIN);
+    NetworkGraph.Pass forward = model.forward(model.images(), NetworkGraph.Mode.TRAIN, routes);
     decisionInputs = forward.decisionInputs();
     Ops t = tf.withSubScope("loss");
     Operand<TFloat32> onehot = t.oneHot(labels, t.constant(model.network().classes()),
@@ -101,6 +111,11 @@ public final class Trainer {
 
   public TrainConfig config() {
     return config;
+  }
+
+  /** The convolutions this trainer computes at padded input-channel counts, and the check. */
+  public ConvRoutes routes() {
+    return routes;
   }
 
   /**
