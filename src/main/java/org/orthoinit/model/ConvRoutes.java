@@ -15,12 +15,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * with 1 x 1 kernels; which counts depends on the kernel, the CPU and oneDNN's choice of block).
  *
  * <p>{@link #forNetwork} checks every distinct layer configuration of a network once per process
- * ({@link GradientCheck}, at a small spatial size). A one-group convolution whose input gradient
- * fails is routed: its input and kernel are zero-padded to the smallest count (a multiple of 16
- * above its own, at most {@link #MAX_EXTRA} more) whose input gradient the check finds exact;
- * the output is the same, and the gradients of the real channels are those of the padded
- * convolution. A layer that still fails (no count found, a grouped convolution, any other
- * layer kind) stops the run with a {@link GradientCheckException} naming it and the way out.
+ * ({@link GradientCheck}, at a small spatial size). A convolution whose input gradient fails
+ * (not a depthwise one) is routed: its input and kernel are zero-padded to the smallest count
+ * (per group, a multiple of 16 above the group's own, at most {@link #MAX_EXTRA} more) whose
+ * input gradient the check finds exact; the output is the same, and the gradients of the real
+ * channels are those of the padded convolution. A layer that still fails (no count found, a
+ * depthwise convolution, any other layer kind) stops the run with a {@link
+ * GradientCheckException} naming it and the way out.
  */
 public final class ConvRoutes {
 
@@ -34,8 +35,11 @@ public final class ConvRoutes {
    */
   public static final String SWITCH_PROPERTY = "orthoinit.convRoute";
 
-  /** Outcomes by case, for the whole process: TensorFlow's kernels do not change within it. */
-  private static final Map<GradientCheck.Case, GradientCheck.Outcome> CHECKED =
+  /**
+   * Outcomes by case, for the whole process (TensorFlow's kernels do not change within it), kept
+   * apart by device and by the test-only {@link GradientCheck#CORRUPT_PROPERTY}.
+   */
+  private static final Map<String, Map<GradientCheck.Case, GradientCheck.Outcome>> CHECKED =
       new ConcurrentHashMap<>();
 
   /** No convolution routed. */
@@ -83,14 +87,15 @@ public final class ConvRoutes {
 
   /**
    * Checks {@code cases} (each once per process) on {@code compute}'s device and looks for a
-   * route for each one-group convolution whose input gradient fails, unless the route is
-   * switched off ({@link #SWITCH_PROPERTY}).
+   * route for each convolution whose input gradient fails, unless the route is switched off
+   * ({@link #SWITCH_PROPERTY}).
    */
   public static List<Resolution> resolve(List<GradientCheck.Case> cases, Compute compute) {
     check(cases, compute);
+    Map<GradientCheck.Case, GradientCheck.Outcome> checked = checked(compute);
     Map<GradientCheck.Case, GradientCheck.Outcome> routed = new LinkedHashMap<>();
     List<GradientCheck.Case> open = routing() ? cases.stream().distinct()
-        .filter(c -> !CHECKED.get(c).ok() && routable(CHECKED.get(c))).toList() : List.of();
+        .filter(c -> !checked.get(c).ok() && routable(checked.get(c))).toList() : List.of();
     // one candidate count per round for every case still open: most take the first
     for (int round = 0; !open.isEmpty(); round++) {
       int at = round;
@@ -99,7 +104,7 @@ public final class ConvRoutes {
       check(tries.stream().map(c -> candidates(c).get(at)).toList(), compute);
       List<GradientCheck.Case> still = new ArrayList<>();
       for (GradientCheck.Case c : tries) {
-        GradientCheck.Outcome o = CHECKED.get(candidates(c).get(at));
+        GradientCheck.Outcome o = checked.get(candidates(c).get(at));
         if (o.ok()) {
           routed.put(c, o);
         } else {
@@ -108,7 +113,7 @@ public final class ConvRoutes {
       }
       open = still;
     }
-    return cases.stream().map(c -> new Resolution(CHECKED.get(c), routed.get(c))).toList();
+    return cases.stream().map(c -> new Resolution(checked.get(c), routed.get(c))).toList();
   }
 
   /**
@@ -160,29 +165,35 @@ public final class ConvRoutes {
 
   /** Runs the cases not yet checked in this process, all in one session. */
   static void check(List<GradientCheck.Case> cases, Compute compute) {
-    List<GradientCheck.Case> todo = cases.stream().filter(c -> !CHECKED.containsKey(c))
+    Map<GradientCheck.Case, GradientCheck.Outcome> checked = checked(compute);
+    List<GradientCheck.Case> todo = cases.stream().filter(c -> !checked.containsKey(c))
         .distinct().toList();
     for (GradientCheck.Outcome o : GradientCheck.run(todo, compute)) {
-      CHECKED.put(o.c(), o);
+      checked.put(o.c(), o);
     }
   }
 
-  /** Forgets what was checked (for tests that change the check's settings). */
-  static void forget() {
-    CHECKED.clear();
+  private static Map<GradientCheck.Case, GradientCheck.Outcome> checked(Compute compute) {
+    return CHECKED.computeIfAbsent(compute.device() + " " + System.getProperty(
+        GradientCheck.CORRUPT_PROPERTY, ""), k -> new ConcurrentHashMap<>());
   }
 
   private static boolean routable(GradientCheck.Outcome o) {
-    return o.c().layer() instanceof Layer.Conv conv && conv.groups() == 1
+    return o.c().layer() instanceof Layer.Conv conv && !conv.depthwise()
         && o.paramError() <= GradientCheck.TOLERANCE;
   }
 
-  /** {@code c} computed at each channel count the route may try, smallest first. */
+  /**
+   * {@code c} computed at each channel count the route may try, smallest first: per group, the
+   * multiples of {@link #STEP} above the group's own count, up to {@link #MAX_EXTRA} more.
+   */
   static List<GradientCheck.Case> candidates(GradientCheck.Case c) {
     Layer.Conv conv = (Layer.Conv) c.layer();
+    int g = conv.groups();
+    int own = conv.in() / g;
     List<GradientCheck.Case> out = new ArrayList<>();
-    for (int n = (conv.in() / STEP + 1) * STEP; n <= conv.in() + MAX_EXTRA; n += STEP) {
-      out.add(new GradientCheck.Case(conv, c.input(), n));
+    for (int n = (own / STEP + 1) * STEP; n <= own + MAX_EXTRA; n += STEP) {
+      out.add(new GradientCheck.Case(conv, c.input(), n * g));
     }
     return out;
   }

@@ -272,23 +272,22 @@ public final class NetworkGraph {
 
   /**
    * {@link #convolve(Ops, Layer.Conv, Operand, Operand, Operand)} with the input and the kernel
-   * zero-padded to {@code channels} input channels (one group only): the same output, but the
-   * input gradient is computed at that channel count, where {@link ConvRoutes} found it exact.
+   * zero-padded to {@code channels} input channels (each group's alike; not for depthwise): the
+   * same output, but the input gradient is computed at that channel count, where {@link
+   * ConvRoutes} found it exact.
    */
   static Operand<TFloat32> convolve(Ops tf, Layer.Conv layer, Operand<TFloat32> x,
       Operand<TFloat32> kernel, Operand<TFloat32> bias, int channels) {
     Window w = layer.window();
     Operand<TFloat32> k = dilate(tf, kernel, w, layer.in() / layer.groups(), layer.out());
-    if (channels != layer.in()) {
-      if (layer.groups() != 1 || channels < layer.in()) {
-        throw new IllegalArgumentException(layer.name() + ": cannot compute " + layer.in()
-            + " input channels in " + layer.groups() + " groups as " + channels);
-      }
-      int extra = channels - layer.in();
-      x = tf.pad(x, tf.constant(new int[][] {{0, 0}, {0, 0}, {0, 0}, {0, extra}}),
-          tf.constant(0f));
-      k = tf.pad(k, tf.constant(new int[][] {{0, 0}, {0, 0}, {0, extra}, {0, 0}}),
-          tf.constant(0f));
+    if (channels != layer.in() && (layer.depthwise() || channels < layer.in()
+        || channels % layer.groups() != 0)) {
+      throw new IllegalArgumentException(layer.name() + ": cannot compute " + layer.in()
+          + " input channels in " + layer.groups() + " groups as " + channels);
+    }
+    if (channels != layer.in() && layer.groups() == 1) {
+      x = padChannels(tf, x, channels - layer.in());
+      k = padInputChannels(tf, k, channels - layer.in());
     }
     Operand<TFloat32> y;
     if (layer.groups() == 1 && isSame(w)) {
@@ -310,8 +309,11 @@ public final class NetworkGraph {
         List<Operand<TFloat32>> xs = splitChannels(tf, padded, g);
         List<Operand<TFloat32>> ks = splitChannels(tf, k, g);
         List<Operand<TFloat32>> ys = new ArrayList<>();
+        // a routed grouped convolution pads each group's input alike
+        int extra = (channels - layer.in()) / g;
         for (int i = 0; i < g; i++) {
-          ys.add(tf.nn.conv2d(xs.get(i), ks.get(i), strides, "VALID"));
+          ys.add(tf.nn.conv2d(padChannels(tf, xs.get(i), extra),
+              padInputChannels(tf, ks.get(i), extra), strides, "VALID"));
         }
         y = tf.concat(ys, tf.constant(3));
       }
@@ -352,6 +354,18 @@ public final class NetworkGraph {
     return w.strideH() == 1 && w.strideW() == 1 && w.dilationH() == 1 && w.dilationW() == 1
         && w.padTop() == (w.kernelH() - 1) / 2 && w.padBottom() == w.kernelH() - 1 - w.padTop()
         && w.padLeft() == (w.kernelW() - 1) / 2 && w.padRight() == w.kernelW() - 1 - w.padLeft();
+  }
+
+  /** NHWC {@code x} with {@code extra} zero channels after its own; unchanged for 0. */
+  private static Operand<TFloat32> padChannels(Ops tf, Operand<TFloat32> x, int extra) {
+    return extra == 0 ? x : tf.pad(x, tf.constant(new int[][] {{0, 0}, {0, 0}, {0, 0},
+        {0, extra}}), tf.constant(0f));
+  }
+
+  /** HWIO {@code k} with {@code extra} zero input rows after its own; unchanged for 0. */
+  private static Operand<TFloat32> padInputChannels(Ops tf, Operand<TFloat32> k, int extra) {
+    return extra == 0 ? k : tf.pad(k, tf.constant(new int[][] {{0, 0}, {0, 0}, {0, extra},
+        {0, 0}}), tf.constant(0f));
   }
 
   /** {@code x} [..., C] split into {@code parts} along its last axis. */

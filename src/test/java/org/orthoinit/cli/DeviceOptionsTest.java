@@ -10,6 +10,7 @@ import java.io.StringWriter;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.orthoinit.experiment.Doctor;
 import org.orthoinit.experiment.ResultStore;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.CudaLibraries;
@@ -85,9 +86,18 @@ class DeviceOptionsTest {
     assertEquals(cpu.get("name").asText(), matmul.get("device").asText());
     assertTrue(matmul.get("seconds").asDouble() >= 2.0 && matmul.get("gflops").asDouble() > 0,
         matmul.toString());
+    // the gradient sweep: every kind at every count, exact as training computes it
+    JsonNode gradients = d.get("gradients");
+    assertEquals(Doctor.SWEEP.size() * 8, gradients.size());
+    for (JsonNode g : gradients) {
+      assertTrue(g.get("error").asDouble() <= 1e-4, g.toString());
+    }
     Cli text = Cli.run("doctor");
     assertEquals(0, text.code(), text.err());
     assertTrue(text.out().contains("natives       linux-x86_64 (CPU)"), text.out());
-    assertTrue(text.out().strip().endsWith("ok: the build's devices work"), text.out());
+    assertTrue(text.out().contains("  channels    conv 1x1    conv 3x3  conv 3x3/2    groups 2"
+        + "   depthwise      linear    max pool    avg pool"), text.out());
+    assertTrue(text.out().strip().endsWith("ok: the build's devices work and compute exact "
+        + "gradients"), text.out());
   }
 }
