@@ -27,7 +27,7 @@ on batch statistics):
     <model>_grad/<name>.npy  d(mean cross-entropy)/d(parameter), float32, PyTorch's layout
 
 and, for the models whose float32 step decides a unit otherwise than float64 does
-(mobilenet_v2, densenet121), the same step in float64 (`model.double()`, the same weights and
+(mobilenet_v2, densenet121, vgg11_bn_cifar), the same step in float64 (`model.double()`, the same weights and
 images) with the input of every decision its gradient follows, in the order the forward pass
 calls them (the order of the export's Relu, Clip and MaxPool nodes):
 
@@ -228,7 +228,7 @@ def gradient_fixtures(out, name, make, seed):
 
 
 # models whose gradient test pins the float32 step's decisions to float64's
-FLOAT64_MODELS = ("mobilenet_v2", "densenet121")
+FLOAT64_MODELS = ("mobilenet_v2", "densenet121", "vgg11_bn_cifar")
 
 
 def float64_step(out, name, model, images, labels):
