@@ -380,7 +380,7 @@ public final class SvdInitializer {
         sg.constant(new int[] {wd, -1})); // P[0:wd, :]
     boolean fits = warm != null && warm.shape().get(0) == cols && warm.shape().get(1) == b;
     Ops sd = tf.withSubScope("decomposition");
-    GramKernel k = fromGram(sd, decomposition, gram, top, wd, cols, kernels.size(),
+    GramKernel k = fromGram(sd, decomposition, gram, pg, top, wd, cols, kernels.size(),
         fits ? warm : null);
     if (iterating) {
       // the dual route's pairs for the next layer: a seeded start, as if none fitted
@@ -401,18 +401,16 @@ public final class SvdInitializer {
       residuals.put(layer.weight(), k.residual());
     }
     if (check) {
-      // the reference: the float64 decomposition of what the route was given, G as formed in
-      // float32 for the G routes, P itself for the dual one (a G formed in float32 is off by its
-      // rounding, which a rank-deficient G magnifies)
+      // the reference: the float64 decomposition of what the route was given: G as formed in
+      // float32 for the full decompositions of G, P itself (G formed in float64) for the
+      // subspace and dual routes, whose float64 stages start from P
       Ops sc = tf.withSubScope("check");
       Operand<TFloat32> gramAll = iterating ? sc.linalg.matMul(pm, pm, MatMul.transposeA(true))
           : gram;
       Operand<TFloat32> topAll = iterating ? sc.slice(pm, sc.constant(new int[] {0, 0}),
           sc.constant(new int[] {wd, -1})) : top;
       Operand<TFloat64> exact = !iterating ? exactKernel(sc, gram, top, wd, cols)
-          : sc.merge(List.of(
-              exactKernel(sc, whenFalse(sc, gramAll, few), whenFalse(sc, topAll, few), wd, cols),
-              exactFromRows(sc, whenTrue(sc, pm, few), wd, cols))).output();
+          : exactFromRows(sc, pm, wd, cols);
       offExact.put(layer.weight(), relative(sc, sc.dtypes.cast(k.w(), TFloat64.class), exact));
       eighOffExact.put(layer.weight(), relative(sc,
           sc.dtypes.cast(byEig(sc, gramAll, topAll, wd, cols), TFloat64.class), exact));
@@ -467,9 +465,14 @@ public final class SvdInitializer {
   /**
    * W from G by GRAM_EIGH, or by SUBSPACE started from {@code start} [cols, b] (an earlier
    * layer's pairs) or, when null, from seeded random columns ({@code seed}).
+   *
+   * @param rows P itself, for the float64 stages' G = P^T P formed in float64 (G formed in
+   *     float32 is off by its rounding, about eps * lambda_1, which the smallest kept
+   *     eigenvalues cannot afford); null to take {@code gram} as given
    */
   static GramKernel fromGram(Ops sd, Decomposition decomposition, Operand<TFloat32> gram,
-      Operand<TFloat32> top, int wd, int cols, long seed, Operand<TFloat32> start) {
+      Operand<TFloat32> rows, Operand<TFloat32> top, int wd, int cols, long seed,
+      Operand<TFloat32> start) {
     int b = SubspaceIteration.block(cols, wd);
     if (decomposition == Decomposition.GRAM_EIGH || b >= cols) {
       return new GramKernel(byEig(sd, gram, top, wd, cols), null, null, null);
@@ -479,9 +482,16 @@ public final class SvdInitializer {
         ? it.converge(gram, start, SubspaceIteration.ITERATIONS)
         : it.converge(gram, it.randomStart(seed),
             SubspaceIteration.ITERATIONS + SubspaceIteration.MORE_ITERATIONS);
-    // cast G once the float32 phase is done: run beside it, the cast takes a core from its products
-    Operand<TFloat64> gram64 = sd.withControlDependencies(List.of(first.basis())).dtypes.cast(gram,
-        TFloat64.class);
+    // G in float64 once the float32 phase is done (run beside it, it takes a core from its
+    // products): from P in float64, or cast
+    Ops after = sd.withControlDependencies(List.of(first.basis()));
+    Operand<TFloat64> gram64;
+    if (rows != null) {
+      Operand<TFloat64> p64 = after.dtypes.cast(rows, TFloat64.class);
+      gram64 = sd.linalg.matMul(p64, p64, MatMul.transposeA(true));
+    } else {
+      gram64 = after.dtypes.cast(gram, TFloat64.class);
+    }
     Operand<TFloat64> top64 = sd.dtypes.cast(top, TFloat64.class);
     SubspaceIteration.Pairs a = it.polish(gram64, sd.dtypes.cast(first.basis(), TFloat64.class),
         sd.dtypes.cast(first.values(), TFloat64.class));

@@ -163,7 +163,7 @@ public final class ConvRoutes {
     return !"off".equals(System.getProperty(SWITCH_PROPERTY));
   }
 
-  /** Runs the cases not yet checked in this process, all in one session. */
+  /** Runs the cases not yet checked in this process (in as few sessions as their sizes allow). */
   static void check(List<GradientCheck.Case> cases, Compute compute) {
     Map<GradientCheck.Case, GradientCheck.Outcome> checked = checked(compute);
     List<GradientCheck.Case> todo = cases.stream().filter(c -> !checked.containsKey(c))

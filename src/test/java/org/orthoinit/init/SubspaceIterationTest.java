@@ -45,9 +45,9 @@ class SubspaceIterationTest {
       Operand<TFloat32> top = tf.random.statelessRandomNormal(tf.constant(new int[] {WD, n}),
           tf.constant(new long[] {8, 1}));
       SvdInitializer.GramKernel sub = SvdInitializer.fromGram(tf.withSubScope("subspace"),
-          SvdInitializer.Decomposition.SUBSPACE, gram, top, WD, n, 3, null);
+          SvdInitializer.Decomposition.SUBSPACE, gram, null, top, WD, n, 3, null);
       SvdInitializer.GramKernel eig = SvdInitializer.fromGram(tf.withSubScope("eigh"),
-          SvdInitializer.Decomposition.GRAM_EIGH, gram, top, WD, n, 3, null);
+          SvdInitializer.Decomposition.GRAM_EIGH, gram, null, top, WD, n, 3, null);
       // the exact answer: float64 eigenpairs of the float32 G, the seed's W from the top WD
       SelfAdjointEig<TFloat64> e = tf.linalg.selfAdjointEig(tf.dtypes.cast(gram, TFloat64.class),
           SelfAdjointEig.computeV(true));
