@@ -10,6 +10,13 @@ final class ExactGradients {
 
   private ExactGradients() {}
 
+  /** An NHWC shape as ints: images, rows, columns, channels. */
+  private record Nhwc(int n, int h, int w, int c) {
+    static Nhwc of(long[] shape) {
+      return new Nhwc((int) shape[0], (int) shape[1], (int) shape[2], (int) shape[3]);
+    }
+  }
+
   /**
    * A convolution without bias: x NHWC {@code xShape}, w HWIO [kh, kw, in / groups, out], R NHWC
    * {@code yShape}.
@@ -19,13 +26,15 @@ final class ExactGradients {
   static double[][] conv(Layer.Conv conv, long[] xShape, float[] x, float[] w, long[] yShape,
       float[] r) {
     Window win = conv.window();
-    int n = (int) xShape[0];
-    int h = (int) xShape[1];
-    int wd = (int) xShape[2];
-    int cin = (int) xShape[3];
-    int oh = (int) yShape[1];
-    int ow = (int) yShape[2];
-    int cout = (int) yShape[3];
+    Nhwc in = Nhwc.of(xShape);
+    Nhwc out = Nhwc.of(yShape);
+    int n = in.n();
+    int h = in.h();
+    int wd = in.w();
+    int cin = in.c();
+    int oh = out.h();
+    int ow = out.w();
+    int cout = out.c();
     int kh = win.kernelH();
     int kw = win.kernelW();
     int perGroupIn = cin / conv.groups();
@@ -87,32 +96,28 @@ final class ExactGradients {
 
   /** Each window's R goes to its largest input (padding never wins). */
   static double[] maxPool(Window win, long[] xShape, float[] x, long[] yShape, float[] r) {
-    int n = (int) xShape[0];
-    int h = (int) xShape[1];
-    int wd = (int) xShape[2];
-    int ch = (int) xShape[3];
-    int oh = (int) yShape[1];
-    int ow = (int) yShape[2];
+    Nhwc in = Nhwc.of(xShape);
+    Nhwc out = Nhwc.of(yShape);
     double[] dx = new double[x.length];
-    for (int b = 0; b < n; b++) {
-      for (int oy = 0; oy < oh; oy++) {
-        for (int ox = 0; ox < ow; ox++) {
-          for (int c = 0; c < ch; c++) {
+    for (int b = 0; b < in.n(); b++) {
+      for (int oy = 0; oy < out.h(); oy++) {
+        for (int ox = 0; ox < out.w(); ox++) {
+          for (int c = 0; c < in.c(); c++) {
             int best = -1;
             for (int i = 0; i < win.kernelH(); i++) {
               int iy = oy * win.strideH() + i * win.dilationH() - win.padTop();
               for (int j = 0; j < win.kernelW(); j++) {
                 int ix = ox * win.strideW() + j * win.dilationW() - win.padLeft();
-                if (iy < 0 || iy >= h || ix < 0 || ix >= wd) {
+                if (iy < 0 || iy >= in.h() || ix < 0 || ix >= in.w()) {
                   continue;
                 }
-                int at = ((b * h + iy) * wd + ix) * ch + c;
+                int at = ((b * in.h() + iy) * in.w() + ix) * in.c() + c;
                 if (best < 0 || x[at] > x[best]) {
                   best = at;
                 }
               }
             }
-            dx[best] += r[((b * oh + oy) * ow + ox) * ch + c];
+            dx[best] += r[((b * out.h() + oy) * out.w() + ox) * in.c() + c];
           }
         }
       }
@@ -127,16 +132,12 @@ final class ExactGradients {
    */
   static double[] avgPool(Layer.AvgPool p, long[] xShape, long[] yShape, float[] r) {
     Window win = p.window();
-    int n = (int) xShape[0];
-    int h = (int) xShape[1];
-    int wd = (int) xShape[2];
-    int ch = (int) xShape[3];
-    int oh = (int) yShape[1];
-    int ow = (int) yShape[2];
-    double[] dx = new double[n * h * wd * ch];
-    for (int b = 0; b < n; b++) {
-      for (int oy = 0; oy < oh; oy++) {
-        for (int ox = 0; ox < ow; ox++) {
+    Nhwc in = Nhwc.of(xShape);
+    Nhwc out = Nhwc.of(yShape);
+    double[] dx = new double[in.n() * in.h() * in.w() * in.c()];
+    for (int b = 0; b < in.n(); b++) {
+      for (int oy = 0; oy < out.h(); oy++) {
+        for (int ox = 0; ox < out.w(); ox++) {
           int y0 = oy * win.strideH() - win.padTop();
           int x0 = ox * win.strideW() - win.padLeft();
           int counted = 0;
@@ -144,22 +145,22 @@ final class ExactGradients {
             for (int j = 0; j < win.kernelW(); j++) {
               int iy = y0 + i;
               int ix = x0 + j;
-              boolean inImage = iy >= 0 && iy < h && ix >= 0 && ix < wd;
-              boolean inPadding = iy >= -win.padTop() && iy < h + win.padBottom()
-                  && ix >= -win.padLeft() && ix < wd + win.padRight();
+              boolean inImage = iy >= 0 && iy < in.h() && ix >= 0 && ix < in.w();
+              boolean inPadding = iy >= -win.padTop() && iy < in.h() + win.padBottom()
+                  && ix >= -win.padLeft() && ix < in.w() + win.padRight();
               if (p.countIncludePad() ? inPadding : inImage) {
                 counted++;
               }
             }
           }
-          for (int c = 0; c < ch; c++) {
-            double share = r[((b * oh + oy) * ow + ox) * ch + c] / counted;
+          for (int c = 0; c < in.c(); c++) {
+            double share = r[((b * out.h() + oy) * out.w() + ox) * in.c() + c] / counted;
             for (int i = 0; i < win.kernelH(); i++) {
               for (int j = 0; j < win.kernelW(); j++) {
                 int iy = y0 + i;
                 int ix = x0 + j;
-                if (iy >= 0 && iy < h && ix >= 0 && ix < wd) {
-                  dx[((b * h + iy) * wd + ix) * ch + c] += share;
+                if (iy >= 0 && iy < in.h() && ix >= 0 && ix < in.w()) {
+                  dx[((b * in.h() + iy) * in.w() + ix) * in.c() + c] += share;
                 }
               }
             }

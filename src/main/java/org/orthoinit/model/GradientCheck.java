@@ -188,11 +188,11 @@ public final class GradientCheck {
       List<Tensor> fed = new ArrayList<>();
       try {
         for (Prepared p : prepared) {
-          fed.add(feed(runner, p.x, p.xShape, p.xValues));
+          feed(runner, fed, p.x, p.xShape, p.xValues);
           if (p.w != null) {
-            fed.add(feed(runner, p.w, p.wShape, p.wValues));
+            feed(runner, fed, p.w, p.wShape, p.wValues);
           }
-          fed.add(feed(runner, p.r, p.yShape, p.rValues));
+          feed(runner, fed, p.r, p.yShape, p.rValues);
         }
         for (int i = 0; i < targets.size(); i++) {
           runner.fetch(grads.dy(i));
@@ -222,11 +222,12 @@ public final class GradientCheck {
     }).toList();
   }
 
-  private static Tensor feed(Session.Runner runner, Operand<TFloat32> at, long[] shape,
-      float[] values) {
+  /** Feeds {@code values} at {@code at}; the tensor joins {@code fed}, which the caller closes. */
+  private static void feed(Session.Runner runner, List<Tensor> fed, Operand<TFloat32> at,
+      long[] shape, float[] values) {
     TFloat32 t = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(values, true, false));
+    fed.add(t);
     runner.feed(at, t);
-    return t;
   }
 
   /** max |a - b| / max |b|; 0 when both are zero. */
