@@ -11,9 +11,14 @@ Every run appends its epochs to --out, a CSV that orthoinit's `compare --pytorch
 (init,layers,repeat,epoch,loss); a rerun skips the runs the file already holds, so a killed job
 continues where it stopped. Repeat r seeds torch with r: weights, init batch, shuffles, dropout.
 
+With --starts DIR (a folder seed_init75.py made) repeat r does not build its own start: it
+loads DIR/s<r>/f32/start.pt, the seed's Xavier weights after its float32 novel_initialization,
+and trains it with torch seeded by 1000 + r (shuffles and dropout only); its rows are labelled
+init "start". orthoinit trains the same start from DIR/s<r>/f32/start.onnx.
+
 usage: seed_curves.py --out FILE.csv [--layers 75] [--inits xavier,svd] [--repeats 3]
                       [--epochs 10] [--images 3000] [--threads 2] [--batch-norm]
-                      [--data DIR] [--reference DIR]
+                      [--starts DIR] [--data DIR] [--reference DIR]
 """
 
 import argparse
@@ -58,6 +63,7 @@ def main():
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--batch-norm', action='store_true', help="the seed's withbn=True")
     p.add_argument('--log-steps', action='store_true', help='print every step\'s loss')
+    p.add_argument('--starts', help='train the starts seed_init75.py wrote here')
     p.add_argument('--data', default=os.path.join(shared, 'data', 'cifar10'))
     p.add_argument('--reference', default=os.path.join(shared, 'reference'))
     args = p.parse_args()
@@ -71,8 +77,8 @@ def main():
     images = dataset.tensors[0]
     have = done_runs(args.out)
     new_file = not os.path.exists(args.out)
-    inits = args.inits.split(',')
-    init_label = {'xavier': 'xavier', 'svd': 'svd'}
+    inits = ['start'] if args.starts else args.inits.split(',')
+    init_label = {'xavier': 'xavier', 'svd': 'svd', 'start': 'start'}
     for repeat in range(args.first_repeat, args.first_repeat + args.repeats):
         for layers in [int(x) for x in args.layers.split(',')]:
             for init in inits:
@@ -81,8 +87,17 @@ def main():
                     print('%s L%d r%d: in %s already' % (name, layers, repeat, args.out))
                     continue
                 t0 = time.time()
-                torch.manual_seed(repeat)
-                net = AlexNet(10, num_layers=layers, withbn=args.batch_norm).apply(weights_init)
+                net = AlexNet(10, num_layers=layers, withbn=args.batch_norm)
+                if init == 'start':
+                    start = os.path.join(args.starts, 's%d' % repeat, 'f32', 'start.pt')
+                    if not os.path.exists(start):
+                        sys.exit('seed_curves.py: %s: no such start (seed_init75.py makes it)'
+                                 % start)
+                    net.load_state_dict(torch.load(start))
+                    torch.manual_seed(1000 + repeat)
+                else:
+                    torch.manual_seed(repeat)
+                    net.apply(weights_init)
                 if init == 'svd':
                     pick = torch.randperm(len(images))[:INIT_IMAGES]
                     with torch.no_grad():

@@ -15,12 +15,19 @@ the seed's function runs; nothing of its logic is copied. It writes OUT/s<seed>/
     f32/<conv>.weight.npy    every rewritten kernel after the float32 init, OIHW float32
     f64/<conv>.weight.npy    the same after the float64 init, float64
     f32/logits8.npy, f32/features8.npy, f64/...   the 8 images after each init (eval mode)
-    seed.json                the rewritten layers in order, the norms each divided by, the
-                             gram ratios before and after, the seconds each init took
+    f32/start.pt             the whole model after the float32 init (state_dict), the start
+                             seed_curves.py --starts trains from
+    f32/start.onnx           the same (eval export, opset 13), the start `orthoinit train
+                             --weights` trains from
+    <precision>/init.json    that init's norms, gram ratios and seconds
+    seed.json                the rewritten layers in order and, per precision, what init.json
+                             holds; written when every precision asked for is done
 
-A seed whose seed.json exists is skipped, so a killed run continues where it stopped.
+A precision whose init.json exists is skipped, so a killed run continues where it stopped.
+--precisions f32 makes only the seed's own float32 init (the training starts).
 
-usage: seed_init75.py --out DIR [--seeds 0,1,2] [--layers 75] [--threads 1] [--data DIR]
+usage: seed_init75.py --out DIR [--seeds 0,1,2] [--precisions f32,f64] [--layers 75]
+                      [--threads 1] [--data DIR]
 """
 
 import argparse
@@ -56,6 +63,16 @@ def recorded_init(novel_initialization, net, images):
     return before, after, calls[1:-1]
 
 
+def export(net, images, path):
+    """The model's eval form to ONNX (opset 13, state_dict names, batch dimension free)."""
+    net.eval()
+    torch.onnx.export(net, images, path + '.tmp', input_names=['images'],
+                      output_names=['logits'], opset_version=13,
+                      dynamic_axes={'images': {0: 'N'}, 'logits': {0: 'N'}})
+    os.replace(path + '.tmp', path)
+    net.train()
+
+
 def save_state(folder, net, rewritten, images8):
     os.makedirs(folder, exist_ok=True)
     modules = dict(net.named_modules())
@@ -76,6 +93,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--out', required=True)
     p.add_argument('--seeds', default='0,1,2')
+    p.add_argument('--precisions', default='f32,f64')
     p.add_argument('--layers', type=int, default=75)
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--data', default=os.path.join(shared, 'data', 'cifar10'))
@@ -90,9 +108,14 @@ def main():
         sys.exit('seed_init75.py: cannot import the seed code from %s: %s' % (args.reference, e))
     torch.set_num_threads(args.threads)
     pool = load(args.data).tensors[0]
+    precisions = args.precisions.split(',')
+    if not precisions or any(x not in ('f32', 'f64') for x in precisions):
+        sys.exit('seed_init75.py: --precisions takes f32, f64 or both, not ' + args.precisions)
     for seed in [int(s) for s in args.seeds.split(',')]:
         folder = os.path.join(args.out, 's%d' % seed)
-        if os.path.exists(os.path.join(folder, 'seed.json')):
+        for label in ('f32', 'f64'):  # a seed.json of an earlier version: its inits are done
+            migrate(folder, label)
+        if all(os.path.exists(os.path.join(folder, x, 'init.json')) for x in precisions):
             print('seed %d: in %s already' % (seed, folder), flush=True)
             continue
         os.makedirs(folder, exist_ok=True)
@@ -103,31 +126,63 @@ def main():
         images8 = pool[pick[INIT_IMAGES:]].contiguous()
         np.save(os.path.join(folder, 'init256.npy'), images.numpy())
         np.save(os.path.join(folder, 'images8.npy'), images8.numpy())
-        net.eval()
-        torch.onnx.export(net, images8[:2], os.path.join(folder, 'xavier.onnx'),
-                          input_names=['images'], output_names=['logits'], opset_version=13,
-                          dynamic_axes={'images': {0: 'N'}, 'logits': {0: 'N'}})
-        net.train()
+        if not os.path.exists(os.path.join(folder, 'xavier.onnx')):
+            export(net, images8[:2], os.path.join(folder, 'xavier.onnx'))
         rewritten = [name for name, m in net.features.named_children()
                      if isinstance(m, torch.nn.Conv2d) and m.in_channels == m.out_channels]
         rewritten = ['features.' + n for n in rewritten]
-        net64 = AlexNet(10, num_layers=args.layers).double()
-        net64.load_state_dict({k: v.double() for k, v in net.state_dict().items()})
+        xavier = {k: v.clone() for k, v in net.state_dict().items()}
         record = {'seed': seed, 'layers': args.layers, 'rewritten': rewritten}
-        for label, model, x in (('f32', net, images), ('f64', net64, images.double())):
+        for label in ('f32', 'f64'):
+            done = os.path.join(folder, label, 'init.json')
+            if os.path.exists(done):
+                with open(done) as f:
+                    record[label] = json.load(f)
+                continue
+            if label not in precisions:
+                continue
+            if label == 'f32':
+                model, x, x8 = net, images, images8
+            else:
+                model = AlexNet(10, num_layers=args.layers).double()
+                model.load_state_dict({k: v.double() for k, v in xavier.items()})
+                x, x8 = images.double(), images8.double()
             t0 = time.time()
             before, after, norms = recorded_init(novel_initialization, model, x)
             seconds = time.time() - t0
-            save_state(os.path.join(folder, label), model, rewritten,
-                       images8 if label == 'f32' else images8.double())
+            save_state(os.path.join(folder, label), model, rewritten, x8)
+            if label == 'f32':
+                torch.save(model.state_dict(), os.path.join(folder, label, 'start.pt.tmp'))
+                os.replace(os.path.join(folder, label, 'start.pt.tmp'),
+                           os.path.join(folder, label, 'start.pt'))
+                export(model, x8[:2], os.path.join(folder, label, 'start.onnx'))
             record[label] = {'gram_before': before, 'gram_after': after, 'norms': norms,
                              'seconds': seconds}
+            write_json(done, record[label])
             print('seed %d %s: gram ratio %.4f -> %.4f, %d norms (%.0f s)'
                   % (seed, label, before, after, len(norms), seconds), flush=True)
-        with open(os.path.join(folder, 'seed.json.tmp'), 'w') as f:
-            json.dump(record, f, indent=2)
-        os.replace(os.path.join(folder, 'seed.json.tmp'), os.path.join(folder, 'seed.json'))
+        if 'f32' in record and 'f64' in record:
+            write_json(os.path.join(folder, 'seed.json'), record)
 
+
+def migrate(folder, label):
+    """Writes <label>/init.json from a seed.json written before there were start files."""
+    done = os.path.join(folder, label, 'init.json')
+    meta = os.path.join(folder, 'seed.json')
+    if os.path.exists(done) or not os.path.exists(meta):
+        return
+    if label == 'f32' and not os.path.exists(os.path.join(folder, 'f32', 'start.onnx')):
+        return
+    with open(meta) as f:
+        record = json.load(f)
+    if label in record:
+        write_json(done, record[label])
+
+
+def write_json(path, value):
+    with open(path + '.tmp', 'w') as f:
+        json.dump(value, f, indent=2)
+    os.replace(path + '.tmp', path)
 
 if __name__ == '__main__':
     main()

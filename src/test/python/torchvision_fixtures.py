@@ -44,7 +44,7 @@ the init:
     <model>_svd.json       the rewritten convolutions, in the order they were rewritten
     <model>_svd/<name>.npy each one's kernel after the init, float32, OIHW
 
-The SVD init, as DESIGN.md states it for a graph: for every Conv with in == out channels and
+The SVD init on a graph (docs/design.md): for every Conv with in == out channels and
 groups 1, in the order the forward pass reaches them, the conv's input is computed by the
 current network on the init batch (batch norms on batch statistics, running statistics left
 alone); its patches with the conv's padding, stride and dilation (rows (sample, h, w), columns

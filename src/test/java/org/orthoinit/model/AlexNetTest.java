@@ -76,7 +76,7 @@ class AlexNetTest {
 
   @Test
   void shapesAreInferredOnceAsDesignsTableGivesThem() {
-    // DESIGN.md's table (PyTorch's shapes): 16x16x64 after [0], 8x8x64 after [1] [2], 8x8x192
+    // the seed's shapes as PyTorch prints them: 16x16x64 after [0], 8x8x64 after [1] [2], 8x8x192
     // after [3], 4x4x192 after [4] [5], 4x4x256 through the 256 convolutions, 1024 flattened
     Network a = AlexNet.of(new ModelConfig(2, 2, true, 0.5f, 10));
     var out = a.outputs();

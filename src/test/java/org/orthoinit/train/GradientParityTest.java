@@ -37,7 +37,7 @@ class GradientParityTest {
 
   /** The layout of gradient_fixtures.py this test reads. */
   static final int FORMAT = 1;
-  /** max |ours - PyTorch| / max |PyTorch| per parameter (DESIGN.md, Precision). */
+  /** max |ours - PyTorch| / max |PyTorch| per parameter (docs/parity.md). */
   static final double TOLERANCE = 1e-3;
   /** The loss is one number: float32 rounding of a mean of 30 terms. */
   static final double LOSS_TOLERANCE = 1e-5;
