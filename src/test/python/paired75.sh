@@ -5,10 +5,13 @@
 # seeded 1000 + r (shuffles and masks only). The seed's side is
 #   seed_curves.py --starts FIXTURES --out OUT/seed.csv --images 1500 --repeats R --threads 1
 # A start not made yet is waited for; a finished run is skipped, a stopped one resumed.
+# ORTHOINIT names the launcher (default: this checkout's), e.g. that of a worktree of a fixed
+# commit, so that editing this checkout's sources does not rebuild the jar between runs.
 # usage: paired75.sh FIXTURES OUT [repeats, default 8] [threads, default 1]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 fixtures="$1" out="$2" repeats="${3:-8}" threads="${4:-1}"
+launcher="${ORTHOINIT:-$here/orthoinit}"
 mkdir -p "$out/orthoinit"
 for ((r = 0; r < repeats; r++)); do
   run="$out/orthoinit/s$r.json"
@@ -18,7 +21,7 @@ for ((r = 0; r < repeats; r++)); do
   resume=()
   [[ -f "$out/orthoinit/s$r.ckpt" ]] && resume=(--resume)
   echo "start $r: orthoinit train ($(date +%T))"
-  "$here/orthoinit" train --weights "$start" --init xavier --train-limit 1500 --epochs 10 \
+  "$launcher" train --weights "$start" --init xavier --train-limit 1500 --epochs 10 \
     --seed $((1000 + r)) --threads "$threads" --no-test --data "$here/../shared/data/cifar10" \
     --out "$run" "${resume[@]}"
 done

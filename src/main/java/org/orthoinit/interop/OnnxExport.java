@@ -233,32 +233,80 @@ public final class OnnxExport {
     for (String in : layer.inputs()) {
       n.addInput(in);
     }
-    if (layer instanceof Layer.Conv c) {
+    g.addNode(layer.accept(new NodeWriter(g, n)));
+  }
+
+  /** Completes a layer's node {@code n} (name, inputs and output set); constants go to {@code g}. */
+  private record NodeWriter(GraphProto.Builder g, NodeProto.Builder n)
+      implements Layer.Visitor<NodeProto.Builder> {
+    @Override
+    public NodeProto.Builder conv(Layer.Conv c) {
       n.setOpType("Conv").addInput(c.weight());
       if (c.bias()) {
         n.addInput(c.biasName());
       }
       Window w = c.window();
-      n.addAttribute(ints("kernel_shape", w.kernelH(), w.kernelW()))
+      return n.addAttribute(ints("kernel_shape", w.kernelH(), w.kernelW()))
           .addAttribute(ints("pads", w.padTop(), w.padLeft(), w.padBottom(), w.padRight()))
           .addAttribute(ints("strides", w.strideH(), w.strideW()))
           .addAttribute(ints("dilations", w.dilationH(), w.dilationW()))
           .addAttribute(intAttr("group", c.groups()));
-    } else if (layer instanceof Layer.MaxPool p) {
-      pool(n.setOpType("MaxPool"), p.window(), p.ceilMode());
-    } else if (layer instanceof Layer.AvgPool p) {
-      pool(n.setOpType("AveragePool"), p.window(), p.ceilMode())
+    }
+
+    @Override
+    public NodeProto.Builder maxPool(Layer.MaxPool p) {
+      return pool(n.setOpType("MaxPool"), p.window(), p.ceilMode());
+    }
+
+    @Override
+    public NodeProto.Builder avgPool(Layer.AvgPool p) {
+      return pool(n.setOpType("AveragePool"), p.window(), p.ceilMode())
           .addAttribute(intAttr("count_include_pad", p.countIncludePad() ? 1 : 0));
-    } else if (layer instanceof Layer.GlobalAvgPool) {
-      n.setOpType("GlobalAveragePool");
-    } else if (layer instanceof Layer.Relu) {
-      n.setOpType("Relu");
-    } else if (layer instanceof Layer.LeakyRelu r) {
-      n.setOpType("LeakyRelu").addAttribute(floatAttr("alpha", r.alpha()));
-    } else if (layer instanceof Layer.Sigmoid) {
-      n.setOpType("Sigmoid");
-    } else if (layer instanceof Layer.Arithmetic a) {
-      String c = layer.name() + ".constant";
+    }
+
+    @Override
+    public NodeProto.Builder globalAvgPool(Layer.GlobalAvgPool p) {
+      return n.setOpType("GlobalAveragePool");
+    }
+
+    @Override
+    public NodeProto.Builder relu(Layer.Relu r) {
+      return n.setOpType("Relu");
+    }
+
+    @Override
+    public NodeProto.Builder leakyRelu(Layer.LeakyRelu r) {
+      return n.setOpType("LeakyRelu").addAttribute(floatAttr("alpha", r.alpha()));
+    }
+
+    @Override
+    public NodeProto.Builder sigmoid(Layer.Sigmoid g) {
+      return n.setOpType("Sigmoid");
+    }
+
+    @Override
+    public NodeProto.Builder clip(Layer.Clip c) {
+      return n.setOpType("Clip").addInput(constant(g, c.name() + ".min", c.min()))
+          .addInput(constant(g, c.name() + ".max", c.max()));
+    }
+
+    @Override
+    public NodeProto.Builder batchNorm(Layer.BatchNorm b) {
+      // ONNX's momentum weighs the running value: 1 - PyTorch's
+      return n.setOpType("BatchNormalization").addInput(b.weight()).addInput(b.biasName())
+          .addInput(b.runningMean()).addInput(b.runningVar())
+          .addAttribute(floatAttr("epsilon", b.epsilon()))
+          .addAttribute(floatAttr("momentum", 1f - b.momentum()));
+    }
+
+    @Override
+    public NodeProto.Builder dropout(Layer.Dropout d) {
+      return n.setOpType("Dropout").addInput(constant(g, d.name() + ".ratio", d.p()));
+    }
+
+    @Override
+    public NodeProto.Builder arithmetic(Layer.Arithmetic a) {
+      String c = a.name() + ".constant";
       Dims d = a.shape();
       long[] dims = d.flat() ? new long[] {1, d.channels()}
           : new long[] {1, d.channels(), d.height(), d.width()};
@@ -270,38 +318,32 @@ public final class OnnxExport {
         case DIV -> "Div";
       };
       n.setOpType(op);
-      if (a.constantFirst()) {
-        n.clearInput().addInput(c).addInput(a.input());
-      } else {
-        n.addInput(c);
-      }
-    } else if (layer instanceof Layer.Clip c) {
-      n.setOpType("Clip").addInput(constant(g, layer.name() + ".min", c.min()))
-          .addInput(constant(g, layer.name() + ".max", c.max()));
-    } else if (layer instanceof Layer.BatchNorm b) {
-      // ONNX's momentum weighs the running value: 1 - PyTorch's
-      n.setOpType("BatchNormalization").addInput(b.weight()).addInput(b.biasName())
-          .addInput(b.runningMean()).addInput(b.runningVar())
-          .addAttribute(floatAttr("epsilon", b.epsilon()))
-          .addAttribute(floatAttr("momentum", 1f - b.momentum()));
-    } else if (layer instanceof Layer.Dropout d) {
-      n.setOpType("Dropout").addInput(constant(g, layer.name() + ".ratio", d.p()));
-    } else if (layer instanceof Layer.Add a) {
-      n.setOpType(a.inputs().size() == 2 ? "Add" : "Sum");
-    } else if (layer instanceof Layer.Concat c) {
-      n.setOpType("Concat").addAttribute(intAttr("axis", c.axis()));
-    } else if (layer instanceof Layer.Flatten) {
-      n.setOpType("Flatten").addAttribute(intAttr("axis", 1));
-    } else if (layer instanceof Layer.Linear l) {
+      return a.constantFirst() ? n.clearInput().addInput(c).addInput(a.input()) : n.addInput(c);
+    }
+
+    @Override
+    public NodeProto.Builder add(Layer.Add a) {
+      return n.setOpType(a.inputs().size() == 2 ? "Add" : "Sum");
+    }
+
+    @Override
+    public NodeProto.Builder concat(Layer.Concat c) {
+      return n.setOpType("Concat").addAttribute(intAttr("axis", c.axis()));
+    }
+
+    @Override
+    public NodeProto.Builder flatten(Layer.Flatten f) {
+      return n.setOpType("Flatten").addAttribute(intAttr("axis", 1));
+    }
+
+    @Override
+    public NodeProto.Builder linear(Layer.Linear l) {
       n.setOpType("Gemm").addInput(l.weight());
       if (l.bias()) {
         n.addInput(l.biasName());
       }
-      n.addAttribute(intAttr("transB", 1));
-    } else {
-      throw new IllegalStateException("no ONNX node for " + layer);
+      return n.addAttribute(intAttr("transB", 1));
     }
-    g.addNode(n);
   }
 
   private static NodeProto.Builder pool(NodeProto.Builder n, Window w, boolean ceil) {

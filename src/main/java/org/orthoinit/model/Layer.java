@@ -16,6 +16,46 @@ public sealed interface Layer {
   /** The nodes whose outputs this one reads, in order. */
   List<String> inputs();
 
+  /** Calls the method of {@code visitor} for this layer's kind. */
+  <R> R accept(Visitor<R> visitor);
+
+  /**
+   * One method per layer kind. Every walk that treats each kind in its own way (shape inference,
+   * renaming, the TensorFlow graph builder, the summary and FLOP count, the ONNX export)
+   * implements it, so a new kind does not compile until every walk handles it.
+   */
+  interface Visitor<R> {
+    R conv(Conv layer);
+
+    R maxPool(MaxPool layer);
+
+    R avgPool(AvgPool layer);
+
+    R globalAvgPool(GlobalAvgPool layer);
+
+    R relu(Relu layer);
+
+    R leakyRelu(LeakyRelu layer);
+
+    R sigmoid(Sigmoid layer);
+
+    R clip(Clip layer);
+
+    R batchNorm(BatchNorm layer);
+
+    R dropout(Dropout layer);
+
+    R arithmetic(Arithmetic layer);
+
+    R add(Add layer);
+
+    R concat(Concat layer);
+
+    R flatten(Flatten layer);
+
+    R linear(Linear layer);
+  }
+
   /** A node of one input. */
   sealed interface Unary extends Layer {
     String input();
@@ -33,6 +73,11 @@ public sealed interface Layer {
    */
   record Conv(String name, String input, int in, int out, Window window, int groups,
       boolean bias) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.conv(this);
+    }
+
     public Conv {
       if (in < 1 || out < 1 || groups < 1 || in % groups != 0 || out % groups != 0) {
         throw new IllegalArgumentException(name + ": " + in + " -> " + out
@@ -74,6 +119,11 @@ public sealed interface Layer {
 
   /** Max pooling; padding counts as -inf. */
   record MaxPool(String name, String input, Window window, boolean ceilMode) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.maxPool(this);
+    }
+
     /** k x k pooling at stride k, as nn.MaxPool2d(k). */
     public static MaxPool of(String name, String input, int kernel) {
       return new MaxPool(name, input, Window.square(kernel, kernel, 0), false);
@@ -82,15 +132,35 @@ public sealed interface Layer {
 
   /** Average pooling; {@code countIncludePad} counts the zero padding in each average. */
   record AvgPool(String name, String input, Window window, boolean ceilMode,
-      boolean countIncludePad) implements Unary {}
+      boolean countIncludePad) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.avgPool(this);
+    }
+}
 
   /** The mean over height and width: C x 1 x 1. */
-  record GlobalAvgPool(String name, String input) implements Unary {}
+  record GlobalAvgPool(String name, String input) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.globalAvgPool(this);
+    }
+}
 
-  record Relu(String name, String input) implements Unary {}
+  record Relu(String name, String input) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.relu(this);
+    }
+}
 
   /** x for x >= 0, alpha x below. */
   record LeakyRelu(String name, String input, float alpha) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.leakyRelu(this);
+    }
+
     public LeakyRelu {
       if (!Float.isFinite(alpha)) {
         throw new IllegalArgumentException(name + ": alpha must be finite, got " + alpha);
@@ -99,10 +169,20 @@ public sealed interface Layer {
   }
 
   /** 1 / (1 + e^-x). */
-  record Sigmoid(String name, String input) implements Unary {}
+  record Sigmoid(String name, String input) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.sigmoid(this);
+    }
+}
 
   /** min(max(x, min), max): ReLU6 is Clip(0, 6). */
   record Clip(String name, String input, float min, float max) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.clip(this);
+    }
+
     public Clip {
       if (!(min <= max)) {
         throw new IllegalArgumentException(name + ": clip min " + min + " above max " + max);
@@ -116,6 +196,11 @@ public sealed interface Layer {
    */
   record BatchNorm(String name, String input, int channels, float epsilon, float momentum,
       RunningVariance runningVariance) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.batchNorm(this);
+    }
+
     /** PyTorch's defaults. */
     public static final float EPSILON = 1e-5f;
     public static final float MOMENTUM = 0.1f;
@@ -157,6 +242,11 @@ public sealed interface Layer {
 
   /** Dropout with probability {@code p} while training; the identity otherwise. */
   record Dropout(String name, String input, float p) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.dropout(this);
+    }
+
     public Dropout {
       if (!(p >= 0f && p < 1f)) {
         throw new IllegalArgumentException(name + ": dropout must be in [0, 1), got " + p);
@@ -175,6 +265,11 @@ public sealed interface Layer {
    */
   record Arithmetic(String name, String input, Op op, Dims shape, float[] values,
       boolean constantFirst) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.arithmetic(this);
+    }
+
 
     /** The element-wise operations. */
     public enum Op {
@@ -215,6 +310,11 @@ public sealed interface Layer {
 
   /** The element-wise sum of two or more inputs of one shape. */
   record Add(String name, List<String> inputs) implements Layer {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.add(this);
+    }
+
     public Add {
       inputs = List.copyOf(inputs);
     }
@@ -222,16 +322,31 @@ public sealed interface Layer {
 
   /** Concatenation along PyTorch's {@code axis} (1: channels, NCHW). */
   record Concat(String name, List<String> inputs, int axis) implements Layer {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.concat(this);
+    }
+
     public Concat {
       inputs = List.copyOf(inputs);
     }
   }
 
   /** [N, C, H, W] -> [N, C * H * W] in PyTorch's NCHW order. */
-  record Flatten(String name, String input) implements Unary {}
+  record Flatten(String name, String input) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.flatten(this);
+    }
+}
 
   /** A fully connected layer; stored [in, out] in TensorFlow, [out, in] in PyTorch. */
   record Linear(String name, String input, int in, int out, boolean bias) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.linear(this);
+    }
+
     public String weight() {
       return name + ".weight";
     }

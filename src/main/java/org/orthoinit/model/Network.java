@@ -98,47 +98,74 @@ public final class Network {
    * @throws IllegalArgumentException naming the layer when it does not fit its input
    */
   public static Dims infer(Layer layer, List<Dims> in) {
-    Dims x = in.get(0);
-    String where = "layer " + layer.name() + ": ";
-    if (layer instanceof Layer.Conv c) {
+    return layer.accept(new Inference("layer " + layer.name() + ": ", in.get(0), in));
+  }
+
+  /** A layer's output shape from its inputs' ({@code x} the first). */
+  private record Inference(String where, Dims x, List<Dims> in) implements Layer.Visitor<Dims> {
+    @Override
+    public Dims conv(Layer.Conv c) {
       spatial(where, x);
       if (x.channels() != c.in()) {
         throw new IllegalArgumentException(where + "expects " + c.in() + " channels, gets "
             + x);
       }
       return pooled(where, c.out(), x, c.window(), false);
-    } else if (layer instanceof Layer.MaxPool p) {
+    }
+
+    @Override
+    public Dims maxPool(Layer.MaxPool p) {
       return pooled(where, x.channels(), spatial(where, x), undilated(where, p.window()),
           p.ceilMode());
-    } else if (layer instanceof Layer.AvgPool p) {
+    }
+
+    @Override
+    public Dims avgPool(Layer.AvgPool p) {
       return pooled(where, x.channels(), spatial(where, x), undilated(where, p.window()),
           p.ceilMode());
-    } else if (layer instanceof Layer.GlobalAvgPool) {
+    }
+
+    @Override
+    public Dims globalAvgPool(Layer.GlobalAvgPool p) {
       return new Dims(spatial(where, x).channels(), 1, 1);
-    } else if (layer instanceof Layer.BatchNorm b) {
+    }
+
+    @Override
+    public Dims relu(Layer.Relu r) {
+      return x;
+    }
+
+    @Override
+    public Dims leakyRelu(Layer.LeakyRelu r) {
+      return x;
+    }
+
+    @Override
+    public Dims sigmoid(Layer.Sigmoid g) {
+      return x;
+    }
+
+    @Override
+    public Dims clip(Layer.Clip c) {
+      return x;
+    }
+
+    @Override
+    public Dims batchNorm(Layer.BatchNorm b) {
       if (x.channels() != b.channels()) {
         throw new IllegalArgumentException(where + "expects " + b.channels() + " channels, gets "
             + x);
       }
       return x;
-    } else if (layer instanceof Layer.Flatten) {
-      return Dims.vector(Math.toIntExact(x.size()));
-    } else if (layer instanceof Layer.Linear l) {
-      if (!x.flat() || x.channels() != l.in()) {
-        throw new IllegalArgumentException(where + "expects a vector of " + l.in()
-            + " values, gets " + x);
-      }
-      return Dims.vector(l.out());
-    } else if (layer instanceof Layer.Add) {
-      for (Dims d : in) {
-        if (!d.equals(x)) {
-          throw new IllegalArgumentException(where + "adds " + x + " and " + d);
-        }
-      }
+    }
+
+    @Override
+    public Dims dropout(Layer.Dropout d) {
       return x;
-    } else if (layer instanceof Layer.Concat c) {
-      return concat(where, c.axis(), in);
-    } else if (layer instanceof Layer.Arithmetic a) {
+    }
+
+    @Override
+    public Dims arithmetic(Layer.Arithmetic a) {
       Dims c = a.shape();
       boolean fits = c.flat() == x.flat() && (c.channels() == 1 || c.channels() == x.channels())
           && (c.height() == 1 || c.height() == x.height())
@@ -149,7 +176,35 @@ public final class Network {
       }
       return x;
     }
-    return x; // Relu, Clip, Dropout keep the shape
+
+    @Override
+    public Dims add(Layer.Add a) {
+      for (Dims d : in) {
+        if (!d.equals(x)) {
+          throw new IllegalArgumentException(where + "adds " + x + " and " + d);
+        }
+      }
+      return x;
+    }
+
+    @Override
+    public Dims concat(Layer.Concat c) {
+      return Network.concat(where, c.axis(), in);
+    }
+
+    @Override
+    public Dims flatten(Layer.Flatten f) {
+      return Dims.vector(Math.toIntExact(x.size()));
+    }
+
+    @Override
+    public Dims linear(Layer.Linear l) {
+      if (!x.flat() || x.channels() != l.in()) {
+        throw new IllegalArgumentException(where + "expects a vector of " + l.in()
+            + " values, gets " + x);
+      }
+      return Dims.vector(l.out());
+    }
   }
 
   private static Window undilated(String where, Window w) {
@@ -357,41 +412,87 @@ public final class Network {
 
   /** {@code layer} called {@code name}, reading {@code map}'s image of each of its inputs. */
   private static Layer rebuild(Layer layer, String name, UnaryOperator<String> map) {
-    if (layer instanceof Layer.Add a) {
-      return new Layer.Add(name, a.inputs().stream().map(map).toList());
-    } else if (layer instanceof Layer.Concat c) {
-      return new Layer.Concat(name, c.inputs().stream().map(map).toList(), c.axis());
-    }
-    String in = map.apply(layer.inputs().get(0));
-    if (layer instanceof Layer.Conv c) {
+    return layer.accept(new Rebuild(name, map, map.apply(layer.inputs().get(0))));
+  }
+
+  /** A layer renamed, with its inputs renamed by {@code map} ({@code in}: its first). */
+  private record Rebuild(String name, UnaryOperator<String> map, String in)
+      implements Layer.Visitor<Layer> {
+    @Override
+    public Layer conv(Layer.Conv c) {
       return new Layer.Conv(name, in, c.in(), c.out(), c.window(), c.groups(), c.bias());
-    } else if (layer instanceof Layer.MaxPool p) {
+    }
+
+    @Override
+    public Layer maxPool(Layer.MaxPool p) {
       return new Layer.MaxPool(name, in, p.window(), p.ceilMode());
-    } else if (layer instanceof Layer.AvgPool p) {
+    }
+
+    @Override
+    public Layer avgPool(Layer.AvgPool p) {
       return new Layer.AvgPool(name, in, p.window(), p.ceilMode(), p.countIncludePad());
-    } else if (layer instanceof Layer.GlobalAvgPool) {
+    }
+
+    @Override
+    public Layer globalAvgPool(Layer.GlobalAvgPool p) {
       return new Layer.GlobalAvgPool(name, in);
-    } else if (layer instanceof Layer.Relu) {
+    }
+
+    @Override
+    public Layer relu(Layer.Relu r) {
       return new Layer.Relu(name, in);
-    } else if (layer instanceof Layer.LeakyRelu r) {
+    }
+
+    @Override
+    public Layer leakyRelu(Layer.LeakyRelu r) {
       return new Layer.LeakyRelu(name, in, r.alpha());
-    } else if (layer instanceof Layer.Sigmoid) {
+    }
+
+    @Override
+    public Layer sigmoid(Layer.Sigmoid g) {
       return new Layer.Sigmoid(name, in);
-    } else if (layer instanceof Layer.Arithmetic a) {
-      return new Layer.Arithmetic(name, in, a.op(), a.shape(), a.values(), a.constantFirst());
-    } else if (layer instanceof Layer.Clip c) {
+    }
+
+    @Override
+    public Layer clip(Layer.Clip c) {
       return new Layer.Clip(name, in, c.min(), c.max());
-    } else if (layer instanceof Layer.BatchNorm b) {
+    }
+
+    @Override
+    public Layer batchNorm(Layer.BatchNorm b) {
       return new Layer.BatchNorm(name, in, b.channels(), b.epsilon(), b.momentum(),
           b.runningVariance());
-    } else if (layer instanceof Layer.Dropout d) {
+    }
+
+    @Override
+    public Layer dropout(Layer.Dropout d) {
       return new Layer.Dropout(name, in, d.p());
-    } else if (layer instanceof Layer.Flatten) {
+    }
+
+    @Override
+    public Layer arithmetic(Layer.Arithmetic a) {
+      return new Layer.Arithmetic(name, in, a.op(), a.shape(), a.values(), a.constantFirst());
+    }
+
+    @Override
+    public Layer add(Layer.Add a) {
+      return new Layer.Add(name, a.inputs().stream().map(map).toList());
+    }
+
+    @Override
+    public Layer concat(Layer.Concat c) {
+      return new Layer.Concat(name, c.inputs().stream().map(map).toList(), c.axis());
+    }
+
+    @Override
+    public Layer flatten(Layer.Flatten f) {
       return new Layer.Flatten(name, in);
-    } else if (layer instanceof Layer.Linear l) {
+    }
+
+    @Override
+    public Layer linear(Layer.Linear l) {
       return new Layer.Linear(name, in, l.in(), l.out(), l.bias());
     }
-    throw new IllegalStateException("unknown layer " + layer);
   }
 
   @Override

@@ -173,64 +173,136 @@ public final class NetworkGraph {
     List<Operand<TFloat32>> updates = new ArrayList<>();
     Map<String, Operand<TFloat32>> decisions = new LinkedHashMap<>();
     out.put(Network.INPUT_NAME, x);
+    Step step = new Step(mode, conv, linear, out, updates, decisions);
     for (Layer layer : network.layers()) {
-      Ops s = scope.withSubScope(layer.name());
-      Operand<TFloat32> in = out.get(layer.inputs().get(0));
-      Operand<TFloat32> y;
-      if (layer instanceof Layer.Conv c) {
-        y = conv.apply(s, c, in, variables.get(c.weight()),
-            c.bias() ? variables.get(c.biasName()) : null);
-      } else if (layer instanceof Layer.Linear l) {
-        Operand<TFloat32> w = variables.get(l.weight());
-        Operand<TFloat32> b = l.bias() ? variables.get(l.biasName()) : null;
-        y = linear != null ? linear.apply(s, l, in, w, b) : linear(s, in, w, b, mode);
-      } else if (layer instanceof Layer.MaxPool p) {
-        decisions.put(layer.name(), in);
-        y = maxPool(s, p, in, network.dims(p.input()));
-      } else if (layer instanceof Layer.AvgPool p) {
-        y = avgPool(s, p, in, network.dims(p.input()));
-      } else if (layer instanceof Layer.GlobalAvgPool) {
-        y = s.math.mean(in, s.constant(new int[] {1, 2}), Mean.keepDims(true)); // [N, 1, 1, C]
-      } else if (layer instanceof Layer.Relu) {
-        decisions.put(layer.name(), in);
-        y = s.nn.relu(in);
-      } else if (layer instanceof Layer.LeakyRelu r) {
-        decisions.put(layer.name(), in);
-        // relu(x) - alpha relu(-x): x at and above 0, alpha x below, for any alpha
-        y = s.math.sub(s.nn.relu(in),
-            s.math.mul(s.constant(r.alpha()), s.nn.relu(s.math.neg(in))));
-      } else if (layer instanceof Layer.Sigmoid) {
-        y = s.math.sigmoid(in);
-      } else if (layer instanceof Layer.Arithmetic a) {
-        y = arithmetic(s, a, in);
-      } else if (layer instanceof Layer.Clip c) {
-        decisions.put(layer.name(), in);
-        y = s.math.minimum(s.math.maximum(in, s.constant(c.min())), s.constant(c.max()));
-      } else if (layer instanceof Layer.BatchNorm bn) {
-        y = batchNorm(s, bn, in, network.dims(bn.input()).flat(), mode, updates);
-      } else if (layer instanceof Layer.Dropout d) {
-        y = mode == Mode.TRAIN && d.p() > 0f ? dropout(s, in, d.p()) : in;
-      } else if (layer instanceof Layer.Flatten f) {
-        y = flatten(s, in, network.dims(f.input()));
-      } else if (layer instanceof Layer.Add a) {
-        y = in;
-        for (int i = 1; i < a.inputs().size(); i++) {
-          y = s.math.add(y, out.get(a.inputs().get(i)));
-        }
-      } else if (layer instanceof Layer.Concat c) {
-        List<Operand<TFloat32>> parts = c.inputs().stream().map(out::get).toList();
-        // channels are NHWC's last axis, a vector's second
-        int axis = network.dims(c.name()).flat() ? 1 : 3;
-        y = s.concat(parts, s.constant(axis));
-      } else {
-        throw new IllegalStateException("no TensorFlow ops for " + layer);
-      }
-      out.put(layer.name(), y);
+      step.s = scope.withSubScope(layer.name());
+      step.in = out.get(layer.inputs().get(0));
+      out.put(layer.name(), layer.accept(step));
     }
     List<Block> blocks = new ArrayList<>();
     network.blocks().forEach((c, end) -> blocks.add(new Block(c, out.get(end))));
     return new Pass(out.get(network.output()), out.get(network.features()),
         Collections.unmodifiableMap(out), blocks, updates, Collections.unmodifiableMap(decisions));
+  }
+
+  /**
+   * The ops of one layer of a walk: {@link #s} is the layer's scope and {@link #in} its first
+   * input, set before each layer; the maps collect every layer's output, the batch norms'
+   * running-statistics updates and the inputs of the layers that decide (ReLUs, clips, max
+   * pools).
+   */
+  private final class Step implements Layer.Visitor<Operand<TFloat32>> {
+    private final Mode mode;
+    private final ConvHook conv;
+    private final LinearHook linear;
+    private final Map<String, Operand<TFloat32>> out;
+    private final List<Operand<TFloat32>> updates;
+    private final Map<String, Operand<TFloat32>> decisions;
+    Ops s;
+    Operand<TFloat32> in;
+
+    Step(Mode mode, ConvHook conv, LinearHook linear, Map<String, Operand<TFloat32>> out,
+        List<Operand<TFloat32>> updates, Map<String, Operand<TFloat32>> decisions) {
+      this.mode = mode;
+      this.conv = conv;
+      this.linear = linear;
+      this.out = out;
+      this.updates = updates;
+      this.decisions = decisions;
+    }
+
+    @Override
+    public Operand<TFloat32> conv(Layer.Conv c) {
+      return conv.apply(s, c, in, variables.get(c.weight()),
+          c.bias() ? variables.get(c.biasName()) : null);
+    }
+
+    @Override
+    public Operand<TFloat32> maxPool(Layer.MaxPool p) {
+      decisions.put(p.name(), in);
+      return NetworkGraph.maxPool(s, p, in, network.dims(p.input()));
+    }
+
+    @Override
+    public Operand<TFloat32> avgPool(Layer.AvgPool p) {
+      return NetworkGraph.avgPool(s, p, in, network.dims(p.input()));
+    }
+
+    @Override
+    public Operand<TFloat32> globalAvgPool(Layer.GlobalAvgPool p) {
+      return s.math.mean(in, s.constant(new int[] {1, 2}), Mean.keepDims(true)); // [N, 1, 1, C]
+    }
+
+    @Override
+    public Operand<TFloat32> relu(Layer.Relu r) {
+      decisions.put(r.name(), in);
+      return s.nn.relu(in);
+    }
+
+    @Override
+    public Operand<TFloat32> leakyRelu(Layer.LeakyRelu r) {
+      decisions.put(r.name(), in);
+      // relu(x) - alpha relu(-x): x at and above 0, alpha x below, for any alpha
+      return s.math.sub(s.nn.relu(in),
+          s.math.mul(s.constant(r.alpha()), s.nn.relu(s.math.neg(in))));
+    }
+
+    @Override
+    public Operand<TFloat32> sigmoid(Layer.Sigmoid g) {
+      return s.math.sigmoid(in);
+    }
+
+    @Override
+    public Operand<TFloat32> clip(Layer.Clip c) {
+      decisions.put(c.name(), in);
+      return s.math.minimum(s.math.maximum(in, s.constant(c.min())), s.constant(c.max()));
+    }
+
+    @Override
+    public Operand<TFloat32> batchNorm(Layer.BatchNorm bn) {
+      return NetworkGraph.this.batchNorm(s, bn, in, network.dims(bn.input()).flat(), mode,
+          updates);
+    }
+
+    @Override
+    public Operand<TFloat32> dropout(Layer.Dropout d) {
+      return mode == Mode.TRAIN && d.p() > 0f ? NetworkGraph.this.dropout(s, in, d.p()) : in;
+    }
+
+    @Override
+    public Operand<TFloat32> arithmetic(Layer.Arithmetic a) {
+      return NetworkGraph.arithmetic(s, a, in);
+    }
+
+    @Override
+    public Operand<TFloat32> add(Layer.Add a) {
+      Operand<TFloat32> y = in;
+      for (int i = 1; i < a.inputs().size(); i++) {
+        y = s.math.add(y, out.get(a.inputs().get(i)));
+      }
+      return y;
+    }
+
+    @Override
+    public Operand<TFloat32> concat(Layer.Concat c) {
+      List<Operand<TFloat32>> parts = c.inputs().stream().map(out::get).toList();
+      // channels are NHWC's last axis, a vector's second
+      int axis = network.dims(c.name()).flat() ? 1 : 3;
+      return s.concat(parts, s.constant(axis));
+    }
+
+    @Override
+    public Operand<TFloat32> flatten(Layer.Flatten f) {
+      return NetworkGraph.flatten(s, in, network.dims(f.input()));
+    }
+
+    @Override
+    public Operand<TFloat32> linear(Layer.Linear l) {
+      Operand<TFloat32> w = variables.get(l.weight());
+      Operand<TFloat32> b = l.bias() ? variables.get(l.biasName()) : null;
+      return linear != null ? linear.apply(s, l, in, w, b)
+          : NetworkGraph.linear(s, in, w, b, mode);
+    }
   }
 
   /**

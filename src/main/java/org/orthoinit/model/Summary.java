@@ -34,80 +34,121 @@ public final class Summary {
    * costs about three times this per image: the forward pass and the two backward products.
    */
   public static long forwardFlops(Network network) {
-    long flops = 0;
-    Map<String, Dims> shapes = network.outputs();
-    for (Layer layer : network.layers()) {
-      if (layer instanceof Layer.Conv c) {
-        flops += 2L * shapes.get(c.name()).size() * c.fanIn();
-      } else if (layer instanceof Layer.Linear l) {
-        flops += 2L * l.in() * l.out();
-      }
-    }
-    return flops;
+    Describe describe = new Describe(network);
+    return network.layers().stream().mapToLong(l -> l.accept(describe).flops()).sum();
   }
 
   /** Rows for every layer, in order. */
   public static List<Row> rows(Network network) {
     List<Row> rows = new ArrayList<>();
     Map<String, Dims> shapes = network.outputs();
+    Describe describe = new Describe(network);
     for (Layer layer : network.layers()) {
-      rows.add(new Row(layer.name(), type(layer, network), shapes.get(layer.name()).toString(),
-          parameters(layer)));
+      Description d = layer.accept(describe);
+      rows.add(new Row(layer.name(), d.type(), shapes.get(layer.name()).toString(),
+          d.parameters()));
     }
     return rows;
   }
 
-  /** What PyTorch would print for the module. */
-  private static String type(Layer layer, Network network) {
-    if (layer instanceof Layer.Conv c) {
-      return "Conv2d(" + c.in() + ", " + c.out() + ", " + c.window()
-          + (c.groups() > 1 ? ", groups=" + c.groups() : "") + (c.bias() ? "" : ", bias=False")
-          + ")";
-    } else if (layer instanceof Layer.MaxPool p) {
-      Window w = p.window();
-      boolean plain = w.isSquare() && w.kernelH() == w.strideH() && !w.padded() && !p.ceilMode();
-      return "MaxPool2d(" + (plain ? Integer.toString(w.kernelH()) : w.toString()
-          + (p.ceilMode() ? ", ceil_mode=True" : "")) + ")";
-    } else if (layer instanceof Layer.AvgPool p) {
-      return "AvgPool2d(" + p.window() + (p.ceilMode() ? ", ceil_mode=True" : "")
-          + (p.countIncludePad() ? "" : ", count_include_pad=False") + ")";
-    } else if (layer instanceof Layer.GlobalAvgPool) {
-      return "AdaptiveAvgPool2d(1)";
-    } else if (layer instanceof Layer.BatchNorm b) {
-      return (network.dims(b.input()).flat() ? "BatchNorm1d(" : "BatchNorm2d(") + b.channels()
-          + ")";
-    } else if (layer instanceof Layer.Dropout d) {
-      return "Dropout(" + d.p() + ")";
-    } else if (layer instanceof Layer.Linear l) {
-      return "Linear(" + l.in() + ", " + l.out() + (l.bias() ? "" : ", bias=False") + ")";
-    } else if (layer instanceof Layer.Relu) {
-      return "ReLU";
-    } else if (layer instanceof Layer.LeakyRelu r) {
-      return "LeakyReLU(" + r.alpha() + ")";
-    } else if (layer instanceof Layer.Sigmoid) {
-      return "Sigmoid";
-    } else if (layer instanceof Layer.Clip c) {
-      return "Hardtanh(" + c.min() + ", " + c.max() + ")";
-    } else if (layer instanceof Layer.Add a) {
-      return "Add(" + String.join(", ", a.inputs()) + ")";
-    } else if (layer instanceof Layer.Arithmetic a) {
-      return (a.constantFirst() ? "constant " + a.op() + " x" : "x " + a.op() + " constant")
-          + " (" + a.shape() + ")";
-    } else if (layer instanceof Layer.Concat c) {
-      return "Concat(" + String.join(", ", c.inputs()) + ")";
+  /**
+   * A layer as the summary shows it.
+   *
+   * @param type what PyTorch would print for the module
+   * @param parameters its trainable values
+   * @param flops its forward pass's floating-point operations per image, 2 per multiply-add
+   */
+  private record Description(String type, long parameters, long flops) {
+    static Description of(String type) {
+      return new Description(type, 0, 0);
     }
-    return "Flatten";
   }
 
-  private static long parameters(Layer layer) {
-    if (layer instanceof Layer.Conv c) {
-      return (long) c.out() * c.fanIn() + (c.bias() ? c.out() : 0);
-    } else if (layer instanceof Layer.BatchNorm b) {
-      return 2L * b.channels();
-    } else if (layer instanceof Layer.Linear l) {
-      return (long) l.in() * l.out() + (l.bias() ? l.out() : 0);
+  private record Describe(Network network) implements Layer.Visitor<Description> {
+    @Override
+    public Description conv(Layer.Conv c) {
+      return new Description("Conv2d(" + c.in() + ", " + c.out() + ", " + c.window()
+          + (c.groups() > 1 ? ", groups=" + c.groups() : "") + (c.bias() ? "" : ", bias=False")
+          + ")", (long) c.out() * c.fanIn() + (c.bias() ? c.out() : 0),
+          2L * network.dims(c.name()).size() * c.fanIn());
     }
-    return 0;
+
+    @Override
+    public Description maxPool(Layer.MaxPool p) {
+      Window w = p.window();
+      boolean plain = w.isSquare() && w.kernelH() == w.strideH() && !w.padded() && !p.ceilMode();
+      return Description.of("MaxPool2d(" + (plain ? Integer.toString(w.kernelH())
+          : w.toString() + (p.ceilMode() ? ", ceil_mode=True" : "")) + ")");
+    }
+
+    @Override
+    public Description avgPool(Layer.AvgPool p) {
+      return Description.of("AvgPool2d(" + p.window() + (p.ceilMode() ? ", ceil_mode=True" : "")
+          + (p.countIncludePad() ? "" : ", count_include_pad=False") + ")");
+    }
+
+    @Override
+    public Description globalAvgPool(Layer.GlobalAvgPool p) {
+      return Description.of("AdaptiveAvgPool2d(1)");
+    }
+
+    @Override
+    public Description relu(Layer.Relu r) {
+      return Description.of("ReLU");
+    }
+
+    @Override
+    public Description leakyRelu(Layer.LeakyRelu r) {
+      return Description.of("LeakyReLU(" + r.alpha() + ")");
+    }
+
+    @Override
+    public Description sigmoid(Layer.Sigmoid g) {
+      return Description.of("Sigmoid");
+    }
+
+    @Override
+    public Description clip(Layer.Clip c) {
+      return Description.of("Hardtanh(" + c.min() + ", " + c.max() + ")");
+    }
+
+    @Override
+    public Description batchNorm(Layer.BatchNorm b) {
+      return new Description((network.dims(b.input()).flat() ? "BatchNorm1d(" : "BatchNorm2d(")
+          + b.channels() + ")", 2L * b.channels(), 0);
+    }
+
+    @Override
+    public Description dropout(Layer.Dropout d) {
+      return Description.of("Dropout(" + d.p() + ")");
+    }
+
+    @Override
+    public Description arithmetic(Layer.Arithmetic a) {
+      return Description.of((a.constantFirst() ? "constant " + a.op() + " x"
+          : "x " + a.op() + " constant") + " (" + a.shape() + ")");
+    }
+
+    @Override
+    public Description add(Layer.Add a) {
+      return Description.of("Add(" + String.join(", ", a.inputs()) + ")");
+    }
+
+    @Override
+    public Description concat(Layer.Concat c) {
+      return Description.of("Concat(" + String.join(", ", c.inputs()) + ")");
+    }
+
+    @Override
+    public Description flatten(Layer.Flatten f) {
+      return Description.of("Flatten");
+    }
+
+    @Override
+    public Description linear(Layer.Linear l) {
+      return new Description("Linear(" + l.in() + ", " + l.out() + (l.bias() ? "" : ", bias=False")
+          + ")", (long) l.in() * l.out() + (l.bias() ? l.out() : 0), 2L * l.in() * l.out());
+    }
   }
 
   /** Trainable parameters in all. */
