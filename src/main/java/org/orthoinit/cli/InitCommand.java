@@ -47,9 +47,9 @@ final class InitCommand implements Callable<Integer> {
 
   @Option(names = "--decomposition", defaultValue = "SUBSPACE",
       paramLabel = "subspace|gram_eigh|svd", description = "How P's singular structure is "
-      + "computed: block subspace iteration for the kept part (falling back to gram_eigh where it "
-      + "does not converge), the full eigendecomposition of P^T P, or TensorFlow's SVD of P "
-      + "(default: ${DEFAULT-VALUE}).")
+      + "computed: block subspace iteration for the kept part (falling back to the full "
+      + "eigendecomposition of P^T P in float64 where it does not converge), the full "
+      + "eigendecomposition of P^T P, or TensorFlow's SVD of P (default: ${DEFAULT-VALUE}).")
   SvdInitializer.Decomposition decomposition;
 
   @Option(names = "--predict", paramLabel = "X.npy",

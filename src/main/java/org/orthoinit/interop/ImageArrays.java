@@ -39,34 +39,6 @@ public final class ImageArrays {
 
   /** [N, C, H, W] -> [N, H, W, C]. */
   public static float[] nchwToNhwc(float[] v, int n) {
-    return nchwToNhwc(v, n, C, S * S);
-  }
-
-  /** {@code n} samples of {@code c} channels of {@code pixels} values each, NCHW to NHWC. */
-  public static float[] nchwToNhwc(float[] v, int n, int c, int pixels) {
-    float[] out = new float[v.length];
-    for (int i = 0; i < n; i++) {
-      int base = i * c * pixels;
-      for (int k = 0; k < c; k++) {
-        for (int p = 0; p < pixels; p++) {
-          out[base + p * c + k] = v[base + k * pixels + p];
-        }
-      }
-    }
-    return out;
-  }
-
-  /** The inverse of {@link #nchwToNhwc(float[], int, int, int)}: NHWC to NCHW. */
-  public static float[] nhwcToNchw(float[] v, int n, int c, int pixels) {
-    float[] out = new float[v.length];
-    for (int i = 0; i < n; i++) {
-      int base = i * c * pixels;
-      for (int k = 0; k < c; k++) {
-        for (int p = 0; p < pixels; p++) {
-          out[base + k * pixels + p] = v[base + p * c + k];
-        }
-      }
-    }
-    return out;
+    return Layouts.nchwToNhwc(v, n, C, S * S);
   }
 }

@@ -11,12 +11,6 @@ import org.orthoinit.model.Network;
 public final class ModelFiles {
 
   /**
-   * A model read from a file: its architecture, its variables in TensorFlow's layout, and how it
-   * was initialized ({@code imported} for ONNX files, which do not say).
-   */
-  public record Opened(ModelConfig config, Map<String, float[]> weights, String init) {}
-
-  /**
    * Any network read from a file: its graph, the seed's AlexNet configuration when it is one
    * (else null), its variables in TensorFlow's layout and how it was initialized.
    */
@@ -27,20 +21,6 @@ public final class ModelFiles {
   public static final String IMPORTED = "imported";
 
   private ModelFiles() {}
-
-  /**
-   * Reads a SavedModel folder written by orthoinit, or an ONNX export of the seed's AlexNet.
-   *
-   * @throws InteropException naming the file and what is wrong with it
-   */
-  public static Opened open(Path file) throws InteropException {
-    if (Files.isDirectory(file)) {
-      TorchImport.Imported saved = SavedModels.read(file);
-      return new Opened(saved.config(), saved.weights(), SavedModels.metadata(file).init());
-    }
-    TorchImport.Imported onnx = TorchImport.read(file);
-    return new Opened(onnx.config(), onnx.weights(), IMPORTED);
-  }
 
   /**
    * Reads a SavedModel folder written by orthoinit (of any network), or any ONNX graph {@link

@@ -52,8 +52,8 @@ public final class OnnxExport {
   public static ModelProto model(Network network, Map<String, float[]> weights) {
     GraphProto.Builder g = GraphProto.newBuilder().setName(network.name());
     for (Parameter p : network.parameters()) {
-      g.addInitializer(tensor(p.name(), TorchImport.torchShape(p),
-          TorchImport.toTorch(p, require(weights, p.name()))));
+      g.addInitializer(tensor(p.name(), Layouts.torchShape(p),
+          Layouts.toTorch(p, require(weights, p.name()))));
     }
     for (Layer.BatchNorm bn : network.batchNorms()) {
       long[] shape = {bn.channels()};
@@ -120,15 +120,15 @@ public final class OnnxExport {
     Map<String, float[]> byTensor = new HashMap<>();
     Map<String, String> holder = new HashMap<>();
     for (Parameter p : network.parameters()) {
-      float[] torch = TorchImport.toTorch(p, require(weights, p.name()));
+      float[] torch = Layouts.toTorch(p, require(weights, p.name()));
       OnnxImport.Source source = imported.sources().get(p.name());
       if (source.tensor() == null) {
         throw new InteropException(imported.model().file(), "'" + p.name() + "' was computed at"
             + " import from the file's tensors, not read from one, and cannot be written back");
       }
-      long[] shape = TorchImport.torchShape(p);
+      long[] shape = Layouts.torchShape(p);
       float[] values = source.transposed()
-          ? TorchImport.transpose(torch, (int) shape[0], (int) shape[1]) : torch;
+          ? Layouts.transpose(torch, (int) shape[0], (int) shape[1]) : torch;
       place(imported, byTensor, holder, p.name(), fileValues(imported, p.name(), source, values));
     }
     for (Layer.BatchNorm bn : network.batchNorms()) {

@@ -197,7 +197,7 @@ public final class OnnxImport {
     }
     Map<String, float[]> weights = new LinkedHashMap<>();
     for (Parameter p : network.parameters()) {
-      weights.put(p.name(), TorchImport.toTensorFlow(p, torch.get(p.name())));
+      weights.put(p.name(), Layouts.toTensorFlow(p, torch.get(p.name())));
     }
     for (Layer.BatchNorm bn : network.batchNorms()) {
       weights.put(bn.runningMean(), torch.get(bn.runningMean()));
@@ -848,7 +848,7 @@ public final class OnnxImport {
     boolean bias = n.getInputCount() > 2 && !n.getInput(2).isEmpty() && beta != 0f;
     Layer.Linear l = new Layer.Linear(name(n, index, w.name()), in, inSize, out, bias);
     // PyTorch's layout is [out, in]
-    float[] weight = transB ? w.values() : TorchImport.transpose(w.values(), inSize, out);
+    float[] weight = transB ? w.values() : Layouts.transpose(w.values(), inSize, out);
     keep(l.weight(), n, 1, scaled(weight, alpha), !transB, alpha, false);
     if (bias) {
       OnnxModel.Weight c = weight(n, 2);
@@ -879,7 +879,7 @@ public final class OnnxImport {
     int inSize = Math.toIntExact(w.dims()[0]);
     int out = Math.toIntExact(w.dims()[1]);
     Layer.Linear l = new Layer.Linear(name(n, index, w.name()), in, inSize, out, false);
-    keep(l.weight(), n, 1, TorchImport.transpose(w.values(), inSize, out), true, 1f, false);
+    keep(l.weight(), n, 1, Layouts.transpose(w.values(), inSize, out), true, 1f, false);
     add(n, index, l);
   }
 
@@ -1044,7 +1044,7 @@ public final class OnnxImport {
       int cols = Math.toIntExact(w.dims()[1]);
       String out = n.getOutput(0);
       constants.put(out, new OnnxModel.Weight(out, new long[] {cols, rows},
-          TorchImport.transpose(w.values(), rows, cols)));
+          Layouts.transpose(w.values(), rows, cols)));
       origins.put(out, origins.get(in));
       if (!flipped.remove(in)) {
         flipped.add(out);

@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,7 +21,6 @@ import java.util.Objects;
 import java.util.Set;
 import org.orthoinit.interop.onnx.GraphProto;
 import org.orthoinit.interop.onnx.ModelProto;
-import org.orthoinit.interop.onnx.NodeProto;
 import org.orthoinit.interop.onnx.OperatorSetIdProto;
 import org.orthoinit.interop.onnx.StringStringEntryProto;
 import org.orthoinit.interop.onnx.TensorProto;
@@ -406,54 +404,6 @@ public final class OnnxModel {
         throw new InteropException(file, "initializer '" + t.getName() + "' appears twice");
       }
     }
-    return out;
-  }
-
-  /**
-   * Every parameter reachable by name: the initializers plus the outputs of {@code Identity}
-   * nodes whose input is (through any chain of Identity nodes) an initializer.
-   *
-   * <p>The Identity case exists because PyTorch's exporter stores equal tensors once: when two
-   * parameters hold the same values (e.g. biases that are all zero after initialisation) only
-   * one becomes an initializer and the others become Identity nodes reading it. Each such
-   * name gets its own copy of the values, since the parameters are distinct in the model and
-   * must stay independent once trained.
-   *
-   * @return name to weight: initializers in file order, then aliases in node order
-   * @throws InteropException as {@link #initializers()}, or if Identity nodes form a cycle
-   */
-  public Map<String, Weight> weightsByName() throws InteropException {
-    Map<String, Weight> out = initializers();
-    Map<String, String> aliasOf = new HashMap<>();
-    List<String> aliases = new ArrayList<>();
-    for (NodeProto n : graph().getNodeList()) {
-      boolean standard = n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx");
-      if (standard && n.getOpType().equals("Identity")
-          && n.getInputCount() == 1 && n.getOutputCount() == 1) {
-        aliasOf.put(n.getOutput(0), n.getInput(0));
-        aliases.add(n.getOutput(0));
-      }
-    }
-    Map<String, Weight> resolved = new LinkedHashMap<>();
-    for (String alias : aliases) {
-      if (out.containsKey(alias)) {
-        continue; // an initializer is never redefined by a node in a valid graph; keep it
-      }
-      Set<String> seen = new HashSet<>();
-      String source = alias;
-      while (aliasOf.containsKey(source) && !out.containsKey(source)) {
-        if (!seen.add(source)) {
-          throw new InteropException(file, "Identity nodes form a cycle through '" + alias + "'");
-        }
-        source = aliasOf.get(source);
-      }
-      Weight w = out.get(source);
-      if (w != null) {
-        resolved.put(alias, w.renamed(alias));
-      }
-      // otherwise the chain starts at an activation, not a parameter: not a weight
-    }
-    out.putAll(resolved);
     return out;
   }
 

@@ -191,19 +191,6 @@ public final class SavedModels {
   /** A SavedModel's network, its AlexNet configuration when it is one (else null), its values. */
   public record Saved(Network network, ModelConfig config, Map<String, float[]> weights) {}
 
-  /**
-   * The variables of a SavedModel of the seed's AlexNet written by {@link #export}, by PyTorch
-   * name in TensorFlow's layout, with its architecture.
-   */
-  public static TorchImport.Imported read(Path dir) throws InteropException {
-    Saved saved = readNetwork(dir);
-    if (saved.config() == null) {
-      throw new InteropException(dir, "a SavedModel of " + metadata(dir).network() + ", not of "
-          + "the seed's AlexNet");
-    }
-    return new TorchImport.Imported(saved.config(), saved.weights());
-  }
-
   /** The network and variables of any SavedModel written by {@link #export}. */
   public static Saved readNetwork(Path dir) throws InteropException {
     if (!isSavedModel(dir)) {

@@ -76,7 +76,7 @@ class TrainCommandTest {
     assertEquals("xavier", meta.init());
     assertTrue(meta.source().startsWith("run L0_xavier_s0"), meta.source());
     // what the SavedModel predicts is what a model with its variables predicts
-    var weights = org.orthoinit.interop.SavedModels.read(saved);
+    var weights = org.orthoinit.interop.ModelFiles.openNetwork(saved);
     float[] x = TestImages.uniform(3, 1);
     float[] expected;
     try (var s = org.orthoinit.model.ModelSession.open(weights.config(), 0, 0)) {

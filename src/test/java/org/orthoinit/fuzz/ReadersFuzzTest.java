@@ -140,7 +140,7 @@ class ReadersFuzzTest {
     }
     extra.add(new Fuzz.Variant("nested 100,000 deep", deep));
     Fuzz.Outcome o = Fuzz.run(Fuzz.variants(valid, 3, 300, extra), file,
-        InteropException.class, f -> OnnxModel.read(f).weightsByName());
+        InteropException.class, f -> OnnxModel.read(f).initializers());
     report("ONNX", o);
   }
 

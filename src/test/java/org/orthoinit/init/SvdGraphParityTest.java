@@ -18,7 +18,7 @@ import org.orthoinit.interop.ImageArrays;
 import org.orthoinit.interop.Npy;
 import org.orthoinit.interop.NpyArray;
 import org.orthoinit.interop.OnnxImport;
-import org.orthoinit.interop.TorchImport;
+import org.orthoinit.interop.Layouts;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelSession;
@@ -91,7 +91,7 @@ class SvdGraphParityTest {
       for (Layer.Conv c : network.convs()) {
         Parameter p = network.parameters().stream().filter(q -> q.name().equals(c.weight()))
             .findFirst().orElseThrow();
-        float[] ours = TorchImport.toTorch(p, now.get(c.weight()));
+        float[] ours = Layouts.toTorch(p, now.get(c.weight()));
         if (expected.contains(c.name())) {
           float[] theirs = Npy.read(dir.resolve(model + "_svd").resolve(c.weight() + ".npy"))
               .toFloats();

@@ -197,7 +197,7 @@ class OnnxConformanceTest {
     int n = Math.toIntExact(x.getDims(0));
     float[] data = floats(x);
     float[] nhwc = in.flat() ? data
-        : ImageArrays.nchwToNhwc(data, n, in.channels(), in.height() * in.width());
+        : Layouts.nchwToNhwc(data, n, in.channels(), in.height() * in.width());
     float[] ours;
     try (ModelSession s = ModelSession.open(network, 0, 1, Compute.CPU)) {
       s.assign(imported.weights());
@@ -212,7 +212,7 @@ class OnnxConformanceTest {
       return "shape " + Arrays.toString(shape) + ", expected " + Arrays.toString(want);
     }
     float[] nchw = out.flat() ? ours
-        : ImageArrays.nhwcToNchw(ours, n, out.channels(), out.height() * out.width());
+        : Layouts.nhwcToNchw(ours, n, out.channels(), out.height() * out.width());
     float[] ref = floats(expected);
     for (int i = 0; i < ref.length; i++) {
       boolean same = Float.compare(nchw[i], ref[i]) == 0

@@ -72,7 +72,7 @@ class OnnxExportTest {
       assertTrue(err / scale < 1e-4, "relative error " + err / scale);
     }
 
-    TorchImport.Imported back = TorchImport.read(file);
+    ModelFiles.OpenedNetwork back = ModelFiles.openNetwork(file);
     assertEquals(config, back.config());
     assertEquals(weights.keySet(), back.weights().keySet());
     for (String name : weights.keySet()) {

@@ -3,7 +3,6 @@ package org.orthoinit.interop;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -109,37 +108,6 @@ class OnnxModelTest {
     assertArrayEquals(W, init.get("conv.weight").values());
     assertArrayEquals(new long[] {3}, init.get("conv.bias").dims());
     assertArrayEquals(B, init.get("conv.bias").values());
-  }
-
-  @Test
-  void weightsByNameResolvesIdentityChains() throws Exception {
-    Path f = dir.resolve("tiny.onnx");
-    OnnxModel.write(f, tinyModel());
-    Map<String, Weight> all = OnnxModel.read(f).weightsByName();
-    assertEquals(List.of("conv.weight", "conv.bias", "other.bias", "other2.bias"), List.copyOf(all
-        .keySet()));
-    for (String alias : List.of("other.bias", "other2.bias")) {
-      Weight a = all.get(alias);
-      assertEquals(alias, a.name());
-      assertArrayEquals(new long[] {3}, a.dims());
-      assertArrayEquals(B, a.values());
-      assertNotSame(all.get("conv.bias").values(), a.values(), "aliases get their own copy");
-    }
-    assertFalse(all.containsKey("y"), "an Identity on an activation is not a weight");
-  }
-
-  @Test
-  void identityCycleIsReported() throws Exception {
-    ModelProto m = tinyModel().toBuilder()
-        .setGraph(tinyModel().getGraph().toBuilder()
-            .addNode(identity("p", "q"))
-            .addNode(identity("q", "p")))
-        .build();
-    Path f = dir.resolve("cycle.onnx");
-    OnnxModel.write(f, m);
-    InteropException e = assertThrows(InteropException.class, () -> OnnxModel.read(f)
-        .weightsByName());
-    assertTrue(e.getMessage().startsWith(f + ": Identity nodes form a cycle"), e.getMessage());
   }
 
   @Test
@@ -263,7 +231,6 @@ class OnnxModelTest {
     OnnxModel model = OnnxModel.read(f);
     InteropException e = assertThrows(InteropException.class, model::initializers);
     assertTrue(e.getMessage().startsWith(f + ": " + fault), e.getMessage());
-    assertThrows(InteropException.class, model::weightsByName);
   }
 
   private static InteropException rejects(Path f) {

@@ -23,14 +23,14 @@ import org.orthoinit.train.Trainer;
  */
 class ParityTest {
 
-  private static TorchImport.Imported model;
+  private static ModelFiles.OpenedNetwork model;
   private static float[] images;
   private static int[] labels;
   private static JsonNode expected;
 
   @BeforeAll
   static void load() throws InteropException, IOException {
-    model = TorchImport.read(Fixtures.file("alexnet_L0.onnx"));
+    model = ModelFiles.openNetwork(Fixtures.file("alexnet_L0.onnx"));
     images = ImageArrays.read(Fixtures.file("alexnet_L0_images8.npy"),
         ImageArrays.Layout.NCHW).nhwc();
     long[] l = Npy.read(Fixtures.file("alexnet_L0_labels8.npy"), "<i8", 8).toLongs();

@@ -19,7 +19,7 @@ import org.orthoinit.interop.ImageArrays;
 import org.orthoinit.interop.InteropException;
 import org.orthoinit.interop.Npy;
 import org.orthoinit.interop.NpyArray;
-import org.orthoinit.interop.TorchImport;
+import org.orthoinit.interop.Layouts;
 import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelConfig;
@@ -119,8 +119,8 @@ class GradientParityTest {
     for (Parameter p : s.network().parameters()) {
       Path from = p.name().startsWith("classifier.") ? classifier : caseDir.resolve("weights");
       float[] torch = Npy.read(from.resolve(p.name() + ".npy"), "<f4",
-          TorchImport.torchShape(p)).toFloats();
-      weights.put(p.name(), TorchImport.toTensorFlow(p, torch));
+          Layouts.torchShape(p)).toFloats();
+      weights.put(p.name(), Layouts.toTensorFlow(p, torch));
     }
     List<String> running = new ArrayList<>();
     for (Layer.BatchNorm bn : s.network().batchNorms()) {
@@ -172,9 +172,9 @@ class GradientParityTest {
     List<String> failures = new ArrayList<>();
     for (Parameter p : s.network().parameters()) {
       double[] expected = expectedGradient(caseDir.resolve("grad"), p);
-      plainWorst.add(p.name(), relativeError(TorchImport.toTorch(p,
+      plainWorst.add(p.name(), relativeError(Layouts.toTorch(p,
           plain.gradients().get(p.name())), expected));
-      double error = relativeError(TorchImport.toTorch(p, step.gradients().get(p.name())),
+      double error = relativeError(Layouts.toTorch(p, step.gradients().get(p.name())),
           expected);
       worst.add(p.name(), error);
       if (!(error <= TOLERANCE)) {
@@ -375,7 +375,7 @@ class GradientParityTest {
       return w;
     }
     return toDoubles(Npy.read(grad.resolve(p.name() + ".npy"), "<f4",
-        TorchImport.torchShape(p)).toFloats());
+        Layouts.torchShape(p)).toFloats());
   }
 
   private static double[] toDoubles(float[] v) {

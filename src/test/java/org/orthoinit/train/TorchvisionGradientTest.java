@@ -18,7 +18,7 @@ import org.orthoinit.interop.ImageArrays;
 import org.orthoinit.interop.Npy;
 import org.orthoinit.interop.NpyArray;
 import org.orthoinit.interop.OnnxImport;
-import org.orthoinit.interop.TorchImport;
+import org.orthoinit.interop.Layouts;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.ModelSession;
@@ -278,7 +278,7 @@ class TorchvisionGradientTest {
     Map<String, double[]> theirs = new LinkedHashMap<>();
     double largest = 0;
     for (Parameter p : network.parameters()) {
-      ours.put(p.name(), TorchImport.toTorch(p, step.gradients().get(p.name())));
+      ours.put(p.name(), Layouts.toTorch(p, step.gradients().get(p.name())));
       double[] t = Npy.read(folder.resolve(p.name() + ".npy")).toDoubles();
       theirs.put(p.name(), t);
       largest = Math.max(largest, maxAbs(t));
@@ -323,7 +323,7 @@ class TorchvisionGradientTest {
       passes[i] = x[i] > min && x[i] < max ? 1f : 0f;
     }
     long[] shape = input.shape();
-    return shape.length != 4 ? passes : ImageArrays.nchwToNhwc(passes, (int) shape[0],
+    return shape.length != 4 ? passes : Layouts.nchwToNhwc(passes, (int) shape[0],
         (int) shape[1], (int) (shape[2] * shape[3]));
   }
 

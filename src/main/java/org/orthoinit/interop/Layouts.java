@@ -1,34 +1,15 @@
 package org.orthoinit.interop;
 
-import java.nio.file.Path;
-import java.util.Map;
-import org.orthoinit.model.AlexNet;
-import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.Parameter;
 
 /**
- * Reads the seed's AlexNet from ONNX ({@code torch.onnx.export}'s or orthoinit's): the file's
- * nodes become a network ({@link OnnxImport}), which must be one of the seed's AlexNets; and
- * converts between PyTorch's layouts (OIHW kernels, [out, in] linear weights) and TensorFlow's
- * (HWIO, [in, out]).
+ * Conversions between PyTorch's layouts and TensorFlow's, the one place they are written:
+ * parameters (OIHW kernels and [out, in] linear weights in PyTorch, HWIO and [in, out] here)
+ * and activations (NCHW in PyTorch and ONNX, NHWC here).
  */
-public final class TorchImport {
+public final class Layouts {
 
-  /** An imported model: its architecture and its variables in TensorFlow's layout. */
-  public record Imported(ModelConfig config, Map<String, float[]> weights) {}
-
-  private TorchImport() {}
-
-  /** Reads {@code file}, an ONNX export of the seed's AlexNet. */
-  public static Imported read(Path file) throws InteropException {
-    OnnxImport.Imported onnx = OnnxImport.read(file);
-    ModelConfig config = AlexNet.recognise(onnx.network()).orElseThrow(() ->
-        new InteropException(file, "not the seed's AlexNet: its " + onnx.network().layers().size()
-            + " layers (" + onnx.network().convs().size() + " convolutions, "
-            + onnx.network().linears().size() + " linear) are no AlexNet(num_layers, level,"
-            + " withbn)"));
-    return new Imported(config, onnx.weights());
-  }
+  private Layouts() {}
 
   /** A parameter's shape in PyTorch's layout. */
   public static long[] torchShape(Parameter p) {
@@ -96,6 +77,34 @@ public final class TorchImport {
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < cols; c++) {
         out[c * rows + r] = v[r * cols + c];
+      }
+    }
+    return out;
+  }
+
+  /** {@code n} samples of {@code c} channels of {@code pixels} values each, NCHW to NHWC. */
+  public static float[] nchwToNhwc(float[] v, int n, int c, int pixels) {
+    float[] out = new float[v.length];
+    for (int i = 0; i < n; i++) {
+      int base = i * c * pixels;
+      for (int k = 0; k < c; k++) {
+        for (int p = 0; p < pixels; p++) {
+          out[base + p * c + k] = v[base + k * pixels + p];
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The inverse of {@link #nchwToNhwc}: NHWC to NCHW. */
+  public static float[] nhwcToNchw(float[] v, int n, int c, int pixels) {
+    float[] out = new float[v.length];
+    for (int i = 0; i < n; i++) {
+      int base = i * c * pixels;
+      for (int k = 0; k < c; k++) {
+        for (int p = 0; p < pixels; p++) {
+          out[base + k * pixels + p] = v[base + p * c + k];
+        }
       }
     }
     return out;
