@@ -8,9 +8,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.orthoinit.AsNobody;
 import org.orthoinit.TestImages;
 
 /** Every bad data input: one stderr line naming the file and the fault, exit code 1. */
@@ -20,8 +20,12 @@ class DataErrorsTest {
   Path tmp;
 
   private Cli train(Path data) {
-    return Cli.run("train", "--data", data.toString(), "--layers", "0", "--epochs", "1",
-        "--out", tmp.resolve("out.json").toString());
+    return Cli.run(trainArgs(data));
+  }
+
+  private String[] trainArgs(Path data) {
+    return new String[] {"train", "--data", data.toString(), "--layers", "0", "--epochs", "1",
+        "--out", tmp.resolve("out.json").toString()};
   }
 
   private void assertOneLine(Cli r, String... parts) {
@@ -69,13 +73,25 @@ class DataErrorsTest {
   }
 
   @Test
-  void anUnreadableFolder() throws IOException {
+  void anUnreadableFolder() throws IOException, InterruptedException {
     Path data = TestImages.writeDataset(tmp.resolve("locked"), 20, 5);
     Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("---------"));
     try {
-      Assumptions.assumeFalse(Files.isReadable(data),
-          "SKIPPED: permissions are not enforced for this user (root?)");
-      assertOneLine(train(data), "locked", "not readable");
+      if (Files.isReadable(data)) {
+        // root (as in CI) ignores permissions: the command runs as nobody in a process of its own
+        assertTrue(AsNobody.root(), data + " is still readable after chmod 000");
+        Path out = Files.createDirectories(tmp.resolve("nobody"));
+        Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwxrwxrwx"));
+        String[] args = trainArgs(data);
+        args[args.length - 1] = out.resolve("out.json").toString();
+        AsNobody.Result r = AsNobody.run(tmp, Main.class.getName(), args);
+        assertOneLine(new Cli(r.code(), r.out(), r.err()), "locked", "not readable");
+        try (var written = Files.list(out)) {
+          assertEquals(0, written.count(), "files written");
+        }
+      } else {
+        assertOneLine(train(data), "locked", "not readable");
+      }
     } finally {
       Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
     }

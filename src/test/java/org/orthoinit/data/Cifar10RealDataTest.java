@@ -15,8 +15,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.orthoinit.Fixtures;
 
 /** Reads the real CIFAR-10 files in the folder named by the system property orthoinit.cifar, when present. */
 class Cifar10RealDataTest {
@@ -26,14 +26,9 @@ class Cifar10RealDataTest {
   private static final double[] CHANNEL_MEANS = {0.4914, 0.4822, 0.4465};
   private static final double MEAN_TOLERANCE = 0.02;
 
+  /** The real data set's folder: skipped without it, failed where fixtures are required. */
   private static Path realFolder() {
-    String value = System.getProperty(PROPERTY);
-    Assumptions.assumeTrue(value != null && !value.isBlank(),
-        () -> "skipped: system property " + PROPERTY + " is not set");
-    Path folder = Path.of(value);
-    Assumptions.assumeTrue(Files.isDirectory(folder),
-        () -> "skipped: " + PROPERTY + "=" + folder + " is not an existing folder");
-    return folder;
+    return Fixtures.folder(PROPERTY, "test_batch.bin", "CIFAR-10 in the binary format", "");
   }
 
   @Test
@@ -92,8 +87,8 @@ class Cifar10RealDataTest {
 
   @Test
   void metaFileListsTheClassNames() throws IOException {
-    Path meta = realFolder().resolve(Cifar10.META_FILE);
-    Assumptions.assumeTrue(Files.isRegularFile(meta), () -> "skipped: no " + meta);
+    Path meta = Fixtures.folder(PROPERTY, Cifar10.META_FILE, "CIFAR-10's class names", "")
+        .resolve(Cifar10.META_FILE);
 
     List<String> names = Files.readAllLines(meta).stream().filter(line -> !line.isBlank()).toList();
 

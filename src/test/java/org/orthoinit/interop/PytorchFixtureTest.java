@@ -6,13 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.orthoinit.interop.OnnxModel.Weight;
@@ -57,15 +55,13 @@ class PytorchFixtureTest {
 
   Path fixtures;
 
-  /** Per test rather than per class, so that each test is reported as skipped, with the path. */
+  /**
+   * Per test rather than per class, so that each test is reported as skipped (failed where the
+   * fixtures are required), with the path.
+   */
   @BeforeEach
   void locate() {
-    String prop = System.getProperty("orthoinit.fixtures");
-    Path p = prop == null || prop.isBlank() ? null : Path.of(prop);
-    Assumptions.assumeTrue(p != null && Files.isDirectory(p),
-        "PyTorch fixtures not found: system property orthoinit.fixtures = " + prop
-            + " is not a folder (set -Dorthoinit.fixtures=DIR); skipping");
-    fixtures = p;
+    fixtures = org.orthoinit.Fixtures.dir();
   }
 
   @Test
