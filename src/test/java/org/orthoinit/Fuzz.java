@@ -133,4 +133,33 @@ public final class Fuzz {
     }
     return new Outcome(variants.size(), refused);
   }
+
+  /**
+   * Requires {@code reader} to refuse the hostile {@code v}, written to {@code file}, with its
+   * own exception and one line that names the file and contains {@code fault} (ignoring case).
+   */
+  public static void refuses(Variant v, Path file, Class<? extends Exception> expected,
+      Reader reader, String fault) throws Exception {
+    Files.write(file, v.bytes());
+    Exception e;
+    try {
+      reader.read(file);
+      throw new AssertionError(v.name() + ": read, not refused");
+    } catch (Exception caught) {
+      e = caught;
+    }
+    if (!expected.isInstance(e)) {
+      throw new AssertionError(v.name() + ": " + e.getClass().getName() + " instead of "
+          + expected.getSimpleName(), e);
+    }
+    String m = String.valueOf(e.getMessage());
+    if (System.getProperty("orthoinit.fuzz.print") != null) {
+      System.out.println("REFUSAL " + v.name() + " -> " + m);
+    }
+    if (m.contains("\n") || !m.contains(file.getFileName().toString())
+        || !m.toLowerCase(java.util.Locale.ROOT).contains(fault.toLowerCase(java.util.Locale.ROOT))) {
+      fail(v.name() + ": the refusal must be one line naming " + file.getFileName() + " and '"
+          + fault + "', got '" + m + "'");
+    }
+  }
 }

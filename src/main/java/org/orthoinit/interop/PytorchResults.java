@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.orthoinit.model.ModelConfig;
 
 /**
  * Training curves from PyTorch: the seed notebook's {@code np.save} of
@@ -115,9 +116,11 @@ public final class PytorchResults {
           throw new InteropException(file, "line " + number + ": not a number in '"
               + abbreviate(line) + "'");
         }
-        if (layers < 0 || repeat < 0 || epoch < 1 || !Double.isFinite(loss)) {
+        if (layers < 0 || layers > ModelConfig.MAX_LAYERS || repeat < 0 || epoch < 1
+            || !Double.isFinite(loss)) {
           throw new InteropException(file, "line " + number + ": out of range in '"
-              + abbreviate(line) + "' (layers >= 0, repeat >= 0, epoch >= 1, finite loss)");
+              + abbreviate(line) + "' (layers 0.." + ModelConfig.MAX_LAYERS + ", repeat >= 0, "
+              + "epoch >= 1, finite loss)");
         }
         Double before = raw.computeIfAbsent(layers, k -> new TreeMap<>())
             .computeIfAbsent(init, k -> new TreeMap<>())

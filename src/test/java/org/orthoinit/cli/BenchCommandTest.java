@@ -51,8 +51,9 @@ class BenchCommandTest {
       }
       assertEquals(5, d.path("svd_init_stages").size(), d.toString());
       assertTrue(d.path("svd_init_fallbacks").isArray(), d.toString());
-      // images/s and GFLOP/s are one figure in two units
-      double flop = 3.0 * 30 * Summary.forwardFlops(AlexNet.of(ModelConfig.of(i)));
+      // a step of 30 images is three forward passes' worth (the forward pass, the gradients of
+      // the inputs and of the weights); images/s and GFLOP/s are one figure in two units
+      double flop = 3.0 * 30 * (L0_FLOPS + i * EXTRA_LAYER_FLOPS);
       assertEquals(flop / 1e9, d.path("step_gflop").asDouble(), 1e-9);
       assertEquals(d.path("images_per_second").asDouble() / 30 * flop / 1e9,
           d.path("gflops").asDouble(), 1e-6);
@@ -63,17 +64,21 @@ class BenchCommandTest {
     assertEquals(2, r.out().lines().filter(l -> l.matches("\\s+[01] .*")).count(), r.out());
   }
 
+  /**
+   * One image's forward FLOPs at 0 extra layers, by hand: 2 per multiply-add of conv 3->64 at
+   * 16x16, 64->192 at 8x8, 192->192, 192->256 and 256->256 at 4x4 (3x3 kernels), then the linear
+   * layers 1024x4096, 4096x4096, 4096x10.
+   */
+  private static final long L0_FLOPS = 2L * 9 * (16 * 16 * 3 * 64 + 8 * 8 * 64 * 192
+      + 4 * 4 * (192 * 192 + 192 * 256 + 256 * 256)) + 2L * (1024 * 4096 + 4096 * 4096
+      + 4096 * 10);
+  /** What each extra level-3 layer adds: a 256->256 3x3 conv at 4x4. */
+  private static final long EXTRA_LAYER_FLOPS = 2L * 9 * 16 * 256 * 256;
+
   @Test
   void forwardFlopsCountConvolutionsAndLinearLayers() {
-    // 0 extra layers by hand: conv 3->64 at 16x16, 64->192 at 8x8, 192->192, 192->256 and
-    // 256->256 at 4x4 (3x3 kernels), then 1024x4096, 4096x4096, 4096x10
-    long convs = 2L * 9 * (16 * 16 * 3 * 64 + 8 * 8 * 64 * 192
-        + 4 * 4 * (192 * 192 + 192 * 256 + 256 * 256));
-    long linears = 2L * (1024 * 4096 + 4096 * 4096 + 4096 * 10);
-    assertEquals(convs + linears, Summary.forwardFlops(AlexNet.of(ModelConfig.of(0))));
-    // each extra level-3 layer adds a 256->256 conv at 4x4
-    assertEquals(2L * 9 * 16 * 256 * 256,
-        Summary.forwardFlops(AlexNet.of(ModelConfig.of(1)))
-            - Summary.forwardFlops(AlexNet.of(ModelConfig.of(0))));
+    assertEquals(L0_FLOPS, Summary.forwardFlops(AlexNet.of(ModelConfig.of(0))));
+    assertEquals(L0_FLOPS + 75 * EXTRA_LAYER_FLOPS,
+        Summary.forwardFlops(AlexNet.of(ModelConfig.of(75))));
   }
 }

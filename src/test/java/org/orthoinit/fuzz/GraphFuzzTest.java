@@ -63,9 +63,20 @@ class GraphFuzzTest {
     assertTrue(refused > tried / 2, refused + " of " + tried);
   }
 
+  /** What the refusal of each kind of hostile graph must say (a regular expression). */
+  private static final Map<String, String> FAULTS = Map.of(
+      "dangling input", "reads 'nowhere', which no earlier node gives",
+      "cycle", "reads '[^']+', which no earlier node gives",
+      "unknown op", "\\(NoSuchOp, opset \\d+\\): this op is not supported"
+          + "|operators of domain 'com.example' are not supported",
+      "shape mismatch", "raw_data has \\d+ bytes, dims \\[[0-9, ]+\\] need \\d+",
+      "huge declared dims", "invalid dims \\[[0-9, ]*1099511627776|has shape \\[-1, \\d+",
+      "dtype mismatch", "is of type (DOUBLE|INT64), expected FLOAT");
+
   /**
    * Each kind of hostile graph, made at every place it can be made in the zoo's export: every
-   * case is refused in one line naming the file (and the node, where one is at fault).
+   * case is refused in one line naming the file (and the node, where one is at fault) and the
+   * fault.
    */
   @Test
   void eachKindOfHostileGraphIsRefused() {
@@ -122,6 +133,12 @@ class GraphFuzzTest {
               () -> OnnxImport.read(OnnxModel.of(file, m), o), e.getKey());
           assertTrue(x.getMessage().startsWith("hostile.onnx: ")
               && !x.getMessage().contains("\n"), x.getMessage());
+          if (System.getProperty("orthoinit.fuzz.print") != null) {
+            System.out.println("REFUSAL " + e.getKey() + " -> " + x.getMessage());
+          }
+          String fault = FAULTS.get(e.getKey());
+          assertTrue(x.getMessage().matches("(?s).*(" + fault + ").*"), e.getKey()
+              + ": the refusal does not say (" + fault + "): " + x.getMessage());
         }
         refused++;
       }

@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.Fuzz;
@@ -47,6 +49,21 @@ class ReadersFuzzTest {
     assertTrue(o.refused() > o.tried() / 2, reader + ": " + o);
   }
 
+  /**
+   * Requires each hand-built hostile input to be refused, with a message of one line naming the
+   * file and the fault {@code faults} gives for it (every input has one).
+   */
+  private static void eachRefused(List<Fuzz.Variant> extra, Map<String, String> faults,
+      Path file, Class<? extends Exception> type, Fuzz.Reader reader) throws Exception {
+    for (Fuzz.Variant v : extra) {
+      Fuzz.refuses(v, file, type, reader, faults.getOrDefault(v.name(), ""));
+    }
+    if (System.getProperty("orthoinit.fuzz.print") == null) {
+      assertEquals(extra.stream().map(Fuzz.Variant::name).collect(Collectors.toSet()),
+          faults.keySet());
+    }
+  }
+
   @Test
   void cifarBatches() throws Exception {
     Path dir = tmp.resolve("cifar");
@@ -61,6 +78,10 @@ class ReadersFuzzTest {
     Fuzz.Outcome o = Fuzz.run(Fuzz.variants(valid, 1, 300, extra), file, DataException.class,
         f -> Cifar10.load(dir, Cifar10.Split.TRAIN));
     report("CIFAR-10 batch", o);
+    eachRefused(extra, Map.of("label 10", "record 1 has label 10, expected 0..9",
+        "label 127", "record 1 has label 127, expected 0..9",
+        "label 255", "record 1 has label 255, expected 0..9"), file, DataException.class,
+        f -> Cifar10.load(dir, Cifar10.Split.TRAIN));
   }
 
   /** A .npy file with this header text, padded as numpy pads it, and {@code data} bytes. */
@@ -100,6 +121,17 @@ class ReadersFuzzTest {
     Fuzz.Outcome o = Fuzz.run(Fuzz.variants(valid, 2, 300, extra), file,
         InteropException.class, Npy::read);
     report(".npy", o);
+    eachRefused(extra, Map.ofEntries(
+        Map.entry("shape (1000000000000, 3)", "too large to load"),
+        Map.entry("shape (4611686018427387904, 4)", "too large to load"),
+        Map.entry("shape (-1, 24)", "shape dimension 0 is -1"),
+        Map.entry("shape (99999999999999999999999,)", "integer out of range"),
+        Map.entry("shape (2, 3, 4", "bad .npy header"),
+        Map.entry("dtype <f16", "unsupported dtype <f16"),
+        Map.entry("fortran order", "fortran_order True"),
+        Map.entry("no dict", "bad .npy header"),
+        Map.entry("header length 65535", "header declares 65535 header bytes"),
+        Map.entry("version 2 length", "implausible")), file, InteropException.class, Npy::read);
   }
 
   /** A tiny ONNX model: two float initializers, an Identity alias, opset 13. */
@@ -142,6 +174,12 @@ class ReadersFuzzTest {
     Fuzz.Outcome o = Fuzz.run(Fuzz.variants(valid, 3, 300, extra), file,
         InteropException.class, f -> OnnxModel.read(f).initializers());
     report("ONNX", o);
+    eachRefused(extra, Map.of("dims 1e6 x 1e6 over 24 bytes", "invalid dims [1000000, 1000000]",
+        "negative dim", "invalid dims [-2, -3]",
+        "dims overflow a long", "invalid dims [1099511627776, 1099511627776]",
+        "graph length 4 GiB", "not an ONNX model",
+        "nested 100,000 deep", "not an ONNX model"), file, InteropException.class,
+        f -> OnnxModel.read(f).initializers());
   }
 
   @Test
@@ -169,6 +207,17 @@ class ReadersFuzzTest {
     Fuzz.Outcome o = Fuzz.run(Fuzz.variants(valid, 4, 300, extra), file,
         InteropException.class, PytorchResults::readCsv);
     report("PyTorch CSV", o);
+    eachRefused(extra, Map.ofEntries(
+        Map.entry("row xavier,15,0,2000000000,2.0", "epochs are not 1..4"),
+        Map.entry("row xavier,15,2000000000,1,2.0", "every repeat needs the same epochs"),
+        Map.entry("row xavier,2000000000,0,1,2.0", "out of range"),
+        Map.entry("row xavier,15,0,1,NaN", "out of range"),
+        Map.entry("row xavier,15,0,1,1e999", "out of range"),
+        Map.entry("row xavier,15,0,1", "expected 5 fields, got 4"),
+        Map.entry("row svd,15,-1,1,2.0", "out of range"),
+        Map.entry("row \u0000,\u0000,\u0000,\u0000,\u0000", "unknown init"),
+        Map.entry("one line of 10 MB", "expected 5 fields, got 1")), file,
+        InteropException.class, PytorchResults::readCsv);
   }
 
   @Test
@@ -195,6 +244,12 @@ class ReadersFuzzTest {
     Fuzz.Outcome o = Fuzz.run(Fuzz.variants(valid, 5, 300, extra), file,
         ExperimentException.class, ResultStore::readRun);
     report("run JSON", o);
+    eachRefused(extra, Map.of("nested 100,000 deep", "not a readable run result",
+        "a number of 1,000,000 digits", "exceeds the maximum",
+        "spec null", "no name or spec",
+        "status other", "status 'maybe'",
+        "a null loss", "epoch 1 has no finite loss"), file, ExperimentException.class,
+        ResultStore::readRun);
     for (int i = extra.size() - 3; i < extra.size(); i++) {
       Files.write(file, extra.get(i).bytes());
       Path f = file;

@@ -44,6 +44,13 @@ class InitializersTest {
     assertTrue(!markers.contains(Initializer.Marker.TRIANGLE_UP));
   }
 
+  private static final java.util.Set<String> ALEXNET_L1 = java.util.Set.of("features.0.weight",
+      "features.0.bias", "features.3.weight", "features.3.bias", "features.6.weight",
+      "features.6.bias", "features.8.weight", "features.8.bias", "features.9.weight",
+      "features.9.bias", "features.11.weight", "features.11.bias", "classifier.1.weight",
+      "classifier.1.bias", "classifier.4.weight", "classifier.4.bias", "classifier.6.weight",
+      "classifier.6.bias");
+
   @Test
   void everyRegisteredInitGivesAModelFiniteLogits() throws Exception {
     float[] images = TestImages.uniform(64, 4);
@@ -61,8 +68,9 @@ class InitializersTest {
         for (float f : p.logits()) {
           assertTrue(Float.isFinite(f), init.id() + " gives logit " + f);
         }
-        // the variables all hold values: none left unassigned
-        assertEquals(s.variables().all().size(), s.readAll().size(), init.id());
+        // every parameter of the model holds a value: PyTorch's state_dict of
+        // AlexNet(10, num_layers=1), as torch 1.13 lists it
+        assertEquals(ALEXNET_L1, s.readAll().keySet(), init.id());
       }
     }
   }
