@@ -8,7 +8,7 @@ import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.experiment.Benchmark;
 import org.orthoinit.experiment.ResultStore;
-import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.SvdReport;
 import org.orthoinit.model.Compute;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -167,9 +167,9 @@ final class BenchCommand implements Callable<Integer> {
             d.svdInitFallbacks().isEmpty() ? "none" : String.join(", ", d.svdInitFallbacks())));
       }
       if (d.svdInitCheck() != null) {
-        SvdInitializer.LayerResult worst = null;
+        SvdReport.LayerResult worst = null;
         double eigh = 0;
-        for (SvdInitializer.LayerResult l : d.svdInitCheck()) {
+        for (SvdReport.LayerResult l : d.svdInitCheck()) {
           if (worst == null || l.offExact() > worst.offExact()) {
             worst = l;
           }

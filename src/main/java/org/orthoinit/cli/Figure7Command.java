@@ -17,6 +17,7 @@ import org.orthoinit.init.InitException;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
 import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.SvdPreflight;
 import org.orthoinit.interop.ModelFiles;
 import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
@@ -240,7 +241,7 @@ final class Figure7Command implements Callable<Integer> {
     c.inits().forEach(i -> lsuv.check(i, batch));
     if (c.inits().contains(Initializers.SVD)) {
       try {
-        SvdInitializer.checkBatch(network, batch);
+        SvdPreflight.checkBatch(network, batch);
       } catch (InitException e) {
         throw new IllegalArgumentException("--init-batch: " + e.getMessage());
       }

@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import org.orthoinit.experiment.PytorchInit;
 import org.orthoinit.experiment.ResultStore;
 import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.SvdReport;
 import org.orthoinit.interop.ImageArrays;
 import org.orthoinit.model.Prediction;
 import picocli.CommandLine.Command;
@@ -106,7 +107,7 @@ final class InitCommand implements Callable<Integer> {
             spec.commandLine().getOut().println("wrote " + what + " " + file);
           }
         });
-    SvdInitializer.Report r = done.report();
+    SvdReport r = done.report();
     Prediction p = done.prediction();
     spec.commandLine().getOut().printf("gram ratio %.4f -> %.4f, %d layers rewritten in %.1f s%n",
         r.gramRatioBefore(), r.gramRatioAfter(), r.outputNorms().size(), r.seconds());

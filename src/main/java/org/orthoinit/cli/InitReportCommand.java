@@ -13,6 +13,7 @@ import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Probe;
 import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.SvdPreflight;
 import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.plot.InitReportChart;
@@ -73,7 +74,7 @@ final class InitReportCommand implements Callable<Integer> {
     Path dataDir = data.resolve(spec.commandLine().getErr()); // before anything is written
     Checks.writableFolder(out, "--out");
     Cifar10Data train = Cifar10.load(dataDir, Cifar10.Split.TRAIN);
-    SvdInitializer.checkBatch(AlexNet.of(config),
+    SvdPreflight.checkBatch(AlexNet.of(config),
         Math.min(batch, train.size()));
     InitReport.Options options = new InitReport.Options(inits,
         batchNormBaseline && !config.batchNorm(), SvdInitializer.DECOMPOSITION_DEFAULT,

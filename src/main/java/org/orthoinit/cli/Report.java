@@ -3,7 +3,7 @@ package org.orthoinit.cli;
 import java.util.List;
 import org.orthoinit.experiment.RunResult;
 import org.orthoinit.init.Lsuv;
-import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.SvdReport;
 
 /** The one-line summaries commands print on stdout. */
 final class Report {
@@ -17,7 +17,7 @@ final class Report {
       s.append(String.format(", loss %s -> %s over %d epochs", fmt(e.get(0).loss()),
           fmt(e.get(e.size() - 1).loss()), e.size()));
     }
-    SvdInitializer.Report svd = r.report(SvdInitializer.Report.class);
+    SvdReport svd = r.report(SvdReport.class);
     if (svd != null) {
       s.append(String.format(", gram ratio %.3f -> %.3f", svd.gramRatioBefore(),
           svd.gramRatioAfter()));

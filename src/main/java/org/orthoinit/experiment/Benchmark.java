@@ -14,6 +14,8 @@ import java.util.Map;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.SvdProfile;
+import org.orthoinit.init.SvdReport;
 import org.orthoinit.init.Xavier;
 import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
@@ -114,11 +116,11 @@ public final class Benchmark {
       @JsonProperty("svd_init_stages") @JsonInclude(JsonInclude.Include.NON_NULL)
       Map<String, Double> svdInitStages,
       @JsonProperty("svd_init_layers") @JsonInclude(JsonInclude.Include.NON_NULL)
-      List<SvdInitializer.LayerTimes> svdInitLayers,
+      List<SvdReport.LayerTimes> svdInitLayers,
       @JsonProperty("svd_init_fallbacks") @JsonInclude(JsonInclude.Include.NON_NULL)
       List<String> svdInitFallbacks,
       @JsonProperty("svd_init_check") @JsonInclude(JsonInclude.Include.NON_NULL)
-      List<SvdInitializer.LayerResult> svdInitCheck) {}
+      List<SvdReport.LayerResult> svdInitCheck) {}
 
   /**
    * Everything, as written to JSON.
@@ -198,9 +200,9 @@ public final class Benchmark {
         ratio[r] = real[r] / bare[r];
       }
     }
-    SvdInitializer.Report init = null;
-    List<SvdInitializer.LayerResult> check = null;
-    List<SvdInitializer.LayerTimes> split = null;
+    SvdReport init = null;
+    List<SvdReport.LayerResult> check = null;
+    List<SvdReport.LayerTimes> split = null;
     String initError = null;
     if (config.initBatch() > 0) {
       listener.stage(layers + " layers: SVD initializer on " + config.initBatch() + " images");
@@ -229,10 +231,10 @@ public final class Benchmark {
   }
 
   /** Per stage, the seconds summed over the layers. */
-  static Map<String, Double> stageTotals(List<SvdInitializer.LayerTimes> layers) {
+  static Map<String, Double> stageTotals(List<SvdReport.LayerTimes> layers) {
     Map<String, Double> totals = new LinkedHashMap<>();
-    SvdInitializer.STAGES.forEach(stage -> totals.put(stage, 0.0));
-    for (SvdInitializer.LayerTimes l : layers) {
+    SvdProfile.STAGES.forEach(stage -> totals.put(stage, 0.0));
+    for (SvdReport.LayerTimes l : layers) {
       l.seconds().forEach((stage, seconds) -> totals.merge(stage, seconds, Double::sum));
     }
     return totals;
@@ -243,7 +245,7 @@ public final class Benchmark {
    * split by layer and stage; with {@code check}, each kernel against a float64 full
    * eigendecomposition.
    */
-  private static SvdInitializer.Report svdInit(ModelConfig model, Cifar10Data data, Config config,
+  private static SvdReport svdInit(ModelConfig model, Cifar10Data data, Config config,
       Compute compute, boolean trace, boolean check) throws InitException {
     int n = Math.min(config.initBatch(), data.size());
     float[] batch = TrainingRun.initBatch(data, n, 0);

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.SvdReport;
 import org.orthoinit.interop.ImageArrays;
 import org.orthoinit.interop.InteropException;
 import org.orthoinit.interop.OnnxExport;
@@ -41,7 +42,7 @@ public final class PytorchInit {
    *
    * @param prediction of {@code evaluate}, or null
    */
-  public record Outcome(SvdInitializer.Report report, Prediction prediction) {}
+  public record Outcome(SvdReport report, Prediction prediction) {}
 
   /** Hears the stages and each file as soon as it is written. */
   public interface Listener {
@@ -66,7 +67,7 @@ public final class PytorchInit {
     try (ModelSession session = ModelSession.open(model.network(), 0, 0, o.compute())) {
       session.assign(model.weights());
       listener.stage("svd on " + o.batch().n() + " images");
-      SvdInitializer.Report report = new SvdInitializer(session, o.decomposition())
+      SvdReport report = new SvdInitializer(session, o.decomposition())
           .initialize(o.batch().nhwc(), o.batch().n());
       Prediction prediction = o.evaluate() == null ? null
           : session.predict(o.evaluate().nhwc(), o.evaluate().n());

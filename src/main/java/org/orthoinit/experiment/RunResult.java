@@ -7,7 +7,7 @@ import java.util.List;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Lsuv;
-import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.SvdReport;
 
 /**
  * The record of one run, as written to JSON.
@@ -49,7 +49,7 @@ public record RunResult(String name, RunSpec spec, String data, int trainImages,
       @JsonProperty("testAccuracy") Double testAccuracy,
       @JsonProperty("initSeconds") Double initSeconds,
       @JsonProperty("report") @Initializers.ReportJson Initializer.Report report,
-      @JsonProperty("init") SvdInitializer.Report svd, @JsonProperty("lsuv") Lsuv.Report lsuv,
+      @JsonProperty("init") SvdReport svd, @JsonProperty("lsuv") Lsuv.Report lsuv,
       @JsonProperty("orthogonality") List<Orthogonality> orthogonality,
       @JsonProperty("environment") Environment environment,
       @JsonProperty("started") String started, @JsonProperty("finished") String finished) {

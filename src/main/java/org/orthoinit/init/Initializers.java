@@ -30,7 +30,7 @@ public final class Initializers {
   /** The seed's start: xavier_uniform_ with the ReLU gain. */
   public static final Initializer XAVIER = new Xavier();
   /** The paper's SVD initializer, after Xavier. */
-  public static final Initializer SVD = new SvdInitializer.Method();
+  public static final Initializer SVD = new SvdMethod();
   /** LSUV (Mishkin and Matas 2016). */
   public static final Initializer LSUV = new Lsuv.Method();
 

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.Fixtures;
 import org.orthoinit.TestImages;
 import org.orthoinit.TorchvisionFixtures;
-import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.SvdRoute;
 import org.orthoinit.interop.Npy;
 import org.orthoinit.interop.OnnxModel;
 import org.orthoinit.interop.onnx.ModelProto;
@@ -74,7 +74,7 @@ class GraphCommandsTest {
     // the four 3 x 3 convolutions with as many outputs as inputs, rewritten in order
     assertEquals(4, run.get("report").get("outputNorms").size(), run.get("report").toString());
     // 128 images: features.25 has 512 patch rows (2 x 2 maps) for 4608 columns, the dual route
-    assertEquals(SvdInitializer.ROUTE_DUAL, run.get("report").get("outputNorms").get(3)
+    assertEquals(SvdRoute.DUAL, run.get("report").get("outputNorms").get(3)
         .get("route").asText());
     assertTrue(Double.isFinite(run.get("epochs").get(0).get("loss").asDouble()));
   }

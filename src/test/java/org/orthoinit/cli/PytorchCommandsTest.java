@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.Fixtures;
 import org.orthoinit.experiment.ResultStore;
-import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.SvdReport;
 import org.orthoinit.interop.Npy;
 
 /** predict and init on the PyTorch fixtures, through the command line. */
@@ -53,8 +53,8 @@ class PytorchCommandsTest {
         npy(Fixtures.file("alexnet_L0_svdinit_logits8.npy"))) < 1e-3);
     assertTrue(Fixtures.relativeError(npy(features),
         npy(Fixtures.file("alexnet_L0_svdinit_features8.npy"))) < 1e-3);
-    SvdInitializer.Report rep = ResultStore.JSON.readValue(report.toFile(),
-        SvdInitializer.Report.class);
+    SvdReport rep = ResultStore.JSON.readValue(report.toFile(),
+        SvdReport.class);
     assertEquals(0.55095, rep.gramRatioAfter(), 1e-3);
     assertEquals(2, rep.outputNorms().size());
   }

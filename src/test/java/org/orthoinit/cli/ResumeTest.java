@@ -20,7 +20,7 @@ import org.orthoinit.experiment.ExperimentException;
 import org.orthoinit.experiment.ResultStore;
 import org.orthoinit.experiment.RunCheckpoint;
 import org.orthoinit.experiment.RunResult;
-import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.SvdReport;
 
 /**
  * Runs killed with SIGKILL in the middle of an epoch and in the middle of writing their
@@ -132,8 +132,8 @@ class ResumeTest {
         actual.epochs().stream().map(RunResult.Epoch::loss).toList(), "losses");
     assertEquals(expected.orthogonality(), actual.orthogonality(), "probes");
     assertEquals(expected.testAccuracy(), actual.testAccuracy(), "accuracy");
-    assertEquals(expected.report(SvdInitializer.Report.class).outputNorms(),
-        actual.report(SvdInitializer.Report.class).outputNorms(), "the SVD init");
+    assertEquals(expected.report(SvdReport.class).outputNorms(),
+        actual.report(SvdReport.class).outputNorms(), "the SVD init");
   }
 
   @Test

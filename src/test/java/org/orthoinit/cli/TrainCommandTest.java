@@ -12,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.orthoinit.TestImages;
 import org.orthoinit.experiment.ResultStore;
 import org.orthoinit.experiment.RunResult;
-import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.SvdReport;
 
 class TrainCommandTest {
 
@@ -57,8 +57,8 @@ class TrainCommandTest {
     assertEquals(0, r.code(), r.err());
     RunResult result = ResultStore.readRun(out);
     assertEquals("svd", result.spec().init().id());
-    assertEquals(60, result.report(SvdInitializer.Report.class).batch()); // min(256, training images)
-    SvdInitializer.Report svd = result.report(SvdInitializer.Report.class);
+    assertEquals(60, result.report(SvdReport.class).batch()); // min(256, training images)
+    SvdReport svd = result.report(SvdReport.class);
     assertTrue(svd.gramRatioAfter() < svd.gramRatioBefore());
     assertTrue(result.initSeconds() > 0);
     assertNull(result.testAccuracy());

@@ -11,6 +11,7 @@ import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.SvdReport;
 
 /** Run files of every version read, and one report field written with its init's id. */
 class RunResultJsonTest {
@@ -22,7 +23,7 @@ class RunResultJsonTest {
   void committedRunFilesOfTheTwoFieldVersionRead() throws Exception {
     RunResult svd = ResultStore.readRun(BASELINES.resolve("L75_svd_r0.json"));
     assertSame(Initializers.SVD, svd.spec().init());
-    SvdInitializer.Report s = svd.report(SvdInitializer.Report.class);
+    SvdReport s = svd.report(SvdReport.class);
     assertEquals(77, s.outputNorms().size()); // 75 extra + features.6 + features.9
     assertNull(svd.report(Lsuv.Report.class));
     RunResult lsuv = ResultStore.readRun(BASELINES.resolve("L75_lsuv_r0.json"));

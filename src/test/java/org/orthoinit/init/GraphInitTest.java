@@ -41,11 +41,11 @@ class GraphInitTest {
     Network zoo = TestNetworks.zoo();
     float[] images = TestImages.uniform(N, 9);
     try (ModelSession s = ModelSession.open(zoo, 0, 0, Compute.CPU)) {
-      SvdInitializer.Report r = (SvdInitializer.Report) Initializers.SVD.initialize(s,
+      SvdReport r = (SvdReport) Initializers.SVD.initialize(s,
           new Initializer.Context(4, images, N, false, SvdInitializer.DECOMPOSITION_DEFAULT,
               null));
       assertEquals(List.of("c1", "a"),
-          r.outputNorms().stream().map(SvdInitializer.LayerResult::layer).toList());
+          r.outputNorms().stream().map(SvdReport.LayerResult::layer).toList());
       Map<String, float[]> xavier = Xavier.values(zoo, 4);
       Map<String, float[]> now = s.readAll();
       for (Layer.Conv c : zoo.convs()) {

@@ -54,25 +54,25 @@ class SvdGraphParityTest {
     float[] images = ImageArrays.nchwToNhwc(batch.toFloats(), n);
     try (ModelSession s = ModelSession.open(network, 0, 0, Compute.CPU)) {
       s.assign(imported.weights());
-      SvdInitializer.Report r = (SvdInitializer.Report) Initializers.SVD.initialize(s,
+      SvdReport r = (SvdReport) Initializers.SVD.initialize(s,
           new Initializer.Context(0, images, n, true, SvdInitializer.DECOMPOSITION_DEFAULT,
               null));
       assertEquals(expected,
-          r.outputNorms().stream().map(SvdInitializer.LayerResult::layer).toList());
-      for (SvdInitializer.LayerResult l : r.outputNorms()) {
+          r.outputNorms().stream().map(SvdReport.LayerResult::layer).toList());
+      for (SvdReport.LayerResult l : r.outputNorms()) {
         System.out.printf("%s %s: %s, residual %s%n", model, l.layer(), l.route(), l.residual());
         if (l.layer().startsWith("layer4.")) {
           // 1 x 1 maps: only the centre tap sees the input, 512 of the 4608 columns, and a block
           // of 512 + 256 would be wider than that
-          assertEquals(SvdInitializer.ROUTE_FULL, l.route(), l.layer());
+          assertEquals(SvdRoute.FULL, l.route(), l.layer());
         }
         if (l.layer().startsWith("layer1.")) {
           // 576 columns, blocks of 320: too narrow for the float64 round, the full
           // decomposition is the faster there; a layer the float32 rounds leave above the
           // tolerance (layer1.0.conv1 and layer1.1.conv1 do) falls back straight away
-          List<String> routes = l.residual() <= SubspaceIteration.TOLERANCE
-              ? List.of(SvdInitializer.ROUTE_SUBSPACE, SvdInitializer.ROUTE_SUBSPACE_SECOND)
-              : List.of(SvdInitializer.ROUTE_FALLBACK);
+          List<SvdRoute> routes = l.residual() <= SubspaceIteration.TOLERANCE
+              ? List.of(SvdRoute.SUBSPACE, SvdRoute.SUBSPACE_SECOND)
+              : List.of(SvdRoute.FALLBACK);
           assertTrue(routes.contains(l.route()), l.layer() + ": " + l.route() + " at residual "
               + l.residual());
         }
@@ -82,7 +82,7 @@ class SvdGraphParityTest {
           // features.22 and .25 (2 x 2 maps): 2048 patch rows for 4608 columns, the dual route.
           // None falls back to the full 2304- or 4608-column decomposition
           assertEquals(l.layer().equals("features.11") || l.layer().equals("features.18")
-              ? SvdInitializer.ROUTE_SUBSPACE_FLOAT64 : SvdInitializer.ROUTE_DUAL, l.route(),
+              ? SvdRoute.SUBSPACE_FLOAT64 : SvdRoute.DUAL, l.route(),
               l.layer());
         }
       }

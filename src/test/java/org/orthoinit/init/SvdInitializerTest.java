@@ -62,7 +62,7 @@ class SvdInitializerTest {
     float[] x = TestImages.uniform(N, layers);
     try (ModelSession s = ModelSession.open(ModelConfig.of(layers), 1, 0)) {
       Xavier.initialize(s, 11);
-      SvdInitializer.Report r = new SvdInitializer(s, SvdInitializer.Decomposition.GRAM_EIGH)
+      SvdReport r = new SvdInitializer(s, SvdInitializer.Decomposition.GRAM_EIGH)
           .initialize(x, N);
       List<Double> norms = squareOutputNorms(s, x, N);
       assertEquals(2 + layers, norms.size());
@@ -72,7 +72,7 @@ class SvdInitializerTest {
       assertEquals(2 + layers, r.outputNorms().size());
       assertTrue(r.gramRatioAfter() < r.gramRatioBefore() - 0.2,
           r.gramRatioBefore() + " -> " + r.gramRatioAfter());
-      SvdInitializer.BlockGap last = r.gaps().get(r.gaps().size() - 1);
+      SvdReport.BlockGap last = r.gaps().get(r.gaps().size() - 1);
       assertTrue(last.after() < last.before(), last.toString());
       // the report's before/after agree with an independent probe after the init
       Probe.Measurement m = new Probe(s, "probe").measure(x, N);
@@ -89,7 +89,7 @@ class SvdInitializerTest {
     float[] x = TestImages.uniform(N, 3);
     try (ModelSession s = ModelSession.open(config, 1, 0)) {
       Xavier.initialize(s, 5);
-      SvdInitializer.Report r = new SvdInitializer(s, SvdInitializer.Decomposition.GRAM_EIGH)
+      SvdReport r = new SvdInitializer(s, SvdInitializer.Decomposition.GRAM_EIGH)
           .initialize(x, N);
       // features.6, the two extra layers and the 256 -> 256 convolution
       assertEquals(4, r.outputNorms().size());
@@ -132,13 +132,13 @@ class SvdInitializerTest {
     float[] x = TestImages.uniform(n, 6);
     try (ModelSession s = ModelSession.open(ModelConfig.of(3), 2, 0)) {
       Xavier.initialize(s, 2);
-      SvdInitializer.Report r = new SvdInitializer(s, SvdInitializer.Decomposition.SUBSPACE, true)
+      SvdReport r = new SvdInitializer(s, SvdInitializer.Decomposition.SUBSPACE, true)
           .initialize(x, n);
       int iterated = 0;
-      for (SvdInitializer.LayerResult l : r.outputNorms()) {
+      for (SvdReport.LayerResult l : r.outputNorms()) {
         System.out.printf("%s: %s, residual %.2e, off float64 eigh %.2e (float32 eigh %.2e)%n",
             l.layer(), l.route(), l.residual(), l.offExact(), l.float32EighOffExact());
-        if (SvdInitializer.ROUTE_FALLBACK.equals(l.route())) {
+        if (SvdRoute.FALLBACK.equals(l.route())) {
           // the full float64 decomposition, the check's own: only W's rounding to float32 differs
           assertTrue(l.offExact() < 1e-6, l.layer() + " off the exact kernel by " + l.offExact());
         } else {
@@ -161,13 +161,13 @@ class SvdInitializerTest {
     float[] x = TestImages.uniform(n, 7);
     try (ModelSession s = ModelSession.open(ModelConfig.of(3), 2, 0)) {
       Xavier.initialize(s, 2);
-      SvdInitializer.Report r = new SvdInitializer(s, SvdInitializer.Decomposition.SUBSPACE, true)
+      SvdReport r = new SvdInitializer(s, SvdInitializer.Decomposition.SUBSPACE, true)
           .initialize(x, n);
       assertEquals(5, r.outputNorms().size(), r.outputNorms().toString());
-      for (SvdInitializer.LayerResult l : r.outputNorms()) {
+      for (SvdReport.LayerResult l : r.outputNorms()) {
         System.out.printf("%d images, %s: %s, off float64 eigh of G %.2e%n", n, l.layer(),
             l.route(), l.offExact());
-        assertEquals(SvdInitializer.ROUTE_DUAL, l.route(), l.layer());
+        assertEquals(SvdRoute.DUAL, l.route(), l.layer());
         assertNull(l.residual(), "no iteration, no residual");
         assertTrue(l.offExact() < 1e-5, l.layer() + " off the exact kernel by " + l.offExact());
       }

@@ -11,6 +11,8 @@ import org.junit.jupiter.api.Test;
 import org.orthoinit.Fixtures;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.SvdReport;
+import org.orthoinit.init.SvdRoute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
@@ -87,7 +89,7 @@ class ParityTest {
     for (SvdInitializer.Decomposition d : SvdInitializer.Decomposition.values()) {
       try (ModelSession s = ModelSession.open(model.config(), 0, 0)) {
         s.assign(model.weights());
-        SvdInitializer.Report r = new SvdInitializer(s, d).initialize(batch.nhwc(), batch.n());
+        SvdReport r = new SvdInitializer(s, d).initialize(batch.nhwc(), batch.n());
         assertEquals(gram.get("gram_ratio_before").asDouble(), r.gramRatioBefore(), 1e-3, d.name());
         assertEquals(gram.get("gram_ratio_after").asDouble(), r.gramRatioAfter(), 1e-3, d.name());
         Prediction p = s.predict(images, 8);
@@ -110,13 +112,13 @@ class ParityTest {
         ImageArrays.Layout.NCHW);
     try (ModelSession s = ModelSession.open(model.config(), 0, 0)) {
       s.assign(model.weights());
-      SvdInitializer.Report r = new SvdInitializer(s, SvdInitializer.Decomposition.SUBSPACE, true)
+      SvdReport r = new SvdInitializer(s, SvdInitializer.Decomposition.SUBSPACE, true)
           .initialize(batch.nhwc(), batch.n());
-      for (SvdInitializer.LayerResult l : r.outputNorms()) {
+      for (SvdReport.LayerResult l : r.outputNorms()) {
         System.out.printf("parity subspace %s: %s, residual %.2e, off float64 eigh %.2e "
             + "(float32 eigh %.2e)%n", l.layer(), l.route(), l.residual(), l.offExact(),
             l.float32EighOffExact());
-        if (SvdInitializer.ROUTE_FALLBACK.equals(l.route())) {
+        if (SvdRoute.FALLBACK.equals(l.route())) {
           // the full float64 decomposition, the check's own: only W's rounding to float32 differs
           assertTrue(l.offExact() < 1e-6, l.layer() + " off the exact kernel by " + l.offExact());
         } else {
