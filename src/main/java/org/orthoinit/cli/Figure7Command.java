@@ -8,6 +8,7 @@ import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.experiment.Figure7;
 import org.orthoinit.experiment.Figure7Config;
+import org.orthoinit.experiment.InitPool;
 import org.orthoinit.experiment.ModelFile;
 import org.orthoinit.experiment.Preset;
 import org.orthoinit.experiment.RunCheckpoint;
@@ -124,6 +125,12 @@ final class Figure7Command implements Callable<Integer> {
           + SvdInitializer.BATCH_DEFAULT + ", the seed's; a network whose last convolutions "
           + "have small maps needs more, e.g. 512 for resnet18 at 32x32).")
   Integer initBatch;
+
+  @Option(names = "--init-pool", paramLabel = "run|all",
+      description = "Where each run's init batch is drawn from: run = the images it trains on "
+          + "(--train-limit), all = every training image, as the seed draws its 256 from all "
+          + "50,000 (every preset: run).")
+  InitPool initPool;
 
   @Option(names = "--seed", paramLabel = "N",
       description = "Base seed; repeat r uses seed + r (every preset: 0).")
@@ -289,7 +296,7 @@ final class Figure7Command implements Callable<Integer> {
         : b.initBatch(),
         seed != null ? seed : b.seed(), level, batchNormBaseline,
         lsuv.settings(curves.contains(Initializers.LSUV) ? Initializers.LSUV
-            : Initializers.XAVIER), network);
+            : Initializers.XAVIER), network, initPool != null ? initPool : b.initPool());
   }
 
 }

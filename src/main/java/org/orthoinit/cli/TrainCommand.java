@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
+import org.orthoinit.experiment.InitPool;
 import org.orthoinit.experiment.ModelFile;
 import org.orthoinit.experiment.RunCheckpoint;
 import org.orthoinit.experiment.RunNames;
@@ -46,6 +47,12 @@ final class TrainCommand implements Callable<Integer> {
 
   @Mixin
   DeviceOptions device;
+
+  @Option(names = "--init-pool", paramLabel = "run|all", defaultValue = "RUN",
+      description = "Where the init batch is drawn from: run = the images the run trains on "
+          + "(--train-limit), all = every training image, as the seed draws its 256 from all "
+          + "50,000 (default: run, every preset's).")
+  InitPool initPool;
 
   @Option(names = "--init", paramLabel = "INIT", defaultValue = "xavier",
       converter = InitConverter.class, completionCandidates = InitConverter.Ids.class,
@@ -136,7 +143,8 @@ final class TrainCommand implements Callable<Integer> {
     }
     RunSpec runSpec = new RunSpec(modelFile == null ? config : null, new TrainConfig(epochs, lr,
         batchSize, run.seed), init, trainLimit, run.initBatch,
-        SvdInitializer.DECOMPOSITION_DEFAULT, run.threads, lsuv.settings(init), modelFile);
+        SvdInitializer.DECOMPOSITION_DEFAULT, run.threads, lsuv.settings(init), modelFile,
+        initPool);
     String name = modelFile == null ? RunNames.train(config, init, run.seed)
         : RunNames.train(modelFile, init, run.seed);
     Path file = out != null ? out : Path.of("results", "train", name + ".json");

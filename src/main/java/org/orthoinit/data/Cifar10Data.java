@@ -41,6 +41,8 @@ public final class Cifar10Data {
   /** rows[i] is the record of element i; null when element i is record i. Never modified. */
   private final int[] rows;
   private final int size;
+  /** The set {@link #first} took this one from; null for a set of its own. */
+  private final Cifar10Data pool;
 
   /**
    * @param records count x 3073 record bytes, owned by this object and its views from now on
@@ -48,9 +50,22 @@ public final class Cifar10Data {
    * @param size number of elements
    */
   Cifar10Data(byte[] records, int[] rows, int size) {
+    this(records, rows, size, null);
+  }
+
+  private Cifar10Data(byte[] records, int[] rows, int size, Cifar10Data pool) {
     this.records = records;
     this.rows = rows;
     this.size = size;
+    this.pool = pool;
+  }
+
+  /**
+   * The whole set this one is the first images of ({@link #first}, at any depth), or this set:
+   * where a run of a limited set may draw images it does not train on.
+   */
+  public Cifar10Data pool() {
+    return pool != null ? pool : this;
   }
 
   /**
@@ -156,7 +171,7 @@ public final class Cifar10Data {
     if (n < 0 || n > size) {
       throw new IllegalArgumentException("cannot take the first " + n + " images of a set of " + size);
     }
-    return new Cifar10Data(records, rows == null ? null : Arrays.copyOf(rows, n), n);
+    return new Cifar10Data(records, rows == null ? null : Arrays.copyOf(rows, n), n, pool());
   }
 
   /**

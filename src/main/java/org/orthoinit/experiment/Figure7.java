@@ -248,7 +248,7 @@ public final class Figure7 {
     return new RunSpec(model,
         new TrainConfig(c.epochs(), c.learningRate(), c.batchSize(), c.seed() + run.repeat()),
         run.init(), c.trainLimit(), c.initBatch(), decomposition, threads,
-        run.init() == Initializers.LSUV ? c.lsuv() : null, c.network());
+        run.init() == Initializers.LSUV ? c.lsuv() : null, c.network(), c.initPool());
   }
 
   /**

@@ -27,6 +27,8 @@ import org.orthoinit.train.TrainConfig;
  * @param batchNormBaseline adds Xavier + batch norm runs (the seed's {@code withbn}) as one more
  *     curve per depth
  * @param lsuv LSUV's settings when {@code inits} holds LSUV, else null
+ * @param initPool where every run draws its init batch from (null in settings of earlier
+ *     versions: the run's own images)
  * @param network the architecture when it is read from an ONNX file instead of the seed's
  *     AlexNet: the grid's one "depth" is then this network ({@code layers} is {@code [0]}, the
  *     level is the default and there is no batch-norm curve); null for the seed's grid
@@ -37,7 +39,9 @@ public record Figure7Config(String preset, List<Integer> layers, List<Initialize
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = DefaultLevel.class) int level,
     @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean batchNormBaseline,
     @JsonInclude(JsonInclude.Include.NON_NULL) Lsuv.Settings lsuv,
-    @JsonInclude(JsonInclude.Include.NON_NULL) ModelFile network) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) ModelFile network,
+    @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = InitPool.Default.class)
+    InitPool initPool) {
 
   /** The xavier + batch norm curve's id in summaries and figures. */
   public static final String BATCH_NORM_CURVE = "xavier+bn";
@@ -56,6 +60,9 @@ public record Figure7Config(String preset, List<Integer> layers, List<Initialize
   }
 
   public Figure7Config {
+    if (initPool == null) {
+      initPool = InitPool.RUN;
+    }
     layers = List.copyOf(layers);
     inits = List.copyOf(inits);
     if (level == 0) {
@@ -105,7 +112,7 @@ public record Figure7Config(String preset, List<Integer> layers, List<Initialize
       int epochs, int trainLimit, int testLimit, float learningRate, int batchSize, int initBatch,
       long seed) {
     this(preset, layers, inits, repeats, epochs, trainLimit, testLimit, learningRate, batchSize,
-        initBatch, seed, ModelConfig.LEVEL_DEFAULT, false, null, null);
+        initBatch, seed, ModelConfig.LEVEL_DEFAULT, false, null, null, InitPool.RUN);
   }
 
   /** A grid of the seed's AlexNet. */
@@ -113,7 +120,7 @@ public record Figure7Config(String preset, List<Integer> layers, List<Initialize
       int epochs, int trainLimit, int testLimit, float learningRate, int batchSize, int initBatch,
       long seed, int level, boolean batchNormBaseline, Lsuv.Settings lsuv) {
     this(preset, layers, inits, repeats, epochs, trainLimit, testLimit, learningRate, batchSize,
-        initBatch, seed, level, batchNormBaseline, lsuv, null);
+        initBatch, seed, level, batchNormBaseline, lsuv, null, InitPool.RUN);
   }
 
   /**
@@ -173,7 +180,8 @@ public record Figure7Config(String preset, List<Integer> layers, List<Initialize
   /** These settings with the batch-norm baseline and LSUV's settings as given. */
   public Figure7Config withBaselines(int level, boolean batchNormBaseline, Lsuv.Settings lsuv) {
     return new Figure7Config(preset, layers, inits, repeats, epochs, trainLimit, testLimit,
-        learningRate, batchSize, initBatch, seed, level, batchNormBaseline, lsuv, network);
+        learningRate, batchSize, initBatch, seed, level, batchNormBaseline, lsuv, network,
+        initPool);
   }
 
   /**

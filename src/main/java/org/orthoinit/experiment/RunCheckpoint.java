@@ -87,7 +87,7 @@ public final class RunCheckpoint {
       }
       RunSpec mine = new RunSpec(spec.model(), spec.train(), spec.init(), spec.trainLimit(),
           spec.initBatch(), spec.decomposition(), theirs.threads(), spec.lsuv(),
-          spec.network());
+          spec.network(), spec.initPool());
       if (!mine.equals(theirs)) {
         return "other settings: " + spec + " in the checkpoint, " + theirs + " here";
       }

@@ -19,21 +19,29 @@ import org.orthoinit.train.TrainConfig;
  * @param lsuv LSUV's tolerance and iterations; null unless the init is LSUV
  * @param network the network's file, for a run of an imported graph (then {@code model} is
  *     null); null otherwise
+ * @param initPool where the init batch is drawn from (null in files of earlier versions: the
+ *     run's own images)
  */
 public record RunSpec(@JsonInclude(JsonInclude.Include.NON_NULL) ModelConfig model,
     TrainConfig train, Initializer init, int trainLimit, int initBatch,
     SvdInitializer.Decomposition decomposition, int threads,
     @JsonInclude(JsonInclude.Include.NON_NULL) Lsuv.Settings lsuv,
-    @JsonInclude(JsonInclude.Include.NON_NULL) ModelFile network) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) ModelFile network,
+    @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = InitPool.Default.class)
+    InitPool initPool) {
 
   /** A run of the seed's AlexNet. */
   public RunSpec(ModelConfig model, TrainConfig train, Initializer init, int trainLimit,
       int initBatch, SvdInitializer.Decomposition decomposition, int threads,
       Lsuv.Settings lsuv) {
-    this(model, train, init, trainLimit, initBatch, decomposition, threads, lsuv, null);
+    this(model, train, init, trainLimit, initBatch, decomposition, threads, lsuv, null,
+        InitPool.RUN);
   }
 
   public RunSpec {
+    if (initPool == null) {
+      initPool = InitPool.RUN;
+    }
     if ((model == null) == (network == null)) {
       throw new IllegalArgumentException("a run is of the seed's AlexNet or of a network file,"
           + " one of the two");

@@ -274,7 +274,9 @@ public final class TrainingRun {
 
   /**
    * What the run's init gets: the seeded batch of training images the seed's loader would give
-   * the SVD initializer (LSUV gets the same one), the weight seed, the settings.
+   * the SVD initializer (LSUV gets the same one), drawn from the run's own images or, with
+   * {@link InitPool#ALL}, from every training image {@code train} was taken from; the weight
+   * seed, the settings.
    */
   static Initializer.Context context(RunSpec spec, Cifar10Data train, boolean given) {
     long seed = spec.train().seed();
@@ -282,8 +284,9 @@ public final class TrainingRun {
       return new Initializer.Context(seed, new float[0], 0, given, spec.decomposition(),
           spec.lsuv());
     }
-    int n = Math.min(spec.initBatch(), train.size());
-    return new Initializer.Context(seed, initBatch(train, n, seed), n, given,
+    Cifar10Data pool = spec.initPool() == InitPool.ALL ? train.pool() : train;
+    int n = Math.min(spec.initBatch(), pool.size());
+    return new Initializer.Context(seed, initBatch(pool, n, seed), n, given,
         spec.decomposition(), spec.lsuv());
   }
 
