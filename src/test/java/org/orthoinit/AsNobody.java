@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assertions;
@@ -48,9 +50,15 @@ public final class AsNobody {
       System.err.println("SKIPPED: " + message);
       Assumptions.abort(message);
     }
-    for (Path p = work.toAbsolutePath(); p != null; p = p.getParent()) {
-      if (p.startsWith(System.getProperty("java.io.tmpdir")) && Files.isDirectory(p)) {
-        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+    // every folder from the temporary folder down to work lets others in (it only adds the
+    // search bit, so /tmp's own permissions stay as they are)
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath();
+    for (Path p = work.toAbsolutePath(); p != null && p.startsWith(tmp) && !p.equals(tmp);
+        p = p.getParent()) {
+      if (Files.isDirectory(p)) {
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p);
+        perms.add(PosixFilePermission.OTHERS_EXECUTE);
+        Files.setPosixFilePermissions(p, perms);
       }
     }
     Path cp = Files.createTempDirectory("orthoinit-nobody-cp");
