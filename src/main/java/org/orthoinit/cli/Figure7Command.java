@@ -18,7 +18,6 @@ import org.orthoinit.init.InitException;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
 import org.orthoinit.init.SvdInitializer;
-import org.orthoinit.init.SvdPreflight;
 import org.orthoinit.interop.ModelFiles;
 import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
@@ -243,12 +242,11 @@ final class Figure7Command implements Callable<Integer> {
     return 0;
   }
 
-  /** Every curve's init can take {@code batch} images: LSUV two, the SVD init its layers'. */
-  private void checkInitBatch(Figure7Config c, Network network, int batch) {
-    c.inits().forEach(i -> lsuv.check(i, batch));
-    if (c.inits().contains(Initializers.SVD)) {
+  /** Every curve's init says whether it can take {@code batch} images on {@code network}. */
+  private static void checkInitBatch(Figure7Config c, Network network, int batch) {
+    for (Initializer init : c.inits()) {
       try {
-        SvdPreflight.checkBatch(network, batch);
+        init.checkBatch(network, batch);
       } catch (InitException e) {
         throw new IllegalArgumentException("--init-batch: " + e.getMessage());
       }
@@ -295,8 +293,9 @@ final class Figure7Command implements Callable<Integer> {
         batchSize != null ? batchSize : b.batchSize(), initBatch != null ? initBatch
         : b.initBatch(),
         seed != null ? seed : b.seed(), level, batchNormBaseline,
-        lsuv.settings(curves.contains(Initializers.LSUV) ? Initializers.LSUV
-            : Initializers.XAVIER), network, initPool != null ? initPool : b.initPool());
+        lsuv.settings(curves.stream().anyMatch(i -> Initializers.same(i, Initializers.LSUV))
+            ? Initializers.LSUV : Initializers.XAVIER), network,
+        initPool != null ? initPool : b.initPool());
   }
 
 }

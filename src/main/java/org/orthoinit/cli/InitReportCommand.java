@@ -11,8 +11,8 @@ import org.orthoinit.experiment.ResultStore;
 import org.orthoinit.experiment.RunNames;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
+import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.Probe;
-import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.init.SvdPreflight;
 import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelConfig;
@@ -76,9 +76,10 @@ final class InitReportCommand implements Callable<Integer> {
     Cifar10Data train = Cifar10.load(dataDir, Cifar10.Split.TRAIN);
     SvdPreflight.checkBatch(AlexNet.of(config),
         Math.min(batch, train.size()));
-    InitReport.Options options = new InitReport.Options(inits,
-        batchNormBaseline && !config.batchNorm(), SvdInitializer.DECOMPOSITION_DEFAULT,
-        lsuv.settings());
+    Lsuv.Settings settings = lsuv.settings();
+    InitReport.Options options = new InitReport.Options(inits.stream()
+        .<Initializer>map(i -> Initializers.configured(i, null, settings)).toList(),
+        batchNormBaseline && !config.batchNorm());
     PrintWriter err = spec.commandLine().getErr();
     err.println("init-report: " + (inits.size() + (options.batchNormBaseline() ? 1 : 0))
         + " curve(s), " + config.numLayers() + " extra layers, level " + config.level() + ", "

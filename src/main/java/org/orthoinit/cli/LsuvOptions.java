@@ -21,7 +21,7 @@ final class LsuvOptions {
   /** The settings, checked with the flags' names; null unless {@code init} is LSUV. */
   Lsuv.Settings settings(Initializer init) {
     Lsuv.Settings s = settings(); // checked even when unused: a bad value is a typo either way
-    return init == Initializers.LSUV ? s : null;
+    return Initializers.same(init, Initializers.LSUV) ? s : null;
   }
 
   /** An init that measures the batch needs enough of it (LSUV a variance per layer: two). */

@@ -14,7 +14,7 @@ import org.orthoinit.experiment.RunResult;
 import org.orthoinit.experiment.RunSpec;
 import org.orthoinit.experiment.TrainingRun;
 import org.orthoinit.init.Initializer;
-import org.orthoinit.init.SvdInitializer;
+import org.orthoinit.init.Initializers;
 import org.orthoinit.interop.ModelFiles;
 import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
@@ -142,9 +142,8 @@ final class TrainCommand implements Callable<Integer> {
       start = imported.weights();
     }
     RunSpec runSpec = new RunSpec(modelFile == null ? config : null, new TrainConfig(epochs, lr,
-        batchSize, run.seed), init, trainLimit, run.initBatch,
-        SvdInitializer.DECOMPOSITION_DEFAULT, run.threads, lsuv.settings(init), modelFile,
-        initPool);
+        batchSize, run.seed), Initializers.configured(init, null, lsuv.settings(init)),
+        trainLimit, run.initBatch, run.threads, modelFile, initPool);
     String name = modelFile == null ? RunNames.train(config, init, run.seed)
         : RunNames.train(modelFile, init, run.seed);
     Path file = out != null ? out : Path.of("results", "train", name + ".json");

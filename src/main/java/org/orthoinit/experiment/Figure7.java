@@ -247,8 +247,8 @@ public final class Figure7 {
         run.batchNorm(), ModelConfig.DROPOUT_DEFAULT, ModelConfig.CLASSES_DEFAULT);
     return new RunSpec(model,
         new TrainConfig(c.epochs(), c.learningRate(), c.batchSize(), c.seed() + run.repeat()),
-        run.init(), c.trainLimit(), c.initBatch(), decomposition, threads,
-        run.init() == Initializers.LSUV ? c.lsuv() : null, c.network(), c.initPool());
+        Initializers.configured(run.init(), decomposition, c.lsuv()), c.trainLimit(),
+        c.initBatch(), threads, c.network(), c.initPool());
   }
 
   /**

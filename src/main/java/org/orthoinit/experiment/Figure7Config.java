@@ -64,18 +64,21 @@ public record Figure7Config(String preset, List<Integer> layers, List<Initialize
       initPool = InitPool.RUN;
     }
     layers = List.copyOf(layers);
-    inits = List.copyOf(inits);
     if (level == 0) {
       level = ModelConfig.LEVEL_DEFAULT;
     }
     if (level != 2 && level != 3) {
       throw new IllegalArgumentException("level must be 2 or 3, got " + level);
     }
-    if (!inits.contains(Initializers.LSUV)) {
+    if (inits.stream().noneMatch(i -> Initializers.same(i, Initializers.LSUV))) {
       lsuv = null;
     } else if (lsuv == null) {
       lsuv = Lsuv.PAPER;
     }
+    // each curve's init with the grid's settings (the SVD init's decomposition is the folder's,
+    // given to each run's spec)
+    Lsuv.Settings grid = lsuv;
+    inits = inits.stream().map(i -> Initializers.configured(i, null, grid)).toList();
     if (layers.isEmpty() || layers.stream().anyMatch(l -> l < 0)) {
       throw new IllegalArgumentException("layers must be one or more depths >= 0, got " + layers);
     }

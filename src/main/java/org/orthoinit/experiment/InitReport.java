@@ -7,9 +7,7 @@ import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.InitException;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
-import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.Probe;
-import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.ModelSession;
@@ -33,9 +31,8 @@ public record InitReport(ModelConfig model, long seed, int batch, List<Curve> cu
   public record Curve(String init, double gramRatio, double finalGap, List<Probe.BlockGap> gaps,
       double seconds) {}
 
-  /** What to compare. */
-  public record Options(List<Initializer> inits, boolean batchNormBaseline,
-      SvdInitializer.Decomposition decomposition, Lsuv.Settings lsuv) {
+  /** What to compare: the inits, each with its settings, and the batch-norm curve or not. */
+  public record Options(List<Initializer> inits, boolean batchNormBaseline) {
     public Options {
       inits = List.copyOf(inits);
     }
@@ -75,8 +72,7 @@ public record InitReport(ModelConfig model, long seed, int batch, List<Curve> cu
       throws InitException {
     try (ModelSession session = ModelSession.open(model, seed, threads, compute)) {
       long t0 = System.nanoTime();
-      init.initialize(session, new Initializer.Context(seed, images, n, false,
-          options.decomposition(), init == Initializers.LSUV ? options.lsuv() : null));
+      init.initialize(session, new Initializer.Context(seed, images, n, false));
       double seconds = (System.nanoTime() - t0) / 1e9;
       if (environment[0] == null) {
         environment[0] = Environment.of(session); // traces a pass: after the weights

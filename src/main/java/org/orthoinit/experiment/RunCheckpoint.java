@@ -86,8 +86,7 @@ public final class RunCheckpoint {
         return "run " + run + ", not " + name;
       }
       RunSpec mine = new RunSpec(spec.model(), spec.train(), spec.init(), spec.trainLimit(),
-          spec.initBatch(), spec.decomposition(), theirs.threads(), spec.lsuv(),
-          spec.network(), spec.initPool());
+          spec.initBatch(), theirs.threads(), spec.network(), spec.initPool());
       if (!mine.equals(theirs)) {
         return "other settings: " + spec + " in the checkpoint, " + theirs + " here";
       }

@@ -1,6 +1,8 @@
 package org.orthoinit.experiment;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Lsuv;
@@ -12,30 +14,27 @@ import org.orthoinit.train.TrainConfig;
  * Everything that decides one training run. Written into its result, so a result says how it was
  * made.
  *
+ * @param init the init, with its settings (the SVD init's decomposition, LSUV's tolerance and
+ *     iterations); run files hold those settings as {@code decomposition} and {@code lsuv}
  * @param trainLimit use only the first this many training images; 0 = all
  * @param initBatch images given to the SVD or LSUV initializer
  * @param threads TensorFlow intra-op threads; 0 = all cores
  * @param model the seed's AlexNet configuration; null for a network read from a file
- * @param lsuv LSUV's tolerance and iterations; null unless the init is LSUV
  * @param network the network's file, for a run of an imported graph (then {@code model} is
  *     null); null otherwise
  * @param initPool where the init batch is drawn from (null in files of earlier versions: the
  *     run's own images)
  */
 public record RunSpec(@JsonInclude(JsonInclude.Include.NON_NULL) ModelConfig model,
-    TrainConfig train, Initializer init, int trainLimit, int initBatch,
-    SvdInitializer.Decomposition decomposition, int threads,
-    @JsonInclude(JsonInclude.Include.NON_NULL) Lsuv.Settings lsuv,
+    TrainConfig train, Initializer init, int trainLimit, int initBatch, int threads,
     @JsonInclude(JsonInclude.Include.NON_NULL) ModelFile network,
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = InitPool.Default.class)
     InitPool initPool) {
 
-  /** A run of the seed's AlexNet. */
+  /** A run of the seed's AlexNet, its init batch from its own images. */
   public RunSpec(ModelConfig model, TrainConfig train, Initializer init, int trainLimit,
-      int initBatch, SvdInitializer.Decomposition decomposition, int threads,
-      Lsuv.Settings lsuv) {
-    this(model, train, init, trainLimit, initBatch, decomposition, threads, lsuv, null,
-        InitPool.RUN);
+      int initBatch, int threads) {
+    this(model, train, init, trainLimit, initBatch, threads, null, InitPool.RUN);
   }
 
   public RunSpec {
@@ -55,8 +54,38 @@ public record RunSpec(@JsonInclude(JsonInclude.Include.NON_NULL) ModelConfig mod
     if (threads < 0) {
       throw new IllegalArgumentException("threads must be >= 0, got " + threads);
     }
-    if ((init == Initializers.LSUV) != (lsuv != null)) {
-      throw new IllegalArgumentException("LSUV settings go with the LSUV init only");
+  }
+
+  /**
+   * Reads a run file's spec: the init's settings from their own fields (each its default where
+   * absent). Files of earlier versions hold a decomposition for every run; only the SVD init's
+   * counts.
+   */
+  @JsonCreator
+  static RunSpec read(@JsonProperty("model") ModelConfig model,
+      @JsonProperty("train") TrainConfig train, @JsonProperty("init") Initializer init,
+      @JsonProperty("trainLimit") int trainLimit, @JsonProperty("initBatch") int initBatch,
+      @JsonProperty("decomposition") SvdInitializer.Decomposition decomposition,
+      @JsonProperty("threads") int threads, @JsonProperty("lsuv") Lsuv.Settings lsuv,
+      @JsonProperty("network") ModelFile network, @JsonProperty("initPool") InitPool initPool) {
+    if (init == null) {
+      throw new IllegalArgumentException("no init");
     }
+    return new RunSpec(model, train, Initializers.configured(init, decomposition, lsuv),
+        trainLimit, initBatch, threads, network, initPool);
+  }
+
+  /** The SVD init's decomposition, written to run files; null for other inits. */
+  @JsonProperty("decomposition")
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public SvdInitializer.Decomposition decomposition() {
+    return Initializers.decomposition(init);
+  }
+
+  /** LSUV's settings, written to run files; null for other inits. */
+  @JsonProperty("lsuv")
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public Lsuv.Settings lsuv() {
+    return Initializers.lsuv(init);
   }
 }

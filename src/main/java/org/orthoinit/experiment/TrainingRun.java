@@ -281,13 +281,11 @@ public final class TrainingRun {
   static Initializer.Context context(RunSpec spec, Cifar10Data train, boolean given) {
     long seed = spec.train().seed();
     if (!spec.init().usesData()) {
-      return new Initializer.Context(seed, new float[0], 0, given, spec.decomposition(),
-          spec.lsuv());
+      return new Initializer.Context(seed, new float[0], 0, given);
     }
     Cifar10Data pool = spec.initPool() == InitPool.ALL ? train.pool() : train;
     int n = Math.min(spec.initBatch(), pool.size());
-    return new Initializer.Context(seed, initBatch(pool, n, seed), n, given,
-        spec.decomposition(), spec.lsuv());
+    return new Initializer.Context(seed, initBatch(pool, n, seed), n, given);
   }
 
   /** The init batch of a run of {@code seed}: {@code n} distinct training images, NHWC. */

@@ -3,6 +3,7 @@ package org.orthoinit.init;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
 
 /**
  * How a model's weights start: one small class per method, found by its id in
@@ -44,6 +45,18 @@ public interface Initializer {
     return usesData() ? 1 : 0;
   }
 
+  /**
+   * Refuses an init batch of {@code n} images that cannot initialize {@code network}, naming
+   * what it needs: before any work, so that a grid does not fail run by run. By default, fewer
+   * than {@link #minimumBatch()} images.
+   */
+  default void checkBatch(Network network, int n) throws InitException {
+    if (n < minimumBatch()) {
+      throw new InitException(id() + " needs at least " + minimumBatch() + " images in its init "
+          + "batch, got " + n);
+    }
+  }
+
   /** The record type of its reports, for reading run files; null if it reports nothing. */
   default Class<? extends Report> reportType() {
     return null;
@@ -62,17 +75,15 @@ public interface Initializer {
   interface Report {}
 
   /**
-   * Everything an initializer may use.
+   * What every initializer may use; an init's own settings (the SVD init's decomposition,
+   * LSUV's tolerance) are the configured instance's, from {@link Initializers}.
    *
    * @param seed the run's weight seed
    * @param images the init batch, NHWC in [0, 1]; empty for data-free inits
    * @param n images in the batch
    * @param given the model already holds weights (see {@link #keepsWeights()})
-   * @param decomposition the SVD initializer's decomposition
-   * @param lsuv LSUV's settings; null unless the init is LSUV
    */
-  record Context(long seed, float[] images, int n, boolean given,
-      SvdInitializer.Decomposition decomposition, Lsuv.Settings lsuv) {}
+  record Context(long seed, float[] images, int n, boolean given) {}
 
   /**
    * A curve's look: its legend label, colour (0xRRGGBB) and marker.

@@ -30,9 +30,9 @@ public final class Initializers {
   /** The seed's start: xavier_uniform_ with the ReLU gain. */
   public static final Initializer XAVIER = new Xavier();
   /** The paper's SVD initializer, after Xavier. */
-  public static final Initializer SVD = new SvdMethod();
+  public static final Initializer SVD = new SvdMethod(SvdInitializer.DECOMPOSITION_DEFAULT);
   /** LSUV (Mishkin and Matas 2016). */
-  public static final Initializer LSUV = new Lsuv.Method();
+  public static final Initializer LSUV = new Lsuv.Method(Lsuv.PAPER);
 
   private static final List<Initializer> ALL = List.of(
       XAVIER,
@@ -44,6 +44,37 @@ public final class Initializers {
       new DeltaOrthogonal());
 
   private Initializers() {}
+
+  /**
+   * {@code init} with these settings where it has them: the SVD init with {@code decomposition},
+   * LSUV with {@code lsuv} (each its default when null); any other init as it is.
+   */
+  public static Initializer configured(Initializer init,
+      SvdInitializer.Decomposition decomposition, Lsuv.Settings lsuv) {
+    if (init instanceof SvdMethod) {
+      return new SvdMethod(decomposition != null ? decomposition
+          : SvdInitializer.DECOMPOSITION_DEFAULT);
+    }
+    if (init instanceof Lsuv.Method) {
+      return new Lsuv.Method(lsuv != null ? lsuv : Lsuv.PAPER);
+    }
+    return init;
+  }
+
+  /** The SVD init's decomposition, or null for another init. */
+  public static SvdInitializer.Decomposition decomposition(Initializer init) {
+    return init instanceof SvdMethod m ? m.decomposition() : null;
+  }
+
+  /** LSUV's settings, or null for another init. */
+  public static Lsuv.Settings lsuv(Initializer init) {
+    return init instanceof Lsuv.Method m ? m.settings() : null;
+  }
+
+  /** Whether the two are the same method, whatever their settings. */
+  public static boolean same(Initializer a, Initializer b) {
+    return a.id().equals(b.id());
+  }
 
   /** Every registered initializer, in registry order. */
   public static List<Initializer> all() {

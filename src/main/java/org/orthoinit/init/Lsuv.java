@@ -84,7 +84,7 @@ public final class Lsuv {
   }
 
   /** LSUV in the registry: after Xavier (for the biases and batch norms), on the init batch. */
-  static final class Method implements Initializer {
+  record Method(Settings settings) implements Initializer {
     @Override
     public String id() {
       return "lsuv";
@@ -123,7 +123,7 @@ public final class Lsuv {
             + "weights");
       }
       Xavier.initialize(session, context.seed());
-      return new Lsuv(session, context.lsuv() != null ? context.lsuv() : PAPER)
+      return new Lsuv(session, settings)
           .initialize(context.images(), context.n(), context.seed());
     }
   }

@@ -1,12 +1,13 @@
 package org.orthoinit.init;
 
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.Network;
 
 /**
  * The SVD init in the registry: Xavier (unless weights are given), then the square
- * convolutions rewritten from the init batch.
+ * convolutions rewritten from the init batch by {@code decomposition}.
  */
-final class SvdMethod implements Initializer {
+record SvdMethod(SvdInitializer.Decomposition decomposition) implements Initializer {
   @Override
   public String id() {
     return "svd";
@@ -33,6 +34,12 @@ final class SvdMethod implements Initializer {
     return true;
   }
 
+  /** The batch must give every rewritten layer as many patch rows as it has outputs. */
+  @Override
+  public void checkBatch(Network network, int n) throws InitException {
+    SvdPreflight.checkBatch(network, n);
+  }
+
   @Override
   public Class<SvdReport> reportType() {
     return SvdReport.class;
@@ -43,7 +50,7 @@ final class SvdMethod implements Initializer {
     if (!context.given()) {
       Xavier.initialize(session, context.seed());
     }
-    return new SvdInitializer(session, context.decomposition())
+    return new SvdInitializer(session, decomposition)
         .initialize(context.images(), context.n());
   }
 }

@@ -74,7 +74,7 @@ class GraphCommandsTest {
     // the four 3 x 3 convolutions with as many outputs as inputs, rewritten in order
     assertEquals(4, run.get("report").get("outputNorms").size(), run.get("report").toString());
     // 128 images: features.25 has 512 patch rows (2 x 2 maps) for 4608 columns, the dual route
-    assertEquals(SvdRoute.DUAL, run.get("report").get("outputNorms").get(3)
+    assertEquals(SvdRoute.DUAL.label(), run.get("report").get("outputNorms").get(3)
         .get("route").asText());
     assertTrue(Double.isFinite(run.get("epochs").get(0).get("loss").asDouble()));
   }

@@ -11,7 +11,6 @@ import org.orthoinit.TestImages;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
-import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.train.TrainConfig;
 
@@ -20,7 +19,7 @@ class InitPoolTest {
 
   private static RunSpec spec(InitPool pool) {
     return new RunSpec(ModelConfig.of(0), new TrainConfig(1, 0.001f, 30, 7), Initializers.SVD,
-        10, 50, SvdInitializer.DECOMPOSITION_DEFAULT, 0, null, null, pool);
+        10, 50, 0, null, pool);
   }
 
   /** The images of a batch, one string per image (its pixels), to compare as sets. */

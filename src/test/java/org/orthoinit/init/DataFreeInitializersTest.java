@@ -158,8 +158,7 @@ class DataFreeInitializersTest {
   @Test
   void aDataFreeInitRefusesGivenWeights() throws Exception {
     try (ModelSession s = ModelSession.open(ModelConfig.of(0), 0, 2)) {
-      var given = new Initializer.Context(0, new float[0], 0, true,
-          SvdInitializer.DECOMPOSITION_DEFAULT, null);
+      var given = new Initializer.Context(0, new float[0], 0, true);
       var e = assertThrows(IllegalStateException.class,
           () -> Initializers.byId("kaiming").initialize(s, given));
       assertTrue(e.getMessage().contains("kaiming"), e.getMessage());

@@ -42,8 +42,7 @@ class GraphInitTest {
     float[] images = TestImages.uniform(N, 9);
     try (ModelSession s = ModelSession.open(zoo, 0, 0, Compute.CPU)) {
       SvdReport r = (SvdReport) Initializers.SVD.initialize(s,
-          new Initializer.Context(4, images, N, false, SvdInitializer.DECOMPOSITION_DEFAULT,
-              null));
+          new Initializer.Context(4, images, N, false));
       assertEquals(List.of("c1", "a"),
           r.outputNorms().stream().map(SvdReport.LayerResult::layer).toList());
       Map<String, float[]> xavier = Xavier.values(zoo, 4);
@@ -128,8 +127,7 @@ class GraphInitTest {
 
   private static Map<String, float[]> svd(Network network, float[] images) throws Exception {
     try (ModelSession s = ModelSession.open(network, 0, 0, Compute.CPU)) {
-      Initializers.SVD.initialize(s, new Initializer.Context(4, images, N, false,
-          SvdInitializer.DECOMPOSITION_DEFAULT, null));
+      Initializers.SVD.initialize(s, new Initializer.Context(4, images, N, false));
       return s.readAll();
     }
   }
@@ -141,8 +139,7 @@ class GraphInitTest {
     float[] images = TestImages.uniform(N, 10);
     for (Initializer init : Initializers.all()) {
       try (ModelSession s = ModelSession.open(zoo, 0, 0, Compute.CPU)) {
-        init.initialize(s, new Initializer.Context(1, images, N, false,
-            SvdInitializer.DECOMPOSITION_DEFAULT, Lsuv.PAPER));
+        init.initialize(s, new Initializer.Context(1, images, N, false));
         Map<String, float[]> values = s.readAll();
         // the zoo's parameters and running statistics, as its definition names them
         assertEquals(java.util.Set.of("c0.weight", "c0.bias", "c1.weight", "bn1.weight",

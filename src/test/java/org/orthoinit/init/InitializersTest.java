@@ -56,8 +56,7 @@ class InitializersTest {
     float[] images = TestImages.uniform(64, 4);
     for (Initializer init : Initializers.all()) {
       try (ModelSession s = ModelSession.open(ModelConfig.of(1), 0, 2)) {
-        Initializer.Report r = init.initialize(s, new Initializer.Context(0, images, 64, false,
-            SvdInitializer.DECOMPOSITION_DEFAULT, Lsuv.PAPER));
+        Initializer.Report r = init.initialize(s, new Initializer.Context(0, images, 64, false));
         if (init.reportType() == null) {
           assertNull(r, init.id());
         } else {

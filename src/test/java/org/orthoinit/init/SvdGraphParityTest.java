@@ -55,8 +55,7 @@ class SvdGraphParityTest {
     try (ModelSession s = ModelSession.open(network, 0, 0, Compute.CPU)) {
       s.assign(imported.weights());
       SvdReport r = (SvdReport) Initializers.SVD.initialize(s,
-          new Initializer.Context(0, images, n, true, SvdInitializer.DECOMPOSITION_DEFAULT,
-              null));
+          new Initializer.Context(0, images, n, true));
       assertEquals(expected,
           r.outputNorms().stream().map(SvdReport.LayerResult::layer).toList());
       for (SvdReport.LayerResult l : r.outputNorms()) {
