@@ -231,7 +231,7 @@ final class Figure7Command implements Callable<Integer> {
       outcome = Figure7.run(c, network, part, out, dataDir.toString(), train, test, threads,
           compute, checkpointEvery, progress);
     }
-    PlotCommand.draw(out, band.band, o);
+    Outputs.drawGrid(out, band.band, o);
     if (!outcome.failures().isEmpty()) {
       PrintWriter err = spec.commandLine().getErr();
       outcome.failures().forEach(f -> err.println("figure7: " + f));

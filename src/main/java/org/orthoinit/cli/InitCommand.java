@@ -119,7 +119,7 @@ final class InitCommand implements Callable<Integer> {
       ResultStore.write(report, r);
     }
     if (p != null) {
-      PredictCommand.write(spec, p, out, featuresOut);
+      Outputs.writePrediction(spec, p, out, featuresOut);
     }
     return 0;
   }

@@ -1,13 +1,8 @@
 package org.orthoinit.cli;
 
-import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.orthoinit.experiment.Figure7;
-import org.orthoinit.experiment.GridSummary;
-import org.orthoinit.experiment.Stats;
-import org.orthoinit.plot.Figure7Chart;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,36 +31,7 @@ final class PlotCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Figure7.settings(dir); // a figure7 folder, or a clear error
     Checks.writableFolder(dir, dir.toString());
-    draw(dir, band.band, spec.commandLine().getOut());
+    Outputs.drawGrid(dir, band.band, spec.commandLine().getOut());
     return 0;
-  }
-
-  static void draw(Path dir, Stats.Band band, PrintWriter o) throws Exception {
-    GridSummary s = Figure7.summarize(dir, band);
-    List<Path> figures = Figure7Chart.saveAll(s, dir);
-    o.printf("summary of %d run(s)%s -> %s%n", s.runs(),
-        s.missing().isEmpty() ? "" : ", " + s.missing().size() + " missing", dir.resolve(
-            Figure7.SUMMARY_FILE));
-    for (GridSummary.Curve c : s.curves()) {
-      String diverged = c.diverged() == 0 ? ""
-          : ", " + c.diverged() + " diverged (left out of the curve)";
-      if (!c.epochs().isEmpty()) {
-        GridSummary.Point last = c.epochs().get(c.epochs().size() - 1);
-        o.printf("  %s %-9s: %d run(s), epoch %d loss %.4f%s%s%n", axis(s, c), c.init(),
-            c.repeats(), last.epoch(), last.mean(), last.lower() == null ? ""
-                : String.format(" [%.4f, %.4f]", last.lower(), last.upper()), diverged);
-      } else if (c.diverged() > 0) {
-        o.printf("  %s %-9s: every run diverged (%d)%n", axis(s, c), c.init(),
-            c.diverged());
-      }
-    }
-    figures.stream().filter(p -> p.toString().endsWith(".png"))
-        .forEach(p -> o.println("figure: " + p + " (.svg, .pdf)"));
-  }
-
-  /** A curve's depth as the summary lines show it: {@code 75 layers}, or the network's name. */
-  private static String axis(GridSummary s, GridSummary.Curve c) {
-    return s.config().network() != null ? s.config().network().name()
-        : String.format("%2d layers", c.layers());
   }
 }

@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.orthoinit.interop.ImageArrays;
 import org.orthoinit.interop.ModelFiles;
-import org.orthoinit.interop.Npy;
 import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Prediction;
 import picocli.CommandLine.Command;
@@ -59,19 +58,7 @@ final class PredictCommand implements Callable<Integer> {
       session.assign(model.weights());
       p = session.predict(batch.nhwc(), batch.n());
     }
-    write(spec, p, out, featuresOut);
+    Outputs.writePrediction(spec, p, out, featuresOut);
     return 0;
-  }
-
-  /** Writes logits (and features) and says so on stdout. */
-  static void write(CommandSpec spec, Prediction p, Path logits, Path features) throws Exception {
-    Npy.writeFloats(logits, p.logits(), p.n(), p.classes());
-    String s = "wrote logits [" + p.n() + ", " + p.classes() + "] to " + logits;
-    if (features != null) {
-      int width = p.n() == 0 ? 0 : p.features().length / p.n();
-      Npy.writeFloats(features, p.features(), p.n(), width);
-      s += " and features [" + p.n() + ", " + width + "] to " + features;
-    }
-    spec.commandLine().getOut().println(s);
   }
 }
