@@ -79,8 +79,10 @@ class PytorchResultsTest {
         refusal("d.csv", h + "xavier,15,0,1,2.3\nxavier,15,0,2,abc\n"));
     assertEquals("line 3: a second loss for xavier, 15 layers, repeat 0, epoch 1",
         refusal("e.csv", h + "xavier,15,0,1,2.3\nxavier,15,0,1,2.2\n"));
-    assertEquals("line 2: out of range in 'xavier,15,0,0,2.3' (layers >= 0, repeat >= 0, "
+    assertEquals("line 2: out of range in 'xavier,15,0,0,2.3' (layers 0..1000, repeat >= 0, "
         + "epoch >= 1, finite loss)", refusal("f.csv", h + "xavier,15,0,0,2.3\n"));
+    assertEquals("line 2: out of range in 'xavier,1001,0,1,2.3' (layers 0..1000, repeat >= 0, "
+        + "epoch >= 1, finite loss)", refusal("f2.csv", h + "xavier,1001,0,1,2.3\n"));
     assertEquals("xavier, 15 layers, repeat 0: epochs are not 1..2",
         refusal("g.csv", h + "xavier,15,0,1,2.3\nxavier,15,0,3,2.2\n"));
     assertEquals("xavier, 15 layers: repeat 1 has 1 epochs, repeat 0 has 2; every repeat needs "
