@@ -246,16 +246,10 @@ class ReadersFuzzTest {
     report("run JSON", o);
     eachRefused(extra, Map.of("nested 100,000 deep", "not a readable run result",
         "a number of 1,000,000 digits", "exceeds the maximum",
-        "spec null", "no name or spec",
-        "status other", "status 'maybe'",
-        "a null loss", "epoch 1 has no finite loss"), file, ExperimentException.class,
+        "spec null", "not a complete run result (no name or spec)",
+        "status other", "not a complete run result (status 'maybe')",
+        "a null loss", "not a complete run result (epoch 1 has no finite loss)"), file, ExperimentException.class,
         ResultStore::readRun);
-    for (int i = extra.size() - 3; i < extra.size(); i++) {
-      Files.write(file, extra.get(i).bytes());
-      Path f = file;
-      assertTrue(org.junit.jupiter.api.Assertions.assertThrows(ExperimentException.class,
-          () -> ResultStore.readRun(f)).getMessage().contains("not a complete run result"));
-    }
 
     Path folder = tmp.resolve("f7");
     Files.createDirectories(folder);

@@ -96,10 +96,15 @@ class OnnxConformanceTest {
       }
     }
     passedBefore.forEach(t -> lost.add(t + " (no longer read)"));
-    Files.writeString(TABLE, document(table, all));
+    // the committed table is replaced only by a run that keeps all it holds: a failing run
+    // writes beside the build, so that running the test again still fails
+    Path written = failed.isEmpty() && lost.isEmpty() ? TABLE
+        : Path.of("target", "onnx-conformance.md");
+    Files.createDirectories(written.toAbsolutePath().getParent());
+    Files.writeString(written, document(table, all));
     assertTrue(failed.isEmpty(), "ONNX backend tests read but not passed: " + failed);
-    assertTrue(lost.isEmpty(), "directories that passed in " + TABLE + " (as committed) do not "
-        + "pass now: " + lost);
+    assertTrue(lost.isEmpty(), "directories that passed in " + TABLE + " do not "
+        + "pass now (this run's table: target/onnx-conformance.md): " + lost);
   }
 
   /** The committed record of what passes: the test fails when a directory it lists drops out. */
