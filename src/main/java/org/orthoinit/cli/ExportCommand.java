@@ -7,6 +7,8 @@ import org.orthoinit.interop.GraphDefs;
 import org.orthoinit.interop.ModelFiles;
 import org.orthoinit.interop.OnnxExport;
 import org.orthoinit.interop.SavedModels;
+import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.ModelSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -56,7 +58,8 @@ final class ExportCommand implements Callable<Integer> {
     if (graphs != null) {
       Checks.writableFolder(graphs, "--graphs");
     }
-    ModelFiles.OpenedNetwork model = ModelFiles.openNetwork(weights);
+    ModelFiles.Opened model = ModelFiles.open(weights);
+    ModelConfig seed = model.source() instanceof ModelSource.Seed s ? s.config() : null;
     var out = spec.commandLine().getOut();
     if (savedModel != null) {
       SavedModels.export(model.network(), model.weights(), SavedModels.Metadata.of(
@@ -65,16 +68,15 @@ final class ExportCommand implements Callable<Integer> {
       out.println("wrote SavedModel " + savedModel);
     }
     if (onnx != null) {
-      if (model.config() != null) {
-        OnnxExport.write(onnx, model.config(), model.weights());
+      if (seed != null) {
+        OnnxExport.write(onnx, seed, model.weights());
       } else {
         OnnxExport.write(onnx, model.network(), model.weights());
       }
       out.println("wrote ONNX " + onnx);
     }
     if (graphs != null) {
-      out.println("wrote GraphDef " + (model.config() != null
-          ? GraphDefs.write(model.config(), graphs)
+      out.println("wrote GraphDef " + (seed != null ? GraphDefs.write(seed, graphs)
           : GraphDefs.write(model.network(), weights.getFileName().toString()
               .replaceFirst("\\.onnx$", ""), graphs)));
     }

@@ -9,9 +9,7 @@ import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.experiment.Figure7;
 import org.orthoinit.experiment.Figure7Config;
 import org.orthoinit.experiment.InitPool;
-import org.orthoinit.experiment.ModelFile;
 import org.orthoinit.experiment.Preset;
-import org.orthoinit.experiment.RunCheckpoint;
 import org.orthoinit.experiment.Shard;
 import org.orthoinit.experiment.TrainingRun;
 import org.orthoinit.init.InitException;
@@ -19,9 +17,9 @@ import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.interop.ModelFiles;
-import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
-import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.ModelFile;
+import org.orthoinit.model.ModelSource;
 import org.orthoinit.model.Network;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -42,11 +40,6 @@ import picocli.CommandLine.Spec;
         "--model FILE.onnx runs the same grid on your own network: the depth axis becomes the "
         + "network, figures convolutional_NAME and orthogonality_NAME."})
 final class Figure7Command implements Callable<Integer> {
-
-  /** Room kept per run of this shard: a run file is 10-60 KB. */
-  private static final long RUN_FILE_BYTES = 256L << 10;
-  /** Room kept per depth for its figures (PNG, SVG, PDF; loss and gap): about 2 MB. */
-  private static final long FIGURE_BYTES = 4L << 20;
 
   @Spec
   CommandSpec spec;
@@ -173,8 +166,9 @@ final class Figure7Command implements Callable<Integer> {
               + "grid's one architecture");
         }
       }
-      network = ModelFiles.openNetwork(model).network();
-      modelFile = ModelFile.of(model, network);
+      ModelFiles.Opened opened = ModelFiles.openAsFile(model);
+      network = opened.network();
+      modelFile = ((ModelSource.File) opened.source()).file();
     }
     Figure7Config c = config(compute.device() == Compute.Device.GPU, modelFile);
     Shard part;
@@ -193,23 +187,13 @@ final class Figure7Command implements Callable<Integer> {
         + (part.count() > 1 ? ", shard " + part : ""));
     o.flush();
     Flags.range("--checkpoint-every", checkpointEvery, 0, Flags.MAX_STEPS);
-    Network deepest = network != null ? network : AlexNet.of(new ModelConfig(c.layers().stream()
-        .max(Integer::compare).orElse(0), c.level(), false, ModelConfig.DROPOUT_DEFAULT,
-        ModelConfig.CLASSES_DEFAULT));
+    Network deepest = Figure7.deepest(c, network, false);
     checkInitBatch(c, deepest, c.initBatch());
     Figure7.check(out, c); // a folder of other settings is refused before any download
     // the data next: a failed download must leave no results folder behind
     Path dataDir = data.resolve(spec.commandLine().getErr());
     Checks.writableFolder(out, "--out");
-    // a checkpoint of the deepest model, and its temporary copy while it is replaced
-    long checkpoints = checkpointEvery == 0 ? 0 : 2 * (network != null
-        ? RunCheckpoint.bytes(network)
-        : RunCheckpoint.bytes(new ModelConfig(c.layers().stream().max(Integer::compare)
-            .orElse(0), c.level(), c.batchNormBaseline(), ModelConfig.DROPOUT_DEFAULT,
-            ModelConfig.CLASSES_DEFAULT)));
-    long need = part.of(c.runs()).size() * RUN_FILE_BYTES + c.layers().size() * FIGURE_BYTES
-        + checkpoints;
-    Checks.freeSpace(out, need, "--out");
+    Checks.freeSpace(out, Figure7.bytesNeeded(c, network, part, checkpointEvery), "--out");
 
     Cifar10Data train = Cifar10.load(dataDir, Cifar10.Split.TRAIN);
     if (c.trainLimit() > 0) {

@@ -51,7 +51,7 @@ final class PredictCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Checks.writableParents(out, featuresOut);
     Prediction p;
-    ModelFiles.OpenedNetwork model = ModelFiles.openNetwork(weights);
+    ModelFiles.Opened model = ModelFiles.open(weights);
     ImageArrays.Batch batch = ImageArrays.read(images, layout);
     try (ModelSession session = ModelSession.open(model.network(), 0, 0,
         device.resolve(spec.commandLine().getErr()))) {

@@ -7,6 +7,7 @@ import org.orthoinit.interop.GraphDefs;
 import org.orthoinit.interop.ModelFiles;
 import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.ModelSource;
 import org.orthoinit.model.Summary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,11 +47,12 @@ final class SummaryCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     if (weights != null) {
-      ModelFiles.OpenedNetwork opened = ModelFiles.openNetwork(weights);
+      ModelFiles.Opened opened = ModelFiles.open(weights);
       out.print(Summary.table(opened.network()));
       Checks.writableFolder(graphs, "--graphs");
-      out.println("GraphDef: " + GraphDefs.write(opened.network(), opened.config() != null
-          ? GraphDefs.baseName(opened.config()) : baseName(weights), graphs));
+      out.println("GraphDef: " + GraphDefs.write(opened.network(),
+          opened.source() instanceof ModelSource.Seed seed ? GraphDefs.baseName(seed.config())
+          : baseName(weights), graphs));
       return 0;
     }
     ModelConfig config = model.config();

@@ -2,24 +2,17 @@ package org.orthoinit.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.orthoinit.data.Cifar10;
 import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.experiment.InitPool;
-import org.orthoinit.experiment.ModelFile;
-import org.orthoinit.experiment.RunCheckpoint;
-import org.orthoinit.experiment.RunNames;
 import org.orthoinit.experiment.RunResult;
-import org.orthoinit.experiment.RunSpec;
+import org.orthoinit.experiment.TrainPlan;
 import org.orthoinit.experiment.TrainingRun;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
-import org.orthoinit.interop.ModelFiles;
-import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ModelConfig;
-import org.orthoinit.model.Network;
 import org.orthoinit.train.TrainConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -127,49 +120,28 @@ final class TrainCommand implements Callable<Integer> {
           + "its own; it cannot start from --weights (svd can: it keeps the first layers)");
     }
     lsuv.check(init, run.initBatch);
-    Map<String, float[]> start = null;
-    Network network = AlexNet.of(config);
-    ModelFile modelFile = null; // a graph that is not the seed's AlexNet
-    if (weights != null) {
-      ModelFiles.OpenedNetwork imported = ModelFiles.openNetwork(weights);
-      if (imported.config() != null) {
-        config = imported.config().withDropout(config.dropout());
-        network = AlexNet.of(config);
-      } else {
-        network = imported.network();
-        modelFile = ModelFile.of(weights, network);
-      }
-      start = imported.weights();
-    }
-    RunSpec runSpec = new RunSpec(modelFile == null ? config : null, new TrainConfig(epochs, lr,
-        batchSize, run.seed), Initializers.configured(init, null, lsuv.settings(init)),
-        trainLimit, run.initBatch, run.threads, modelFile, initPool);
-    String name = modelFile == null ? RunNames.train(config, init, run.seed)
-        : RunNames.train(modelFile, init, run.seed);
-    Path file = out != null ? out : Path.of("results", "train", name + ".json");
     Flags.range("--checkpoint-every", checkpointEvery, 0, Flags.MAX_STEPS);
-    Path checkpoint = RunCheckpoint.beside(file);
-    if (Files.exists(checkpoint) && !resume) {
-      throw new IllegalArgumentException(checkpoint + " holds this run, stopped: --resume "
+    TrainPlan plan = TrainPlan.of(new TrainPlan.Request(config, weights,
+        new TrainConfig(epochs, lr, batchSize, run.seed),
+        Initializers.configured(init, null, lsuv.settings(init)), trainLimit, run.initBatch,
+        run.threads, initPool, out, checkpointEvery, saveModel != null,
+        saveModel == null || saveModel.toString().isEmpty() ? null : saveModel));
+    if (Files.exists(plan.checkpoint()) && !resume) {
+      throw new IllegalArgumentException(plan.checkpoint() + " holds this run, stopped: --resume "
           + "continues it; delete the file to start again");
     }
     // the refusals above cost nothing; the data next: a failed download leaves nothing behind
     Path dataDir = data.resolve(spec.commandLine().getErr());
-    RunCheckpoint.removeTemporaries(checkpoint);
-    Checks.writableFolder(file.toAbsolutePath().getParent(), "--out");
-    if (checkpointEvery > 0) {
-      Checks.freeSpace(file.toAbsolutePath().getParent(), 2 * RunCheckpoint.bytes(network),
-          "--out");
-    }
-    Path savedModel = saveModel == null ? null
-        : saveModel.toString().isEmpty() ? Path.of("models", name) : saveModel;
-    if (savedModel != null) {
-      Checks.writableFolder(savedModel.toAbsolutePath().getParent(), "--save-model");
-      if (Files.exists(savedModel)) {
-        throw new IllegalArgumentException("--save-model: " + savedModel + " exists already");
+    Path folder = plan.runFile().toAbsolutePath().getParent();
+    Checks.writableFolder(folder, "--out");
+    Checks.freeSpace(folder, plan.checkpointBytes(), "--out");
+    if (plan.savedModel() != null) {
+      Checks.writableFolder(plan.savedModel().toAbsolutePath().getParent(), "--save-model");
+      if (Files.exists(plan.savedModel())) {
+        throw new IllegalArgumentException("--save-model: " + plan.savedModel()
+            + " exists already");
       }
     }
-    String source = weights != null ? weights.toString() : "xavier";
     Compute compute = device.resolve(spec.commandLine().getErr());
 
     Cifar10Data train = Cifar10.load(dataDir, Cifar10.Split.TRAIN);
@@ -178,12 +150,11 @@ final class TrainCommand implements Callable<Integer> {
     }
     Cifar10Data test = noTest ? null : Cifar10.load(dataDir, Cifar10.Split.TEST);
     RunResult result;
-    try (Progress.Training progress = new Progress.Training(name, spec.commandLine().getErr())) {
-      result = TrainingRun.execute(name, runSpec, network, compute, dataDir.toString(), train,
-          test, start, new TrainingRun.Checkpoints(checkpoint, checkpointEvery),
-          new TrainingRun.Saving(file, savedModel, source), progress);
+    try (Progress.Training progress = new Progress.Training(plan.name(),
+        spec.commandLine().getErr())) {
+      result = plan.execute(compute, dataDir.toString(), train, test, progress);
     }
-    spec.commandLine().getOut().println(Report.oneLine(result) + " -> " + file);
+    spec.commandLine().getOut().println(Report.oneLine(result) + " -> " + plan.runFile());
     return result.diverged() ? Errors.FAILED : 0;
   }
 }

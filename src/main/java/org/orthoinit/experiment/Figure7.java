@@ -27,6 +27,7 @@ import org.orthoinit.model.Compute;
 import org.orthoinit.model.ConvRoutes;
 import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.Network;
+import org.orthoinit.model.ModelSource;
 import org.orthoinit.train.TrainConfig;
 import org.orthoinit.util.Text;
 
@@ -42,6 +43,10 @@ public final class Figure7 {
   public static final String SUMMARY_FILE = "summary.json";
   public static final String RUNS = "runs";
   /** A temp file older than this is left over from a killed write and may be removed. */
+  /** Room kept per run of a shard: a run file is 10-60 KB. */
+  private static final long RUN_FILE_BYTES = 256L << 10;
+  /** Room kept per depth for its figures (PNG, SVG, PDF; loss and gap): about 2 MB. */
+  private static final long FIGURE_BYTES = 4L << 20;
   private static final Duration STALE_TMP = Duration.ofMinutes(10);
 
   /** What the grid reports while it works, besides each run's own progress. */
@@ -243,12 +248,37 @@ public final class Figure7 {
   /** The run's spec: as the seed trains, with repeat r seeded by seed + r. */
   public static RunSpec spec(Figure7Config c, Figure7Config.Run run, int threads,
       SvdInitializer.Decomposition decomposition) {
-    ModelConfig model = c.network() != null ? null : new ModelConfig(run.layers(), c.level(),
-        run.batchNorm(), ModelConfig.DROPOUT_DEFAULT, ModelConfig.CLASSES_DEFAULT);
-    return new RunSpec(model,
+    return new RunSpec(c.source(run),
         new TrainConfig(c.epochs(), c.learningRate(), c.batchSize(), c.seed() + run.repeat()),
         Initializers.configured(run.init(), decomposition, c.lsuv()), c.trainLimit(),
-        c.initBatch(), threads, c.network(), c.initPool());
+        c.initBatch(), threads, c.initPool());
+  }
+
+  /**
+   * The grid's deepest network: {@code file} (the grid's file's), or the seed's AlexNet at the
+   * grid's greatest depth, with batch norm if {@code batchNorm}.
+   */
+  public static Network deepest(Figure7Config c, Network file, boolean batchNorm) {
+    return file != null ? file : AlexNet.of(new ModelConfig(c.layers().stream()
+        .max(Integer::compare).orElse(0), c.level(), batchNorm, ModelConfig.DROPOUT_DEFAULT,
+        ModelConfig.CLASSES_DEFAULT));
+  }
+
+  /**
+   * Room a shard of the grid needs in its folder: its run files, each depth's figures, and a
+   * checkpoint of the deepest model with its temporary copy (when checkpoints are on).
+   */
+  public static long bytesNeeded(Figure7Config c, Network file, Shard part,
+      int checkpointEvery) {
+    long checkpoints = checkpointEvery == 0 ? 0
+        : 2 * RunCheckpoint.bytes(deepest(c, file, c.batchNormBaseline()));
+    return part.of(c.runs()).size() * RUN_FILE_BYTES + c.layers().size() * FIGURE_BYTES
+        + checkpoints;
+  }
+
+  /** The network a run trains: the seed's AlexNet of its spec, or the grid's file's. */
+  private static Network architecture(RunSpec spec, Network file) {
+    return spec.source() instanceof ModelSource.Seed seed ? seed.network() : file;
   }
 
   /**
@@ -286,7 +316,7 @@ public final class Figure7 {
     // every architecture's layer shapes pass the gradient check before any folder or init
     for (int position : positions) {
       RunSpec spec = spec(config, grid.get(position), threads);
-      ConvRoutes.forNetwork(network != null ? network : AlexNet.of(spec.model()), compute);
+      ConvRoutes.forNetwork(architecture(spec, network), compute);
     }
     Files.createDirectories(out.resolve(RUNS));
     DataPrint data = DataPrint.of(train, test);
@@ -319,7 +349,7 @@ public final class Figure7 {
         Figure7Config.Run run = todo.get(i);
         listener.runStarted(run, i + 1, todo.size());
         RunSpec spec = spec(config, run, threads, decomposition(out));
-        Network architecture = network != null ? network : AlexNet.of(spec.model());
+        Network architecture = architecture(spec, network);
         Path ckpt = checkpoint(out, run);
         RunResult r;
         try {

@@ -8,6 +8,8 @@ import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.ModelFile;
+import org.orthoinit.model.ModelSource;
 import org.orthoinit.train.TrainConfig;
 
 /**
@@ -155,6 +157,13 @@ public record Figure7Config(String preset, List<Integer> layers, List<Initialize
     }
   }
 
+  /** The network a run of the grid trains: the seed's AlexNet at its depth, or the file's. */
+  public ModelSource source(Run run) {
+    return network != null ? new ModelSource.File(network)
+        : new ModelSource.Seed(new ModelConfig(run.layers(), level, run.batchNorm(),
+            ModelConfig.DROPOUT_DEFAULT, ModelConfig.CLASSES_DEFAULT));
+  }
+
   /** The curves per depth, in drawing order: the inits, then the batch-norm baseline. */
   public List<String> curves() {
     List<String> out = new ArrayList<>(inits.stream().map(Initializer::id).toList());
@@ -202,7 +211,7 @@ public record Figure7Config(String preset, List<Integer> layers, List<Initialize
 
   /** The depth a run's spec belongs to: its extra layers, 0 for a network read from a file. */
   public static int layersOf(RunSpec spec) {
-    return spec.model() == null ? 0 : spec.model().numLayers();
+    return spec.source().extraLayers();
   }
 
   /** The paper's settings, for comparison. */

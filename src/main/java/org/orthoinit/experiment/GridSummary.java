@@ -88,8 +88,7 @@ public record GridSummary(Figure7Config config, int runs, List<String> missing,
 
   /** The curve a run belongs to. */
   static String curve(RunResult r) {
-    return r.spec().model() != null && r.spec().model().batchNorm()
-        ? Figure7Config.BATCH_NORM_CURVE : r.spec().init().id();
+    return r.spec().source().batchNorm() ? Figure7Config.BATCH_NORM_CURVE : r.spec().init().id();
   }
 
   /** Summarizes the given run results against the grid of {@code config}. */

@@ -51,9 +51,7 @@ public final class ResultStore {
     if (r == null) {
       return "empty";
     }
-    if (r.name() == null || r.spec() == null
-        || (r.spec().model() == null && r.spec().network() == null)
-        || r.spec().train() == null || r.spec().init() == null) {
+    if (r.name() == null || r.spec() == null || r.spec().train() == null || r.spec().init() == null) {
       return "no name or spec";
     }
     if (!RunResult.OK.equals(r.status()) && !r.diverged()) {

@@ -85,9 +85,7 @@ public final class RunCheckpoint {
       if (!run.equals(name)) {
         return "run " + run + ", not " + name;
       }
-      RunSpec mine = new RunSpec(spec.model(), spec.train(), spec.init(), spec.trainLimit(),
-          spec.initBatch(), theirs.threads(), spec.network(), spec.initPool());
-      if (!mine.equals(theirs)) {
+      if (!spec.withThreads(theirs.threads()).equals(theirs)) {
         return "other settings: " + spec + " in the checkpoint, " + theirs + " here";
       }
       if (data == null || !Objects.equals(data.train(), images.train())) {
@@ -110,11 +108,6 @@ public final class RunCheckpoint {
   public record State(Header header, Map<String, float[]> variables) {}
 
   private RunCheckpoint() {}
-
-  /** About how large a checkpoint of {@code model} is: its values, and room for the header. */
-  public static long bytes(org.orthoinit.model.ModelConfig model) {
-    return bytes(org.orthoinit.model.AlexNet.of(model));
-  }
 
   /** Roughly the bytes of a checkpoint of {@code a}: its variables and a header. */
   public static long bytes(org.orthoinit.model.Network a) {

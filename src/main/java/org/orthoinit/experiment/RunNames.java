@@ -2,6 +2,7 @@ package org.orthoinit.experiment;
 
 import org.orthoinit.init.Initializer;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.ModelSource;
 
 /**
  * The names of runs and reports, which are also their file names: {@code L<layers>_<init>...}.
@@ -14,17 +15,16 @@ public final class RunNames {
 
   /**
    * A train run: {@code L15_svd_s0}; {@code L15_xavier_level2_bn_s0} for the level-2 and
-   * batch-norm models.
+   * batch-norm models; {@code resnet18_svd_s0} for a network read from a file.
    */
-  public static String train(ModelConfig model, Initializer init, long seed) {
-    return "L" + model.numLayers() + "_" + init.id()
-        + (model.level() != ModelConfig.LEVEL_DEFAULT ? "_level" + model.level() : "")
-        + (model.batchNorm() ? "_bn" : "") + "_s" + seed;
-  }
-
-  /** A training run of a network read from a file: {@code resnet18_svd_s0}. */
-  public static String train(ModelFile model, Initializer init, long seed) {
-    return model.name() + "_" + init.id() + "_s" + seed;
+  public static String train(ModelSource model, Initializer init, long seed) {
+    if (model instanceof ModelSource.File file) {
+      return file.file().name() + "_" + init.id() + "_s" + seed;
+    }
+    ModelConfig config = ((ModelSource.Seed) model).config();
+    return "L" + config.numLayers() + "_" + init.id()
+        + (config.level() != ModelConfig.LEVEL_DEFAULT ? "_level" + config.level() : "")
+        + (config.batchNorm() ? "_bn" : "") + "_s" + seed;
   }
 
   /** A figure7 grid run of a network read from a file: {@code resnet18_svd_r0}. */

@@ -1,47 +1,51 @@
 package org.orthoinit.experiment;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.ModelFile;
+import org.orthoinit.model.ModelSource;
 import org.orthoinit.train.TrainConfig;
 
 /**
  * Everything that decides one training run. Written into its result, so a result says how it was
  * made.
  *
+ * @param source the network: the seed's AlexNet (the file's {@code model}) or a network read from
+ *     a file (the file's {@code network})
  * @param init the init, with its settings (the SVD init's decomposition, LSUV's tolerance and
  *     iterations); run files hold those settings as {@code decomposition} and {@code lsuv}
  * @param trainLimit use only the first this many training images; 0 = all
  * @param initBatch images given to the SVD or LSUV initializer
  * @param threads TensorFlow intra-op threads; 0 = all cores
- * @param model the seed's AlexNet configuration; null for a network read from a file
- * @param network the network's file, for a run of an imported graph (then {@code model} is
- *     null); null otherwise
  * @param initPool where the init batch is drawn from (null in files of earlier versions: the
  *     run's own images)
  */
-public record RunSpec(@JsonInclude(JsonInclude.Include.NON_NULL) ModelConfig model,
-    TrainConfig train, Initializer init, int trainLimit, int initBatch, int threads,
-    @JsonInclude(JsonInclude.Include.NON_NULL) ModelFile network,
+@JsonPropertyOrder({"model", "train", "init", "trainLimit", "initBatch", "threads", "network",
+    "initPool"})
+public record RunSpec(@JsonIgnore ModelSource source, TrainConfig train, Initializer init,
+    int trainLimit, int initBatch, int threads,
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = InitPool.Default.class)
     InitPool initPool) {
 
   /** A run of the seed's AlexNet, its init batch from its own images. */
   public RunSpec(ModelConfig model, TrainConfig train, Initializer init, int trainLimit,
       int initBatch, int threads) {
-    this(model, train, init, trainLimit, initBatch, threads, null, InitPool.RUN);
+    this(new ModelSource.Seed(model), train, init, trainLimit, initBatch, threads, InitPool.RUN);
   }
 
   public RunSpec {
     if (initPool == null) {
       initPool = InitPool.RUN;
     }
-    if ((model == null) == (network == null)) {
+    if (source == null) {
       throw new IllegalArgumentException("a run is of the seed's AlexNet or of a network file,"
           + " one of the two");
     }
@@ -54,6 +58,25 @@ public record RunSpec(@JsonInclude(JsonInclude.Include.NON_NULL) ModelConfig mod
     if (threads < 0) {
       throw new IllegalArgumentException("threads must be >= 0, got " + threads);
     }
+  }
+
+  /** The same run on {@code threads} threads. */
+  public RunSpec withThreads(int threads) {
+    return new RunSpec(source, train, init, trainLimit, initBatch, threads, initPool);
+  }
+
+  /** The seed's AlexNet's configuration, as run files hold it; null for a network file. */
+  @JsonProperty("model")
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  private ModelConfig modelField() {
+    return source instanceof ModelSource.Seed seed ? seed.config() : null;
+  }
+
+  /** The network file's record, as run files hold it; null for the seed's AlexNet. */
+  @JsonProperty("network")
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  private ModelFile networkField() {
+    return source instanceof ModelSource.File file ? file.file() : null;
   }
 
   /**
@@ -71,8 +94,13 @@ public record RunSpec(@JsonInclude(JsonInclude.Include.NON_NULL) ModelConfig mod
     if (init == null) {
       throw new IllegalArgumentException("no init");
     }
-    return new RunSpec(model, train, Initializers.configured(init, decomposition, lsuv),
-        trainLimit, initBatch, threads, network, initPool);
+    if ((model == null) == (network == null)) {
+      throw new IllegalArgumentException("a run is of the seed's AlexNet (model) or of a "
+          + "network file (network), one of the two");
+    }
+    return new RunSpec(model != null ? new ModelSource.Seed(model) : new ModelSource.File(network),
+        train, Initializers.configured(init, decomposition, lsuv), trainLimit, initBatch,
+        threads, initPool);
   }
 
   /** The SVD init's decomposition, written to run files; null for other inits. */

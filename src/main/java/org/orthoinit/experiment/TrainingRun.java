@@ -19,10 +19,10 @@ import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Probe;
 import org.orthoinit.interop.InteropException;
 import org.orthoinit.interop.SavedModels;
-import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ConvRoutes;
 import org.orthoinit.model.ModelSession;
+import org.orthoinit.model.ModelSource;
 import org.orthoinit.model.Network;
 import org.orthoinit.train.EpochResult;
 import org.orthoinit.train.TrainListener;
@@ -114,19 +114,19 @@ public final class TrainingRun {
   public static RunResult execute(String name, RunSpec spec, Compute compute, String dataLabel,
       Cifar10Data train, Cifar10Data test, Map<String, float[]> weights, Checkpoints checkpoints,
       Saving saving, Listener listener) throws InitException, ExperimentException, IOException {
-    if (spec.model() == null) {
-      throw new IllegalArgumentException("a run of " + spec.network().name() + " needs its "
-          + "network: use the overload that takes it");
+    if (!(spec.source() instanceof ModelSource.Seed seed)) {
+      throw new IllegalArgumentException("a run of " + ((ModelSource.File) spec.source()).file()
+          .name() + " needs its network: use the overload that takes it");
     }
-    return execute(name, spec, AlexNet.of(spec.model()), compute, dataLabel, train, test,
-        weights, checkpoints, saving, listener);
+    return execute(name, spec, seed.network(), compute, dataLabel, train, test, weights,
+        checkpoints, saving, listener);
   }
 
   /**
    * {@link #execute(String, RunSpec, Compute, String, Cifar10Data, Cifar10Data, Map,
-   * Checkpoints, Saving, Listener)} of {@code network}: the seed's AlexNet of {@code
-   * spec.model()}, or the graph read from {@code spec.network()}'s file (then {@code weights}
-   * are the file's, or null for the init's own start).
+   * Checkpoints, Saving, Listener)} of {@code network}: the seed's AlexNet of the spec's source,
+   * or the graph read from its file (then {@code weights} are the file's, or null for the init's
+   * own start).
    */
   public static RunResult execute(String name, RunSpec spec, Network network, Compute compute,
       String dataLabel, Cifar10Data train, Cifar10Data test, Map<String, float[]> weights,
@@ -230,10 +230,11 @@ public final class TrainingRun {
     if (saving.savedModel() != null && !result.diverged()) {
       listener.stage("writing SavedModel " + saving.savedModel());
       try {
+        String file = result.spec().source() instanceof ModelSource.File f ? f.file().name()
+            : null;
         SavedModels.export(session.network(), session.readAll(), SavedModels.Metadata.of(
-            session.network(), result.spec().network() == null ? null
-                : result.spec().network().name(), result.spec().init().id(), "run "
-            + result.name() + " from " + saving.source()), saving.savedModel());
+            session.network(), file, result.spec().init().id(), "run " + result.name()
+            + " from " + saving.source()), saving.savedModel());
       } catch (InteropException e) {
         throw new IOException(e.getMessage(), e); // one line already
       }

@@ -189,10 +189,13 @@ public final class SavedModels {
   }
 
   /** A SavedModel's network, its AlexNet configuration when it is one (else null), its values. */
-  public record Saved(Network network, ModelConfig config, Map<String, float[]> weights) {}
+  record Saved(Network network, ModelConfig config, Map<String, float[]> weights) {}
 
-  /** The network and variables of any SavedModel written by {@link #export}. */
-  public static Saved readNetwork(Path dir) throws InteropException {
+  /**
+   * The network and variables of any SavedModel written by {@link #export}; {@link
+   * ModelFiles#open} is the way in from outside.
+   */
+  static Saved readNetwork(Path dir) throws InteropException {
     if (!isSavedModel(dir)) {
       throw new InteropException(dir, "not a SavedModel folder (no saved_model.pb)");
     }

@@ -37,8 +37,8 @@ class BaselinesCommandsTest {
     assertTrue(r.out().contains("scaled down from the paper: level 2 instead of 3"), r.out());
     for (String run : List.of("L1_xavier_r0", "L1_lsuv_r0", "L1_xavier_bn_r0")) {
       RunResult result = ResultStore.readRun(out.resolve("runs").resolve(run + ".json"));
-      assertEquals(2, result.spec().model().level(), run);
-      assertEquals(run.contains("_bn"), result.spec().model().batchNorm(), run);
+      assertEquals(2, ((org.orthoinit.model.ModelSource.Seed) result.spec().source()).config().level(), run);
+      assertEquals(run.contains("_bn"), ((org.orthoinit.model.ModelSource.Seed) result.spec().source()).config().batchNorm(), run);
     }
     RunResult lsuv = ResultStore.readRun(out.resolve("runs/L1_lsuv_r0.json"));
     assertEquals(0.05, lsuv.spec().lsuv().tolerance());
@@ -88,7 +88,7 @@ class BaselinesCommandsTest {
     assertEquals(0, t.code(), t.err());
     assertTrue(t.out().contains("LSUV: every layer at unit variance"), t.out());
     RunResult run = ResultStore.readRun(tmp.resolve("run.json"));
-    assertEquals(2, run.spec().model().level());
+    assertEquals(2, ((org.orthoinit.model.ModelSource.Seed) run.spec().source()).config().level());
     assertEquals("L2_lsuv_level2_s0", run.name(), "the default file name tells the models apart");
     assertEquals(5 + 2 + 3, run.report(Lsuv.Report.class).layers().size());
 

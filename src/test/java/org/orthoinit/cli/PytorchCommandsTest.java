@@ -97,8 +97,8 @@ class PytorchCommandsTest {
     assertTrue(Files.size(tmp.resolve("graphs").resolve("alexnet_L0_level3.pb")) > 1000);
     assertTrue(Files.readString(tmp.resolve("graphs").resolve("alexnet_L0_level3.txt"))
         .contains("22,497,930"));
-    assertEquals(org.orthoinit.interop.ModelFiles.openNetwork(onnx).weights().get("features.9.weight")[5],
-        org.orthoinit.interop.ModelFiles.openNetwork(again).weights().get("features.9.weight")[5]);
+    assertEquals(org.orthoinit.interop.ModelFiles.open(onnx).weights().get("features.9.weight")[5],
+        org.orthoinit.interop.ModelFiles.open(again).weights().get("features.9.weight")[5]);
   }
 
   @Test

@@ -76,10 +76,10 @@ class TrainCommandTest {
     assertEquals("xavier", meta.init());
     assertTrue(meta.source().startsWith("run L0_xavier_s0"), meta.source());
     // what the SavedModel predicts is what a model with its variables predicts
-    var weights = org.orthoinit.interop.ModelFiles.openNetwork(saved);
+    var weights = org.orthoinit.interop.ModelFiles.open(saved);
     float[] x = TestImages.uniform(3, 1);
     float[] expected;
-    try (var s = org.orthoinit.model.ModelSession.open(weights.config(), 0, 0)) {
+    try (var s = org.orthoinit.model.ModelSession.open(weights.network(), 0, 0, org.orthoinit.model.Compute.DEFAULT)) {
       s.assign(weights.weights());
       expected = s.predict(x, 3).logits();
     }

@@ -194,7 +194,7 @@ class Figure7Test {
     assertEquals(List.of("L0_xavier_r0", "L0_lsuv_r0", "L0_xavier_bn_r0"),
         run(c, Shard.ALL, out));
     RunResult bn = ResultStore.readRun(out.resolve("runs/L0_xavier_bn_r0.json"));
-    assertTrue(bn.spec().model().batchNorm());
+    assertTrue(bn.spec().source().batchNorm());
     assertEquals(Initializers.XAVIER, bn.spec().init());
     RunResult lsuv = ResultStore.readRun(out.resolve("runs/L0_lsuv_r0.json"));
     assertEquals(0.05, lsuv.spec().lsuv().tolerance());
@@ -219,7 +219,7 @@ class Figure7Test {
   @Test
   void levelTwoGridsBuildLevelTwoModelsAndSayItIsNotThePaper() {
     Figure7Config c = TINY.withBaselines(2, false, null);
-    assertEquals(2, Figure7.spec(c, c.runs().get(0), 0).model().level());
+    assertEquals(2, ((org.orthoinit.model.ModelSource.Seed) Figure7.spec(c, c.runs().get(0), 0).source()).config().level());
     assertTrue(c.scaledDown(null).startsWith("level 2 instead of 3"), c.scaledDown(null));
   }
 

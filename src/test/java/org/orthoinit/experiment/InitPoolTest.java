@@ -12,14 +12,15 @@ import org.orthoinit.data.Cifar10Data;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
 import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.ModelSource;
 import org.orthoinit.train.TrainConfig;
 
 /** --init-pool: the init batch from the run's images, or from every training image. */
 class InitPoolTest {
 
   private static RunSpec spec(InitPool pool) {
-    return new RunSpec(ModelConfig.of(0), new TrainConfig(1, 0.001f, 30, 7), Initializers.SVD,
-        10, 50, 0, null, pool);
+    return new RunSpec(new ModelSource.Seed(ModelConfig.of(0)), new TrainConfig(1, 0.001f, 30,
+        7), Initializers.SVD, 10, 50, 0, pool);
   }
 
   /** The images of a batch, one string per image (its pixels), to compare as sets. */

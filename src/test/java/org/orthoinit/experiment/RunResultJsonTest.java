@@ -12,6 +12,8 @@ import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.init.SvdReport;
+import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.ModelSource;
 
 /** Run files of every version read, and one report field written with its init's id. */
 class RunResultJsonTest {
@@ -61,6 +63,39 @@ class RunResultJsonTest {
       assertTrue(json.contains("\"init\" : \"" + Initializers.jsonName(init) + "\""), json);
       assertEquals(spec, ResultStore.JSON.readValue(json, RunSpec.class));
       assertEquals(init, ResultStore.JSON.readValue(json, RunSpec.class).init());
+    }
+  }
+
+  /** A network file's run (figure7 --model) keeps its file's record, and no AlexNet config. */
+  @Test
+  void aRunOfANetworkFileReadsAsItsFileAndWritesNoModel() throws Exception {
+    RunResult r = ResultStore.readRun(Path.of("results", "reference", "figure7-resnet18-smoke",
+        "runs", "resnet18_grad_xavier_r0.json"));
+    ModelSource.File file = (ModelSource.File) r.spec().source();
+    assertEquals("resnet18_grad", file.file().name());
+    assertEquals(69, file.file().layers());
+    assertEquals(11_181_642L, file.file().parameters());
+    assertEquals(0, r.spec().source().extraLayers());
+    var tree = ResultStore.JSON.readTree(ResultStore.JSON.writeValueAsString(r.spec()));
+    assertTrue(!tree.has("model") && !tree.has("source"), tree.toString());
+    assertEquals("8f3606f6c5a6d2a096dac677d92eed3c495bf1c4c32b85658480150911430f2b",
+        tree.path("network").path("sha256").asText());
+    assertEquals(r.spec(), ResultStore.JSON.treeToValue(tree, RunSpec.class));
+    // the same bytes under another path are the same network: a checkpoint made elsewhere fits
+    var moved = (com.fasterxml.jackson.databind.node.ObjectNode) tree.deepCopy();
+    ((com.fasterxml.jackson.databind.node.ObjectNode) moved.path("network")).put("file",
+        "elsewhere/resnet18_grad.onnx");
+    assertEquals(r.spec(), ResultStore.JSON.treeToValue(moved, RunSpec.class));
+    // a spec of both an AlexNet and a file, or of neither, is not a run's
+    var both = moved.deepCopy();
+    both.set("model", ResultStore.JSON.valueToTree(ModelConfig.of(0)));
+    var neither = moved.deepCopy();
+    neither.remove("network");
+    for (var bad : List.of(both, neither)) {
+      var e = org.junit.jupiter.api.Assertions.assertThrows(
+          com.fasterxml.jackson.databind.JsonMappingException.class,
+          () -> ResultStore.JSON.treeToValue(bad, RunSpec.class));
+      assertTrue(e.getMessage().contains("one of the two"), e.getMessage());
     }
   }
 

@@ -53,7 +53,7 @@ class ExportCheckTest {
     Path saved = tmp.resolve("saved");
     SavedModels.export(weights, SavedModels.Metadata.of(config, "xavier", "test"), saved);
     assertTrue(SavedModels.isSavedModel(saved));
-    Map<String, float[]> back = ModelFiles.openNetwork(saved).weights();
+    Map<String, float[]> back = ModelFiles.open(saved).weights();
     assertEquals(weights.keySet(), back.keySet());
     assertDoesNotThrow(() -> Weights.requireSame(saved, weights, back));
 
@@ -65,7 +65,7 @@ class ExportCheckTest {
     Map<String, float[]> bareWeights = Xavier.values(AlexNet.of(bare), 3);
     OnnxExport.write(bareOnnx, bare, bareWeights);
     assertDoesNotThrow(() -> Weights.requireSame(bareOnnx, bareWeights,
-        ModelFiles.openNetwork(bareOnnx).weights()));
+        ModelFiles.open(bareOnnx).weights()));
 
     // a weight the architecture has no place for cannot come back from the file, and the file
     // that was there before stays as it was

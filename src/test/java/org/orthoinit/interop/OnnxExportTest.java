@@ -72,8 +72,8 @@ class OnnxExportTest {
       assertTrue(err / scale < 1e-4, "relative error " + err / scale);
     }
 
-    ModelFiles.OpenedNetwork back = ModelFiles.openNetwork(file);
-    assertEquals(config, back.config());
+    ModelFiles.Opened back = ModelFiles.open(file);
+    assertEquals(new org.orthoinit.model.ModelSource.Seed(config), back.source());
     assertEquals(weights.keySet(), back.weights().keySet());
     for (String name : weights.keySet()) {
       assertArrayEquals(weights.get(name), back.weights().get(name), name);

@@ -25,14 +25,16 @@ import org.orthoinit.train.Trainer;
  */
 class ParityTest {
 
-  private static ModelFiles.OpenedNetwork model;
+  private static ModelFiles.Opened model;
+  private static ModelConfig config;
   private static float[] images;
   private static int[] labels;
   private static JsonNode expected;
 
   @BeforeAll
   static void load() throws InteropException, IOException {
-    model = ModelFiles.openNetwork(Fixtures.file("alexnet_L0.onnx"));
+    model = ModelFiles.open(Fixtures.file("alexnet_L0.onnx"));
+    config = ((org.orthoinit.model.ModelSource.Seed) model.source()).config();
     images = ImageArrays.read(Fixtures.file("alexnet_L0_images8.npy"),
         ImageArrays.Layout.NCHW).nhwc();
     long[] l = Npy.read(Fixtures.file("alexnet_L0_labels8.npy"), "<i8", 8).toLongs();
@@ -49,12 +51,12 @@ class ParityTest {
 
   @Test
   void theImportedArchitectureIsTheSeedsWithoutExtraLayers() {
-    assertEquals(new ModelConfig(0, 3, false, 0.5f, 10), model.config());
+    assertEquals(new ModelConfig(0, 3, false, 0.5f, 10), config);
   }
 
   @Test
   void forwardPassMatchesPyTorch() throws InteropException {
-    try (ModelSession s = ModelSession.open(model.config(), 0, 0)) {
+    try (ModelSession s = ModelSession.open(config, 0, 0)) {
       s.assign(model.weights());
       Prediction p = s.predict(images, 8);
       double logits = Fixtures.relativeError(p.logits(), fixture("alexnet_L0_logits8.npy"));
@@ -68,7 +70,7 @@ class ParityTest {
   void oneSgdStepMatchesPyTorch() throws InteropException {
     JsonNode sgd = expected.get("sgd1");
     float lr = (float) sgd.get("lr").asDouble();
-    try (ModelSession s = ModelSession.open(model.config().withDropout(0f), 0, 0)) {
+    try (ModelSession s = ModelSession.open(config.withDropout(0f), 0, 0)) {
       s.assign(model.weights());
       Trainer t = new Trainer(s, new TrainConfig(1, lr, 8, 0));
       double before = t.step(images, labels, 8);
@@ -87,7 +89,7 @@ class ParityTest {
         ImageArrays.Layout.NCHW);
     JsonNode gram = expected.get("svdinit");
     for (SvdInitializer.Decomposition d : SvdInitializer.Decomposition.values()) {
-      try (ModelSession s = ModelSession.open(model.config(), 0, 0)) {
+      try (ModelSession s = ModelSession.open(config, 0, 0)) {
         s.assign(model.weights());
         SvdReport r = new SvdInitializer(s, d).initialize(batch.nhwc(), batch.n());
         assertEquals(gram.get("gram_ratio_before").asDouble(), r.gramRatioBefore(), 1e-3, d.name());
@@ -110,7 +112,7 @@ class ParityTest {
       throws InteropException, InitException {
     ImageArrays.Batch batch = ImageArrays.read(Fixtures.file("alexnet_L0_init256.npy"),
         ImageArrays.Layout.NCHW);
-    try (ModelSession s = ModelSession.open(model.config(), 0, 0)) {
+    try (ModelSession s = ModelSession.open(config, 0, 0)) {
       s.assign(model.weights());
       SvdReport r = new SvdInitializer(s, SvdInitializer.Decomposition.SUBSPACE, true)
           .initialize(batch.nhwc(), batch.n());
