@@ -1,6 +1,7 @@
 package org.orthoinit.cli;
 
 import java.io.PrintWriter;
+import java.text.DecimalFormat;
 import java.nio.file.Path;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.InteractiveConsoleProgressBarConsumer;
@@ -19,6 +20,11 @@ final class Progress {
 
   /** Characters of a bar in a log: room for a grid position, a run name and the loss. */
   private static final int LOG_WIDTH = 120;
+
+  /** Steps or megabytes a second with its leading zero: 0.5/s, not .5/s (one per bar). */
+  private static DecimalFormat speed() {
+    return new DecimalFormat("0.0");
+  }
 
   /** How often a bar redraws. */
   private static final int UPDATE_MILLIS = 500;
@@ -41,7 +47,7 @@ final class Progress {
         .setStyle(ProgressBarStyle.ASCII)
         .setUpdateIntervalMillis(UPDATE_MILLIS)
         .setConsumer(consumer())
-        .showSpeed();
+        .showSpeed(speed());
     if (unit != null) {
       b.setUnit(" " + unit, 1);
     }
@@ -63,7 +69,7 @@ final class Progress {
       bar = new ProgressBarBuilder().setTaskName("download").setInitialMax(totalBytes)
           .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(UPDATE_MILLIS)
           .setConsumer(new ConsoleProgressBarConsumer(System.err))
-          .setUnit(" MB", 1 << 20).showSpeed().build();
+          .setUnit(" MB", 1 << 20).showSpeed(speed()).build();
     }
 
     @Override
