@@ -80,8 +80,8 @@ class OnnxImportTest {
 
   @Test
   void pytorchsBatchNormMomentumReadsBackExactly() {
-    assertEquals(0.1f, OnnxImport.complement(1f - 0.1f));
-    assertEquals(0.01f, OnnxImport.complement(1f - 0.01f));
-    assertEquals(0.3f, OnnxImport.complement(0.7f));
+    assertEquals(0.1f, ImportNormalization.complement(1f - 0.1f));
+    assertEquals(0.01f, ImportNormalization.complement(1f - 0.01f));
+    assertEquals(0.3f, ImportNormalization.complement(0.7f));
   }
 }

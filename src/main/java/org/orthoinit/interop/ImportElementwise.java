@@ -1,0 +1,95 @@
+package org.orthoinit.interop;
+
+import static org.orthoinit.interop.ImportAttributes.intAttr;
+
+import java.util.Arrays;
+import org.orthoinit.interop.onnx.NodeProto;
+import org.orthoinit.model.Dims;
+import org.orthoinit.model.Layer;
+
+/**
+ * The importer's element-wise arithmetic: Add, Sub, Mul, Div (by a constant, or of two layers for
+ * Add), Sum.
+ */
+final class ImportElementwise {
+
+  private ImportElementwise() {}
+
+  /** Each arithmetic layer's ONNX op. */
+  private static final java.util.Map<Layer.Arithmetic.Op, String> OP_TYPES = java.util.Map.of(
+      Layer.Arithmetic.Op.ADD, "Add", Layer.Arithmetic.Op.SUB, "Sub",
+      Layer.Arithmetic.Op.MUL, "Mul", Layer.Arithmetic.Op.DIV, "Div");
+
+  /** Registers this family's ops with their since-versions. */
+  static void register(OnnxImport.Registry r) {
+    for (Layer.Arithmetic.Op op : Layer.Arithmetic.Op.values()) {
+      r.op(OP_TYPES.get(op), (cx, n, index, since) -> arithmetic(cx, n, index, since, op),
+          1, 6, 7, 13, 14);
+    }
+    r.op("Sum", (cx, n, index, since) -> sum(cx, n, index), 1, 6, 8, 13);
+  }
+
+  /**
+   * Add, Sub, Mul or Div of a layer's output and a float constant that broadcasts to it over
+   * the batch (a normalization's mean, a scale), or the sum of two layers' outputs. Before
+   * opset 7, legacy broadcasting (broadcast 1) is refused.
+   */
+  static void arithmetic(ImportContext cx, NodeProto n, int index, int since,
+      Layer.Arithmetic.Op op)
+      throws InteropException {
+    if (since < 7 && intAttr(n, "broadcast", 0) != 0) {
+      throw cx.refuse(n, "legacy broadcasting (broadcast 1) is not supported");
+    }
+    if (n.getInputCount() != 2) {
+      throw cx.refuse(n, "it has " + n.getInputCount() + " inputs, expected 2");
+    }
+    boolean first = cx.constants.containsKey(n.getInput(0));
+    boolean second = cx.constants.containsKey(n.getInput(1));
+    if (!first && !second) {
+      if (op != Layer.Arithmetic.Op.ADD) {
+        throw cx.refuse(n, "only by a constant: two layers' outputs combined by " + op
+            + " are not supported");
+      }
+      cx.add(n, index, new Layer.Add(cx.name(n, index, null), cx.layerInputs(n)));
+      return;
+    }
+    if (first && second) {
+      throw cx.refuse(n, "both inputs are constants, which is not supported");
+    }
+    String in = cx.layerInput(n, first ? 1 : 0);
+    OnnxModel.Weight c = cx.constants.get(n.getInput(first ? 0 : 1));
+    Dims x = cx.dimsOf(in);
+    long[] own = x.flat() ? new long[] {x.channels()}
+        : cx.oneD ? new long[] {x.channels(), x.width()}
+        : new long[] {x.channels(), x.height(), x.width()};
+    long[] dims = c.dims();
+    int extra = dims.length - own.length;
+    if (extra > 1 || (extra == 1 && dims[0] != 1)) {
+      throw cx.refuse(n, "constant '" + c.name() + "' of shape " + Arrays.toString(dims)
+          + " spans the batch of its input " + x + ", which is not supported");
+    }
+    long[] aligned = new long[own.length];
+    for (int i = 0; i < own.length; i++) {
+      int j = dims.length - own.length + i;
+      aligned[i] = j < 0 ? 1 : dims[j];
+      if (aligned[i] != 1 && aligned[i] != own[i]) {
+        throw cx.refuse(n, "constant '" + c.name() + "' of shape " + Arrays.toString(dims)
+            + " does not broadcast to its input " + x);
+      }
+    }
+    Dims shape = x.flat() ? Dims.vector((int) aligned[0])
+        : cx.oneD ? new Dims((int) aligned[0], 1, (int) aligned[1])
+        : new Dims((int) aligned[0], (int) aligned[1], (int) aligned[2]);
+    cx.add(n, index, new Layer.Arithmetic(cx.name(n, index, null), in, op, shape, c.values(),
+        first));
+  }
+
+  /** The sum of two or more layers' outputs; of one, that output itself. */
+  static void sum(ImportContext cx, NodeProto n, int index) throws InteropException {
+    if (n.getInputCount() == 1) {
+      cx.producers.put(n.getOutput(0), cx.layerInput(n, 0));
+      return;
+    }
+    cx.add(n, index, new Layer.Add(cx.name(n, index, null), cx.layerInputs(n)));
+  }
+}

@@ -1,0 +1,219 @@
+package org.orthoinit.interop;
+
+import static org.orthoinit.interop.ImportAttributes.attribute;
+import static org.orthoinit.interop.ImportAttributes.intAttr;
+import static org.orthoinit.interop.ImportAttributes.ints;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.orthoinit.interop.onnx.AttributeProto;
+import org.orthoinit.interop.onnx.NodeProto;
+import org.orthoinit.interop.onnx.TensorProto;
+import org.orthoinit.model.Dims;
+
+/**
+ * The importer's constants, aliases and folded shapes: Constant, Identity, Shape, Gather,
+ * Unsqueeze, Slice and Transpose of values known at import.
+ */
+final class ImportFolding {
+
+  private ImportFolding() {}
+
+  /** Registers this family's ops with their since-versions. */
+  static void register(OnnxImport.Registry r) {
+    r.op("Constant", (cx, n, index, since) -> constant(cx, n), 1, 9, 11, 12, 13);
+    r.op("Identity", (cx, n, index, since) -> identity(cx, n), 1, 13, 14, 16);
+    r.op("Shape", (cx, n, index, since) -> shape(cx, n, since), 1, 13, 15);
+    r.op("Gather", (cx, n, index, since) -> gather(cx, n), 1, 11, 13);
+    r.op("Unsqueeze", (cx, n, index, since) -> unsqueeze(cx, n, since), 1, 11, 13);
+    r.op("Slice", (cx, n, index, since) -> slice(cx, n, since), 1, 10, 11, 13);
+    r.op("Transpose", (cx, n, index, since) -> transpose(cx, n), 1, 13);
+  }
+
+  static void constant(ImportContext cx, NodeProto n) throws InteropException {
+    AttributeProto value = attribute(n, "value");
+    if (value == null || !value.hasT() || n.getOutputCount() != 1) {
+      throw cx.refuse(n, "only a Constant with a tensor value is supported");
+    }
+    TensorProto t = value.getT();
+    String what = cx.describe(n);
+    if (t.getDataType() == TensorProto.DataType.INT64_VALUE) {
+      cx.statics.put(n.getOutput(0), new ImportContext.Static(cx.int64s(what, t),
+          t.getDimsCount() == 0));
+    } else if (t.getDataType() == TensorProto.DataType.BOOL_VALUE) {
+      cx.statics.put(n.getOutput(0), new ImportContext.Static(cx.bools(what, t),
+          t.getDimsCount() == 0));
+    } else if (t.getDataType() == TensorProto.DataType.FLOAT_VALUE) {
+      OnnxModel.Weight w = cx.model.decodeFloat(t.toBuilder().setName(n.getOutput(0)).build());
+      cx.constants.put(n.getOutput(0), w);
+      cx.origins.put(n.getOutput(0), n.getOutput(0));
+    } else {
+      throw cx.refuse(n, "only float, int64 and bool constants are supported, this is "
+          + TensorProto.DataType.forNumber(t.getDataType()));
+    }
+  }
+
+  static void identity(ImportContext cx, NodeProto n) throws InteropException {
+    if (n.getInputCount() != 1) {
+      throw cx.refuse(n, "an Identity has one input, this has " + n.getInputCount());
+    }
+    String in = n.getInput(0);
+    String out = n.getOutput(0);
+    if (cx.constants.containsKey(in)) {
+      cx.constants.put(out, cx.constants.get(in).renamed(out));
+      cx.origins.put(out, cx.origins.get(in));
+      if (cx.flipped.contains(in)) {
+        cx.flipped.add(out);
+      }
+    } else if (cx.statics.containsKey(in)) {
+      cx.statics.put(out, cx.statics.get(in));
+    } else if (cx.producers.containsKey(in)) {
+      cx.producers.put(out, cx.producers.get(in));
+    } else {
+      throw cx.refuse(n, "reads '" + in + "', which no earlier node gives");
+    }
+  }
+
+  /** A layer's shape, [N, C, H, W] or [N, F]; from opset 15, its axes start to end only. */
+  static void shape(ImportContext cx, NodeProto n, int since) throws InteropException {
+    String in = cx.layerInput(n, 0);
+    Dims d = cx.dimsOf(in);
+    long[] s = d.flat() ? new long[] {ImportContext.BATCH, d.channels()}
+        : cx.oneD ? new long[] {ImportContext.BATCH, d.channels(), d.width()}
+        : new long[] {ImportContext.BATCH, d.channels(), d.height(), d.width()};
+    if (since >= 15) {
+      int start = (int) clamp(intAttr(n, "start", 0), s.length);
+      int end = (int) clamp(intAttr(n, "end", s.length), s.length);
+      s = Arrays.copyOfRange(s, start, Math.max(start, end));
+    }
+    cx.statics.put(n.getOutput(0), new ImportContext.Static(s, false));
+  }
+
+  /** An axis bound as ONNX reads it: negative from the end, then clamped to [0, rank]. */
+  static long clamp(long at, int rank) {
+    long a = at < 0 ? at + rank : at;
+    return Math.max(0, Math.min(rank, a));
+  }
+
+  /**
+   * A Slice of known shape values (one axis): starts, ends, axes and steps as attributes before
+   * opset 10, inputs from it.
+   */
+  static void slice(ImportContext cx, NodeProto n, int since) throws InteropException {
+    if (!cx.isStatic(n.getInput(0))) {
+      throw cx.refuse(n, "only a Slice of known shape values is supported");
+    }
+    long[] data = cx.statics.get(n.getInput(0)).values();
+    long[] starts;
+    long[] ends;
+    long[] axes;
+    long[] steps;
+    if (since < 10) {
+      starts = ints(n, "starts", null);
+      ends = ints(n, "ends", null);
+      axes = ints(n, "axes", new long[] {0});
+      steps = new long[] {1};
+    } else {
+      starts = cx.staticInput(n, 1, null);
+      ends = cx.staticInput(n, 2, null);
+      axes = cx.staticInput(n, 3, new long[] {0});
+      steps = cx.staticInput(n, 4, new long[] {1});
+    }
+    if (starts == null || ends == null || starts.length != 1 || ends.length != 1
+        || axes.length != 1 || steps.length != 1 || (axes[0] != 0 && axes[0] != -1)) {
+      throw cx.refuse(n, "only a Slice of one axis of a vector is supported");
+    }
+    long step = steps[0];
+    if (step == 0) {
+      throw cx.refuse(n, "a step of 0 is not allowed");
+    }
+    int len = data.length;
+    List<Long> out = new ArrayList<>();
+    if (step > 0) {
+      long from = clamp(starts[0], len);
+      long to = clamp(ends[0], len);
+      for (long i = from; i < to; i += step) {
+        out.add(data[(int) i]);
+      }
+    } else {
+      long from = Math.max(-1, Math.min(len - 1, starts[0] < 0 ? starts[0] + len : starts[0]));
+      long to = Math.max(-1, Math.min(len - 1, ends[0] < 0 ? ends[0] + len : ends[0]));
+      for (long i = from; i > to; i += step) {
+        out.add(data[(int) i]);
+      }
+    }
+    cx.statics.put(n.getOutput(0), new ImportContext.Static(out.stream()
+        .mapToLong(Long::longValue).toArray(), false));
+  }
+
+  /**
+   * A Transpose of a constant matrix is folded (PyTorch writes one before a MatMul by a
+   * weight); of a layer's output only the identity permutation is read.
+   */
+  static void transpose(ImportContext cx, NodeProto n) throws InteropException {
+    String in = n.getInputCount() > 0 ? n.getInput(0) : "";
+    OnnxModel.Weight w = cx.constants.get(in);
+    if (w != null) {
+      long[] perm = ints(n, "perm", new long[] {1, 0});
+      if (w.rank() != 2 || !Arrays.equals(perm, new long[] {1, 0})) {
+        throw cx.refuse(n, "only the transpose of a constant matrix is supported, got "
+            + Arrays.toString(w.dims()) + " by perm " + Arrays.toString(perm));
+      }
+      int rows = Math.toIntExact(w.dims()[0]);
+      int cols = Math.toIntExact(w.dims()[1]);
+      String out = n.getOutput(0);
+      cx.constants.put(out, new OnnxModel.Weight(out, new long[] {cols, rows},
+          Layouts.transpose(w.values(), rows, cols)));
+      cx.origins.put(out, cx.origins.get(in));
+      if (!cx.flipped.remove(in)) {
+        cx.flipped.add(out);
+      }
+      return;
+    }
+    String layer = cx.layerInput(n, 0);
+    Dims d = cx.dimsOf(layer);
+    long[] perm = ints(n, "perm", null);
+    int rank = d.flat() ? 2 : cx.oneD ? 3 : 4;
+    for (int i = 0; perm != null && i < perm.length; i++) {
+      if (perm.length != rank || perm[i] != i) {
+        throw cx.refuse(n, "transposing a layer's output is not supported (perm "
+            + Arrays.toString(perm) + ")");
+      }
+    }
+    if (perm == null) {
+      throw cx.refuse(n, "transposing a layer's output is not supported (perm reversed)");
+    }
+    cx.producers.put(n.getOutput(0), layer);
+  }
+
+  static void gather(ImportContext cx, NodeProto n) throws InteropException {
+    if (n.getInputCount() != 2 || !cx.isStatic(n.getInput(0)) || !cx.isStatic(n.getInput(1))
+        || intAttr(n, "axis", 0) != 0) {
+      throw cx.refuse(n, "only a Gather of known shape values along axis 0 is supported");
+    }
+    long[] data = cx.statics.get(n.getInput(0)).values();
+    ImportContext.Static idx = cx.statics.get(n.getInput(1));
+    long[] out = new long[idx.values().length];
+    for (int i = 0; i < out.length; i++) {
+      long j = idx.values()[i] < 0 ? idx.values()[i] + data.length : idx.values()[i];
+      if (j < 0 || j >= data.length) {
+        throw cx.refuse(n, "index " + idx.values()[i] + " is outside "
+            + ImportContext.shapeText(data));
+      }
+      out[i] = data[(int) j];
+    }
+    cx.statics.put(n.getOutput(0), new ImportContext.Static(out, idx.scalar()));
+  }
+
+  static void unsqueeze(ImportContext cx, NodeProto n, int since) throws InteropException {
+    if (n.getInputCount() < 1 || !cx.isStatic(n.getInput(0))) {
+      throw cx.refuse(n, "only an Unsqueeze of known shape values is supported");
+    }
+    ImportContext.Static s = cx.statics.get(n.getInput(0));
+    if (!s.scalar()) {
+      throw cx.refuse(n, "only an Unsqueeze of a scalar is supported");
+    }
+    cx.statics.put(n.getOutput(0), new ImportContext.Static(s.values(), false));
+  }
+}
