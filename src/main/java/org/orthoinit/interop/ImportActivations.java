@@ -5,7 +5,7 @@ import static org.orthoinit.interop.ImportAttributes.floatAttr;
 import org.orthoinit.interop.onnx.NodeProto;
 import org.orthoinit.model.Layer;
 
-/** The importer's activations: Relu, LeakyRelu, Sigmoid, Clip. */
+/** The importer's activations: Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Clip. */
 final class ImportActivations {
 
   private ImportActivations() {}
@@ -18,6 +18,11 @@ final class ImportActivations {
         cx.name(n, index, null), cx.layerInput(n, 0), floatAttr(n, "alpha", 0.01f))), 1, 6, 16);
     r.op("Sigmoid", (cx, n, index, since) -> cx.add(n, index,
         new Layer.Sigmoid(cx.name(n, index, null), cx.layerInput(n, 0))), 1, 6, 13);
+    r.op("HardSigmoid", (cx, n, index, since) -> cx.add(n, index, new Layer.HardSigmoid(
+        cx.name(n, index, null), cx.layerInput(n, 0), floatAttr(n, "alpha", 0.2f),
+        floatAttr(n, "beta", 0.5f))), 1, 6);
+    r.op("HardSwish", (cx, n, index, since) -> cx.add(n, index,
+        new Layer.HardSwish(cx.name(n, index, null), cx.layerInput(n, 0))), 14);
     r.op("Clip", ImportActivations::clip, 1, 6, 11, 12, 13);
   }
 

@@ -26,16 +26,18 @@ import org.orthoinit.model.Window;
 
 /**
  * Writes a network as ONNX in PyTorch's layout, as {@code torch.onnx.export} would: input
- * {@code images} [N, 3, 32, 32] NCHW, output {@code logits} [N, classes], opset 13, one node per
- * layer named as the layer, initializers named and shaped as PyTorch's state_dict (OIHW kernels,
- * [out, in] linear weights), so PyTorch can load them into the module by name and ONNX Runtime
- * can run it. Dropout nodes carry their ratio (the identity in evaluation); batch norm uses its
+ * {@code images} [N, 3, 32, 32] NCHW, output {@code logits} [N, classes], opset 13 (14 with a
+ * HardSwish), one node per layer named as the layer, initializers named and shaped as PyTorch's
+ * state_dict (OIHW kernels, [out, in] linear weights), so PyTorch can load them into the module
+ * by name and ONNX Runtime can run it. Dropout nodes carry their ratio (the identity in evaluation); batch norm uses its
  * running statistics. {@link OnnxImport} reads the file back into the same network.
  */
 public final class OnnxExport {
 
   public static final long OPSET = 13;
-  /** The IR version that goes with opset 13. */
+  /** The opset of a network with a HardSwish, the first that defines it. */
+  public static final long HARD_SWISH_OPSET = 14;
+  /** The IR version that goes with opsets 13 and 14. */
   public static final long IR_VERSION = 7;
   public static final String INPUT = Network.INPUT_NAME;
   public static final String OUTPUT = "logits";
@@ -68,9 +70,15 @@ public final class OnnxExport {
     return ModelProto.newBuilder()
         .setIrVersion(IR_VERSION)
         .setProducerName("orthoinit")
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset(network)))
         .setGraph(g)
         .build();
+  }
+
+  /** Opset 13, or 14 for a network with a HardSwish (one node per layer, as every layer). */
+  static long opset(Network network) {
+    return network.layers().stream().anyMatch(l -> l instanceof Layer.HardSwish)
+        ? HARD_SWISH_OPSET : OPSET;
   }
 
   /** {@link #write(Path, Network, Map)} for the seed's AlexNet of {@code config}. */
@@ -282,6 +290,17 @@ public final class OnnxExport {
     @Override
     public NodeProto.Builder sigmoid(Layer.Sigmoid g) {
       return n.setOpType("Sigmoid");
+    }
+
+    @Override
+    public NodeProto.Builder hardSigmoid(Layer.HardSigmoid g) {
+      return n.setOpType("HardSigmoid").addAttribute(floatAttr("alpha", g.alpha()))
+          .addAttribute(floatAttr("beta", g.beta()));
+    }
+
+    @Override
+    public NodeProto.Builder hardSwish(Layer.HardSwish g) {
+      return n.setOpType("HardSwish");
     }
 
     @Override

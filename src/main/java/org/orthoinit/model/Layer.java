@@ -39,6 +39,10 @@ public sealed interface Layer {
 
     R sigmoid(Sigmoid layer);
 
+    R hardSigmoid(HardSigmoid layer);
+
+    R hardSwish(HardSwish layer);
+
     R clip(Clip layer);
 
     R batchNorm(BatchNorm layer);
@@ -175,6 +179,35 @@ public sealed interface Layer {
       return visitor.sigmoid(this);
     }
 }
+
+  /**
+   * min(max(alpha x + beta, 0), 1): ONNX's HardSigmoid (its defaults alpha 0.2, beta 0.5);
+   * PyTorch's {@code Hardsigmoid} is alpha 1/6, beta 0.5.
+   */
+  record HardSigmoid(String name, String input, float alpha, float beta) implements Unary {
+    /** PyTorch's {@code Hardsigmoid}: relu6(x + 3) / 6. */
+    public static final float TORCH_ALPHA = 1f / 6;
+
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.hardSigmoid(this);
+    }
+
+    public HardSigmoid {
+      if (!Float.isFinite(alpha) || !Float.isFinite(beta)) {
+        throw new IllegalArgumentException(name + ": alpha and beta must be finite, got "
+            + alpha + " and " + beta);
+      }
+    }
+  }
+
+  /** x min(max(x / 6 + 1/2, 0), 1), that is x relu6(x + 3) / 6: ONNX's and PyTorch's. */
+  record HardSwish(String name, String input) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.hardSwish(this);
+    }
+  }
 
   /** min(max(x, min), max): ReLU6 is Clip(0, 6). */
   record Clip(String name, String input, float min, float max) implements Unary {

@@ -146,6 +146,16 @@ public final class Network {
     }
 
     @Override
+    public Dims hardSigmoid(Layer.HardSigmoid g) {
+      return x;
+    }
+
+    @Override
+    public Dims hardSwish(Layer.HardSwish g) {
+      return x;
+    }
+
+    @Override
     public Dims clip(Layer.Clip c) {
       return x;
     }
@@ -451,6 +461,16 @@ public final class Network {
     @Override
     public Layer sigmoid(Layer.Sigmoid g) {
       return new Layer.Sigmoid(name, in);
+    }
+
+    @Override
+    public Layer hardSigmoid(Layer.HardSigmoid g) {
+      return new Layer.HardSigmoid(name, in, g.alpha(), g.beta());
+    }
+
+    @Override
+    public Layer hardSwish(Layer.HardSwish g) {
+      return new Layer.HardSwish(name, in);
     }
 
     @Override

@@ -185,6 +185,17 @@ public final class NetworkGraph {
         Collections.unmodifiableMap(out), blocks, updates, Collections.unmodifiableMap(decisions));
   }
 
+  /** min(max(alpha x + beta, 0), 1): a hard sigmoid, its gradient alpha between the kinks. */
+  static Operand<TFloat32> hardSigmoid(Ops tf, Operand<TFloat32> x, float alpha, float beta) {
+    Operand<TFloat32> line = tf.math.add(tf.math.mul(x, tf.constant(alpha)), tf.constant(beta));
+    return tf.math.minimum(tf.math.maximum(line, tf.constant(0f)), tf.constant(1f));
+  }
+
+  /** x times the hard sigmoid of slope 1/6 and offset 1/2: PyTorch's x relu6(x + 3) / 6. */
+  static Operand<TFloat32> hardSwish(Ops tf, Operand<TFloat32> x) {
+    return tf.math.mul(x, hardSigmoid(tf, x, Layer.HardSigmoid.TORCH_ALPHA, 0.5f));
+  }
+
   /**
    * The ops of one layer of a walk: {@link #s} is the layer's scope and {@link #in} its first
    * input, set before each layer; the maps collect every layer's output, the batch norms'
@@ -250,6 +261,18 @@ public final class NetworkGraph {
     @Override
     public Operand<TFloat32> sigmoid(Layer.Sigmoid g) {
       return s.math.sigmoid(in);
+    }
+
+    @Override
+    public Operand<TFloat32> hardSigmoid(Layer.HardSigmoid g) {
+      decisions.put(g.name(), in);
+      return NetworkGraph.hardSigmoid(s, in, g.alpha(), g.beta());
+    }
+
+    @Override
+    public Operand<TFloat32> hardSwish(Layer.HardSwish g) {
+      decisions.put(g.name(), in);
+      return NetworkGraph.hardSwish(s, in);
     }
 
     @Override

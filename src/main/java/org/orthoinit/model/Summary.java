@@ -108,6 +108,16 @@ public final class Summary {
     }
 
     @Override
+    public Description hardSigmoid(Layer.HardSigmoid g) {
+      return Description.of("Hardsigmoid(" + g.alpha() + ", " + g.beta() + ")");
+    }
+
+    @Override
+    public Description hardSwish(Layer.HardSwish g) {
+      return Description.of("Hardswish");
+    }
+
+    @Override
     public Description clip(Layer.Clip c) {
       return Description.of("Hardtanh(" + c.min() + ", " + c.max() + ")");
     }

@@ -52,7 +52,7 @@ class RoundTripTest {
         Arguments.of("activations and constants", activationsAndConstants()));
   }
 
-  /** LeakyRelu, Sigmoid and each arithmetic op with constants of each broadcast shape. */
+  /** LeakyRelu, HardSwish, HardSigmoid, Sigmoid and each arithmetic op with constants of each broadcast shape. */
   private static Network activationsAndConstants() {
     float[] map = new float[16 * 16];
     for (int i = 0; i < map.length; i++) {
@@ -67,7 +67,9 @@ class RoundTripTest {
             new float[] {3f}, true),
         new Layer.Arithmetic("half", "scale", Layer.Arithmetic.Op.DIV, new Dims(1, 1, 1),
             new float[] {2f}, false),
-        new Layer.Sigmoid("sig", "half"),
+        new Layer.HardSwish("hswish", "half"),
+        new Layer.HardSigmoid("hsig", "hswish", 0.3f, 0.4f),
+        new Layer.Sigmoid("sig", "hsig"),
         new Layer.Arithmetic("flip", "sig", Layer.Arithmetic.Op.SUB, new Dims(1, 16, 16), map,
             true),
         new Layer.Flatten("flat", "flip"),
