@@ -3,27 +3,23 @@ package org.orthoinit.interop;
 import static org.orthoinit.interop.ImportAttributes.intAttr;
 
 import java.util.Arrays;
+import java.util.List;
 import org.orthoinit.interop.onnx.NodeProto;
 import org.orthoinit.model.Dims;
 import org.orthoinit.model.Layer;
 
 /**
- * The importer's element-wise arithmetic: Add, Sub, Mul, Div (by a constant, or of two layers for
- * Add), Sum.
+ * The importer's element-wise arithmetic: Add, Sub, Mul, Div by a constant or of two layers'
+ * outputs (with broadcasting), Sum.
  */
 final class ImportElementwise {
 
   private ImportElementwise() {}
 
-  /** Each arithmetic layer's ONNX op. */
-  private static final java.util.Map<Layer.Arithmetic.Op, String> OP_TYPES = java.util.Map.of(
-      Layer.Arithmetic.Op.ADD, "Add", Layer.Arithmetic.Op.SUB, "Sub",
-      Layer.Arithmetic.Op.MUL, "Mul", Layer.Arithmetic.Op.DIV, "Div");
-
   /** Registers this family's ops with their since-versions. */
   static void register(OnnxImport.Registry r) {
     for (Layer.Arithmetic.Op op : Layer.Arithmetic.Op.values()) {
-      r.op(OP_TYPES.get(op), (cx, n, index, since) -> arithmetic(cx, n, index, since, op),
+      r.op(op.onnx(), (cx, n, index, since) -> arithmetic(cx, n, index, since, op),
           1, 6, 7, 13, 14);
     }
     r.op("Sum", (cx, n, index, since) -> sum(cx, n, index), 1, 6, 8, 13);
@@ -46,11 +42,16 @@ final class ImportElementwise {
     boolean first = cx.constants.containsKey(n.getInput(0));
     boolean second = cx.constants.containsKey(n.getInput(1));
     if (!first && !second) {
-      if (op != Layer.Arithmetic.Op.ADD) {
-        throw cx.refuse(n, "only by a constant: two layers' outputs combined by " + op
-            + " are not supported");
+      // two layers' outputs: an Add of one shape as before, else an element-wise layer that
+      // broadcasts (a squeeze-excitation's scale, SiLU's x * sigmoid(x))
+      List<String> ins = cx.layerInputs(n);
+      String name = cx.name(n, index, null);
+      if (op == Layer.Arithmetic.Op.ADD
+          && cx.dimsOf(ins.get(0)).equals(cx.dimsOf(ins.get(1)))) {
+        cx.add(n, index, new Layer.Add(name, ins));
+      } else {
+        cx.add(n, index, new Layer.Elementwise(name, ins.get(0), ins.get(1), op));
       }
-      cx.add(n, index, new Layer.Add(cx.name(n, index, null), cx.layerInputs(n)));
       return;
     }
     if (first && second) {

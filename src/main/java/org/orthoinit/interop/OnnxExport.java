@@ -330,19 +330,18 @@ public final class OnnxExport {
       long[] dims = d.flat() ? new long[] {1, d.channels()}
           : new long[] {1, d.channels(), d.height(), d.width()};
       g.addInitializer(new OnnxModel.Weight(c, dims, a.values()).toTensorProto());
-      String op = switch (a.op()) {
-        case ADD -> "Add";
-        case SUB -> "Sub";
-        case MUL -> "Mul";
-        case DIV -> "Div";
-      };
-      n.setOpType(op);
+      n.setOpType(a.op().onnx());
       return a.constantFirst() ? n.clearInput().addInput(c).addInput(a.input()) : n.addInput(c);
     }
 
     @Override
     public NodeProto.Builder add(Layer.Add a) {
       return n.setOpType(a.inputs().size() == 2 ? "Add" : "Sum");
+    }
+
+    @Override
+    public NodeProto.Builder elementwise(Layer.Elementwise e) {
+      return n.setOpType(e.op().onnx());
     }
 
     @Override

@@ -53,6 +53,8 @@ public sealed interface Layer {
 
     R add(Add layer);
 
+    R elementwise(Elementwise layer);
+
     R concat(Concat layer);
 
     R flatten(Flatten layer);
@@ -304,9 +306,20 @@ public sealed interface Layer {
     }
 
 
-    /** The element-wise operations. */
+    /** The element-wise operations, with their ONNX op types. */
     public enum Op {
-      ADD, SUB, MUL, DIV
+      ADD("Add"), SUB("Sub"), MUL("Mul"), DIV("Div");
+
+      private final String onnx;
+
+      Op(String onnx) {
+        this.onnx = onnx;
+      }
+
+      /** ONNX's op type: Add, Sub, Mul or Div. */
+      public String onnx() {
+        return onnx;
+      }
     }
 
     public Arithmetic {
@@ -350,6 +363,23 @@ public sealed interface Layer {
 
     public Add {
       inputs = List.copyOf(inputs);
+    }
+  }
+
+  /**
+   * {@code left op right} of two layers' outputs, element by element, each axis of size 1 in one
+   * broadcast over the other's: a squeeze-excitation's [C, 1, 1] scale times its [C, H, W] input,
+   * SiLU's x times sigmoid(x). (An ONNX Add of two outputs of one shape reads as {@link Add}.)
+   */
+  record Elementwise(String name, String left, String right, Arithmetic.Op op) implements Layer {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.elementwise(this);
+    }
+
+    @Override
+    public List<String> inputs() {
+      return List.of(left, right);
     }
   }
 

@@ -198,6 +198,25 @@ public final class Network {
     }
 
     @Override
+    public Dims elementwise(Layer.Elementwise e) {
+      Dims a = in.get(0);
+      Dims b = in.get(1);
+      int c = broadcast(a.channels(), b.channels());
+      int h = broadcast(a.height(), b.height());
+      int w = broadcast(a.width(), b.width());
+      if (a.flat() != b.flat() || c < 0 || h < 0 || w < 0) {
+        throw new IllegalArgumentException(where + e.op().onnx() + " of " + a + " and " + b
+            + ": the shapes do not broadcast");
+      }
+      return a.flat() ? Dims.vector(c) : new Dims(c, h, w);
+    }
+
+    /** The size two axes broadcast to: equal, or one of them 1; -1 when they do not. */
+    private static int broadcast(int a, int b) {
+      return a == b || b == 1 ? a : a == 1 ? b : -1;
+    }
+
+    @Override
     public Dims concat(Layer.Concat c) {
       return Network.concat(where, c.axis(), in);
     }
@@ -497,6 +516,11 @@ public final class Network {
     @Override
     public Layer add(Layer.Add a) {
       return new Layer.Add(name, a.inputs().stream().map(map).toList());
+    }
+
+    @Override
+    public Layer elementwise(Layer.Elementwise e) {
+      return new Layer.Elementwise(name, map.apply(e.left()), map.apply(e.right()), e.op());
     }
 
     @Override

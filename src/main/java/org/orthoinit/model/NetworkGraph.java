@@ -185,6 +185,20 @@ public final class NetworkGraph {
         Collections.unmodifiableMap(out), blocks, updates, Collections.unmodifiableMap(decisions));
   }
 
+  /**
+   * {@code a op b} element by element; NHWC and [N, F] tensors broadcast as PyTorch's NCHW and
+   * [N, F] ones do, axis by axis, and the gradient sums over the broadcast axes.
+   */
+  static Operand<TFloat32> elementwise(Ops tf, Layer.Arithmetic.Op op, Operand<TFloat32> a,
+      Operand<TFloat32> b) {
+    return switch (op) {
+      case ADD -> tf.math.add(a, b);
+      case SUB -> tf.math.sub(a, b);
+      case MUL -> tf.math.mul(a, b);
+      case DIV -> tf.math.div(a, b);
+    };
+  }
+
   /** min(max(alpha x + beta, 0), 1): a hard sigmoid, its gradient alpha between the kinks. */
   static Operand<TFloat32> hardSigmoid(Ops tf, Operand<TFloat32> x, float alpha, float beta) {
     Operand<TFloat32> line = tf.math.add(tf.math.mul(x, tf.constant(alpha)), tf.constant(beta));
@@ -304,6 +318,11 @@ public final class NetworkGraph {
         y = s.math.add(y, out.get(a.inputs().get(i)));
       }
       return y;
+    }
+
+    @Override
+    public Operand<TFloat32> elementwise(Layer.Elementwise e) {
+      return NetworkGraph.elementwise(s, e.op(), in, out.get(e.right()));
     }
 
     @Override

@@ -145,6 +145,11 @@ public final class Summary {
     }
 
     @Override
+    public Description elementwise(Layer.Elementwise e) {
+      return Description.of(e.op().onnx() + "(" + e.left() + ", " + e.right() + ")");
+    }
+
+    @Override
     public Description concat(Layer.Concat c) {
       return Description.of("Concat(" + String.join(", ", c.inputs()) + ")");
     }

@@ -64,7 +64,7 @@ class OnnxImportTest {
     assertEquals("net.onnx: node 'fc1' (Gemm, opset 13): weight [20, 832] (transB) does not fit"
         + " its input 800", refused("fc1", n -> n.toBuilder().setInput(0, "flat").build())
         .getMessage());
-    assertEquals("net.onnx: node 'add' (Add, opset 13): layer add: adds 16x5x5 and 16x9x9",
+    assertEquals("net.onnx: node 'add' (Add, opset 13): layer add: Add of 16x5x5 and 16x9x9: the shapes do not broadcast",
         refused("add", n -> n.toBuilder().setInput(1, "mp").build()).getMessage());
     assertEquals("net.onnx: node 'c1' (Conv, opset 13): only 2-D windows are supported"
         + " (strides [2, 2, 1], pads [0, 0, 1, 1])", refused("c1", n -> {
