@@ -1,14 +1,22 @@
 package org.orthoinit.interop;
 
 import static org.orthoinit.interop.ImportAttributes.intAttr;
+import static org.orthoinit.interop.ImportAttributes.ints;
 import static org.orthoinit.interop.ImportAttributes.kernelShape;
 import static org.orthoinit.interop.ImportAttributes.window;
 
+import java.util.Arrays;
+import java.util.Set;
+import java.util.TreeSet;
 import org.orthoinit.interop.onnx.NodeProto;
+import org.orthoinit.model.Dims;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.Window;
 
-/** The importer's pooling: MaxPool, AveragePool, GlobalAveragePool. */
+/**
+ * The importer's pooling: MaxPool, AveragePool, GlobalAveragePool, and ReduceMean over an
+ * image's spatial axes (PyTorch's {@code x.mean((2, 3))}).
+ */
 final class ImportPooling {
 
   private ImportPooling() {}
@@ -19,6 +27,33 @@ final class ImportPooling {
     r.op("AveragePool", ImportPooling::avgPool, 1, 7, 10, 11);
     r.op("GlobalAveragePool", (cx, n, index, since) -> cx.add(n, index,
         new Layer.GlobalAvgPool(cx.name(n, index, null), cx.layerInput(n, 0))), 1);
+    r.op("ReduceMean", ImportPooling::reduceMean, 1, 11, 13);
+  }
+
+  /**
+   * A mean over the spatial axes of an image: a global average pool, [N, C, 1, 1], and with
+   * keepdims 0 a flatten after it, [N, C]. Means over other axes are refused.
+   */
+  static void reduceMean(ImportContext cx, NodeProto n, int index, int since)
+      throws InteropException {
+    String in = cx.layerInput(n, 0);
+    Dims x = cx.dimsOf(in);
+    int rank = x.flat() ? 2 : cx.oneD ? 3 : 4;
+    long[] axes = ints(n, "axes", null);
+    Set<Long> over = new TreeSet<>();
+    for (long a : axes == null ? new long[0] : axes) {
+      over.add(a < 0 ? a + rank : a);
+    }
+    Set<Long> spatial = cx.oneD ? Set.of(2L) : Set.of(2L, 3L);
+    if (x.flat() || !over.equals(spatial)) {
+      throw cx.refuse(n, "only a mean over the spatial axes of an image is supported, got "
+          + (axes == null ? "every axis" : "axes " + Arrays.toString(axes)) + " of " + x);
+    }
+    String pool = cx.name(n, index, null);
+    cx.add(n, index, new Layer.GlobalAvgPool(pool, in));
+    if (intAttr(n, "keepdims", 1) == 0) {
+      cx.add(n, index, new Layer.Flatten(cx.name(n, index, null), pool));
+    }
   }
 
   static void maxPool(ImportContext cx, NodeProto n, int index, int since) throws InteropException {

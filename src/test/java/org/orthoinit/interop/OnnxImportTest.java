@@ -51,6 +51,61 @@ class OnnxImportTest {
         () -> OnnxImport.read(OnnxModel.of(FILE, changed)));
   }
 
+  /** The zoo's export with its GlobalAveragePool 'gap' as a ReduceMean of these settings. */
+  private static ModelProto withReduceMean(Network zoo, long keepdims, long... axes) {
+    ModelProto m = OnnxExport.model(zoo, TestNetworks.randomWeights(zoo, 1));
+    GraphProto.Builder g = m.getGraph().toBuilder();
+    for (int i = 0; i < g.getNodeCount(); i++) {
+      if (g.getNode(i).getName().equals("gap")) {
+        NodeProto.Builder b = g.getNode(i).toBuilder().setOpType("ReduceMean")
+            .addAttribute(org.orthoinit.interop.onnx.AttributeProto.newBuilder()
+                .setName("keepdims").setType(org.orthoinit.interop.onnx.AttributeProto
+                    .AttributeType.INT).setI(keepdims));
+        var axesAttribute = org.orthoinit.interop.onnx.AttributeProto.newBuilder()
+            .setName("axes").setType(org.orthoinit.interop.onnx.AttributeProto.AttributeType.INTS);
+        for (long a : axes) {
+          axesAttribute.addInts(a);
+        }
+        g.setNode(i, b.addAttribute(axesAttribute).build());
+      }
+    }
+    return m.toBuilder().setGraph(g).build();
+  }
+
+  /**
+   * PyTorch's x.mean((2, 3)), with or without keepdims, reads as the global average pool it is:
+   * the same network, or the pool and a flatten giving the same logits.
+   */
+  @Test
+  void aMeanOverTheMapReadsAsAGlobalAveragePool() throws Exception {
+    Network zoo = TestNetworks.zoo();
+    var weights = TestNetworks.randomWeights(zoo, 1);
+    assertEquals(zoo, OnnxImport.read(OnnxModel.of(FILE, withReduceMean(zoo, 1, 2, 3)))
+        .network());
+    OnnxImport.Imported flat = OnnxImport.read(OnnxModel.of(FILE, withReduceMean(zoo, 0, -1, -2)));
+    assertTrue(flat.network().layer("gap") instanceof Layer.GlobalAvgPool);
+    assertEquals(new Layer.Flatten("gap_1", "gap"), flat.network().layer("gap_1"));
+    assertEquals(new Layer.Flatten("flat_gap", "gap_1"), flat.network().layer("flat_gap"));
+    float[] x = org.orthoinit.TestImages.uniform(2, 3);
+    float[] expected;
+    float[] actual;
+    try (var s = org.orthoinit.model.ModelSession.open(zoo, 0, 0,
+        org.orthoinit.model.Compute.CPU)) {
+      s.assign(weights);
+      expected = s.predict(x, 2).logits();
+    }
+    try (var s = org.orthoinit.model.ModelSession.open(flat.network(), 0, 0,
+        org.orthoinit.model.Compute.CPU)) {
+      s.assign(flat.weights());
+      actual = s.predict(x, 2).logits();
+    }
+    org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, 1e-6f);
+    InteropException channels = assertThrows(InteropException.class,
+        () -> OnnxImport.read(OnnxModel.of(FILE, withReduceMean(zoo, 1, 1))));
+    assertEquals("net.onnx: node 'gap' (ReduceMean, opset 13): only a mean over the spatial axes"
+        + " of an image is supported, got axes [1] of 32x5x5", channels.getMessage());
+  }
+
   @Test
   void whatCannotBeReadIsRefusedNamingTheNode() {
     assertEquals("net.onnx: node 'r1' (LRN, opset 13): this op is not supported",
@@ -64,7 +119,8 @@ class OnnxImportTest {
     assertEquals("net.onnx: node 'fc1' (Gemm, opset 13): weight [20, 832] (transB) does not fit"
         + " its input 800", refused("fc1", n -> n.toBuilder().setInput(0, "flat").build())
         .getMessage());
-    assertEquals("net.onnx: node 'add' (Add, opset 13): layer add: Add of 16x5x5 and 16x9x9: the shapes do not broadcast",
+    assertEquals("net.onnx: node 'add' (Add, opset 13): layer add: Add of 16x5x5 and 16x9x9: "
+        + "the shapes do not broadcast",
         refused("add", n -> n.toBuilder().setInput(1, "mp").build()).getMessage());
     assertEquals("net.onnx: node 'c1' (Conv, opset 13): only 2-D windows are supported"
         + " (strides [2, 2, 1], pads [0, 0, 1, 1])", refused("c1", n -> {

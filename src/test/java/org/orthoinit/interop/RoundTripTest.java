@@ -80,7 +80,10 @@ class RoundTripTest {
         new Layer.Linear("fc", "flat", 8 * 16 * 16, 10, true)));
   }
 
-  /** LeakyRelu, HardSwish, HardSigmoid, Sigmoid and each arithmetic op with constants of each broadcast shape. */
+  /**
+   * LeakyRelu, HardSwish, HardSigmoid, Sigmoid and each arithmetic op with constants of each
+   * broadcast shape.
+   */
   private static Network activationsAndConstants() {
     float[] map = new float[16 * 16];
     for (int i = 0; i < map.length; i++) {
