@@ -2,7 +2,8 @@
 """Real conv nets for the ONNX importer: torchvision models exported by torch.onnx.export.
 
 Random-weight resnet18, mobilenet_v2, squeezenet1_1 and densenet121 (num_classes 10) and a CIFAR
-VGG-11 with batch norm, each in eval mode, exported at opset 13 with input `images` [N, 3, 32, 32]
+VGG-11 with batch norm, and for their logits only mobilenet_v3_small and _large, efficientnet_b0,
+regnet_y_400mf, mnasnet1_0 and googlenet (no aux logits, no input transform), each in eval mode, exported at opset 13 with input `images` [N, 3, 32, 32]
 (the batch dynamic) and output `logits` [N, 10]. PyTorch 1.13 folds a BatchNorm that follows a
 Conv into the Conv and names the result `onnx::Conv_N`; densenet121's other batch norms stay
 BatchNormalization nodes. Batch norms get random running statistics first, so evaluation mode
@@ -102,6 +103,41 @@ def models():
         "densenet121": lambda: torchvision.models.densenet121(num_classes=CLASSES),
         "vgg11_bn_cifar": CifarVgg,
     }
+
+
+def eval_models():
+    """Models read for their logits only (eval mode): the layers of newer conv nets, hard
+    swish and sigmoid, squeeze-excitation and SiLU, grouped convolutions, spatial means."""
+    return {
+        "mobilenet_v3_small": lambda: torchvision.models.mobilenet_v3_small(num_classes=CLASSES),
+        "mobilenet_v3_large": lambda: torchvision.models.mobilenet_v3_large(num_classes=CLASSES),
+        "efficientnet_b0": lambda: torchvision.models.efficientnet_b0(num_classes=CLASSES),
+        "regnet_y_400mf": lambda: torchvision.models.regnet_y_400mf(num_classes=CLASSES),
+        "mnasnet1_0": lambda: torchvision.models.mnasnet1_0(num_classes=CLASSES),
+        "googlenet": lambda: torchvision.models.googlenet(
+            num_classes=CLASSES, aux_logits=False, transform_input=False, init_weights=True),
+    }
+
+
+def export_eval(out, name, make, seed):
+    """The model in eval mode (random running statistics), its images and PyTorch's logits."""
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(100 + seed)
+    model = make()
+    with torch.no_grad():
+        randomize_running_statistics(model, generator)
+    model.eval()
+    images = torch.rand(N, 3, 32, 32, generator=generator)
+    with torch.no_grad():
+        logits = model(images)
+    path = os.path.join(out, name + ".onnx")
+    torch.onnx.export(model, images, path, input_names=["images"], output_names=["logits"],
+                      opset_version=13,
+                      dynamic_axes={"images": {0: "N"}, "logits": {0: "N"}})
+    np.save(os.path.join(out, name + "_images.npy"), images.numpy())
+    np.save(os.path.join(out, name + "_logits.npy"), logits.numpy())
+    print(f"{name}: exported, logits {tuple(logits.shape)}", flush=True)
+    return sum(p.numel() for p in model.parameters())
 
 
 def randomize_running_statistics(model, generator):
@@ -282,25 +318,10 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     listing = {"torch": torch.__version__, "torchvision": torchvision.__version__, "opset": 13,
                "models": []}
-    for i, (name, make) in enumerate(models().items()):
-        torch.manual_seed(i)
-        generator = torch.Generator().manual_seed(100 + i)
-        model = make()
-        with torch.no_grad():
-            randomize_running_statistics(model, generator)
-        model.eval()
-        images = torch.rand(N, 3, 32, 32, generator=generator)
-        with torch.no_grad():
-            logits = model(images)
-        path = os.path.join(args.out, name + ".onnx")
-        torch.onnx.export(model, images, path, input_names=["images"], output_names=["logits"],
-                          opset_version=13,
-                          dynamic_axes={"images": {0: "N"}, "logits": {0: "N"}})
-        np.save(os.path.join(args.out, name + "_images.npy"), images.numpy())
-        np.save(os.path.join(args.out, name + "_logits.npy"), logits.numpy())
-        listing["models"].append({"name": name, "parameters": sum(
-            p.numel() for p in model.parameters())})
-        print(f"{name}: exported, logits {tuple(logits.shape)}", flush=True)
+    everything = list(models().items()) + list(eval_models().items())
+    for i, (name, make) in enumerate(everything):
+        listing["models"].append({"name": name,
+                                  "parameters": export_eval(args.out, name, make, i)})
     for i, (name, make) in enumerate(models().items()):
         gradient_fixtures(args.out, name, make, i)
     for name, batch in SVD_MODELS.items():

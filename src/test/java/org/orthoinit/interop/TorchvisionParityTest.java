@@ -13,8 +13,10 @@ import org.orthoinit.model.ModelSession;
 import org.orthoinit.model.Network;
 
 /**
- * Real conv nets through the importer: torchvision's resnet18, mobilenet_v2, squeezenet1_1 and
- * densenet121 and a CIFAR VGG-11 with batch norm, as torch.onnx.export writes them in eval mode
+ * Real conv nets through the importer: torchvision's resnet18, mobilenet_v2, squeezenet1_1,
+ * densenet121, mobilenet_v3_small and _large (hard swish, squeeze-excitation), efficientnet_b0
+ * (SiLU), regnet_y_400mf (grouped convolutions, squeeze-excitation), mnasnet1_0 and googlenet, and
+ * a CIFAR VGG-11 with batch norm, as torch.onnx.export writes them in eval mode
  * (made by {@code src/test/python/torchvision_fixtures.py}, too large to commit), give
  * PyTorch's logits.
  */
@@ -24,7 +26,8 @@ class TorchvisionParityTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"resnet18", "mobilenet_v2", "squeezenet1_1", "densenet121",
-      "vgg11_bn_cifar"})
+      "vgg11_bn_cifar", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
+      "regnet_y_400mf", "mnasnet1_0", "googlenet"})
   void importedModelsGivePytorchsLogits(String model) throws Exception {
     Path dir = TorchvisionFixtures.dir();
     OnnxImport.Imported imported = OnnxImport.read(dir.resolve(model + ".onnx"));
