@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.orthoinit.model.Dims;
 import org.orthoinit.model.Layer;
 import org.orthoinit.model.Network;
 import org.orthoinit.model.Parameter;
@@ -44,6 +45,33 @@ public final class TestNetworks {
         new Layer.Dropout("drop", "fc1", 0.3f),
         new Layer.Relu("r2", "drop"),
         new Layer.Linear("fc2", "r2", 20, 10, true)));
+  }
+
+  /**
+   * A squeeze-excitation block (mobilenet_v3's: pool, 1x1 conv, ReLU, 1x1 conv, hard sigmoid,
+   * times the input), SiLU as x times sigmoid(x), and the other element-wise ops of two layers
+   * with broadcasting.
+   */
+  public static Network squeezeExcitation() {
+    Layer.Arithmetic.Op mul = Layer.Arithmetic.Op.MUL;
+    return new Network("se", List.of(
+        Layer.Conv.of("c0", Network.INPUT_NAME, 3, 8, 3, 2, 1, true), // 8x16x16
+        new Layer.GlobalAvgPool("squeeze", "c0"), // 8x1x1
+        Layer.Conv.of("fc1", "squeeze", 8, 4, 1, 1, 0, true),
+        new Layer.Relu("fc1_relu", "fc1"),
+        Layer.Conv.of("fc2", "fc1_relu", 4, 8, 1, 1, 0, true),
+        new Layer.HardSigmoid("gate", "fc2", Layer.HardSigmoid.TORCH_ALPHA, 0.5f),
+        new Layer.Elementwise("excite", "c0", "gate", mul), // 8x16x16
+        new Layer.Sigmoid("sig", "excite"),
+        new Layer.Elementwise("silu", "excite", "sig", mul),
+        new Layer.Elementwise("shift", "silu", "squeeze", Layer.Arithmetic.Op.SUB),
+        new Layer.Sigmoid("positive", "fc2"),
+        new Layer.Arithmetic("above_one", "positive", Layer.Arithmetic.Op.ADD,
+            new Dims(1, 1, 1), new float[] {1f}, false),
+        new Layer.Elementwise("ratio", "shift", "above_one", Layer.Arithmetic.Op.DIV),
+        new Layer.Elementwise("wide", "ratio", "gate", Layer.Arithmetic.Op.ADD),
+        new Layer.Flatten("flat", "wide"),
+        new Layer.Linear("fc", "flat", 8 * 16 * 16, 10, true)));
   }
 
   /**
