@@ -72,8 +72,9 @@ public final class NetworkGraph {
    * @param blocks every convolution's block output, in order
    * @param updates running-statistics updates (TRAIN mode with batch norm only): each gives the
    *     statistic's new value
-   * @param decisionInputs by layer name, the input of every ReLU, leaky ReLU, clip and max pool:
-   *     the layers whose gradient follows a decision (a sign, an argmax)
+   * @param decisionInputs by layer name, the input of every ReLU, leaky ReLU, clip, hard sigmoid,
+   *     hard swish and max pool: the layers whose gradient follows a decision (a sign, a kink, an
+   *     argmax)
    */
   public record Pass(Operand<TFloat32> logits, Operand<TFloat32> features,
       Map<String, Operand<TFloat32>> outputs, List<Block> blocks,
