@@ -3,8 +3,9 @@
 
 Random-weight resnet18, mobilenet_v2, squeezenet1_1 and densenet121 (num_classes 10) and a CIFAR
 VGG-11 with batch norm, and for their logits only mobilenet_v3_small and _large, efficientnet_b0,
-regnet_y_400mf, mnasnet1_0 and googlenet (no aux logits, no input transform), each in eval mode, exported at opset 13 with input `images` [N, 3, 32, 32]
-(the batch dynamic) and output `logits` [N, 10]. PyTorch 1.13 folds a BatchNorm that follows a
+regnet_y_400mf, mnasnet1_0 and googlenet (no aux logits, no input transform), each in eval
+mode, exported at opset 13 with input `images` [N, 3, 32, 32] (the batch dynamic) and output
+`logits` [N, 10]. PyTorch 1.13 folds a BatchNorm that follows a
 Conv into the Conv and names the result `onnx::Conv_N`; densenet121's other batch norms stay
 BatchNormalization nodes. Batch norms get random running statistics first, so evaluation mode
 is not the identity.

@@ -26,8 +26,8 @@ import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Compute;
 import org.orthoinit.model.ConvRoutes;
 import org.orthoinit.model.ModelConfig;
-import org.orthoinit.model.Network;
 import org.orthoinit.model.ModelSource;
+import org.orthoinit.model.Network;
 import org.orthoinit.train.TrainConfig;
 import org.orthoinit.util.Text;
 
@@ -42,11 +42,11 @@ public final class Figure7 {
   public static final String SETTINGS_FILE = "figure7.json";
   public static final String SUMMARY_FILE = "summary.json";
   public static final String RUNS = "runs";
-  /** A temp file older than this is left over from a killed write and may be removed. */
   /** Room kept per run of a shard: a run file is 10-60 KB. */
   private static final long RUN_FILE_BYTES = 256L << 10;
   /** Room kept per depth for its figures (PNG, SVG, PDF; loss and gap): about 2 MB. */
   private static final long FIGURE_BYTES = 4L << 20;
+  /** A temp file older than this is left over from a killed write and may be removed. */
   private static final Duration STALE_TMP = Duration.ofMinutes(10);
 
   /** What the grid reports while it works, besides each run's own progress. */

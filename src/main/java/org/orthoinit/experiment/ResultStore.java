@@ -51,7 +51,8 @@ public final class ResultStore {
     if (r == null) {
       return "empty";
     }
-    if (r.name() == null || r.spec() == null || r.spec().train() == null || r.spec().init() == null) {
+    if (r.name() == null || r.spec() == null || r.spec().train() == null
+        || r.spec().init() == null) {
       return "no name or spec";
     }
     if (!RunResult.OK.equals(r.status()) && !r.diverged()) {

@@ -22,9 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
-import org.orthoinit.model.AlexNet;
 import org.orthoinit.model.Layer;
-import org.orthoinit.model.ModelConfig;
 import org.orthoinit.model.Network;
 import org.orthoinit.model.Parameter;
 import org.orthoinit.util.AtomicFiles;
@@ -110,9 +108,9 @@ public final class RunCheckpoint {
   private RunCheckpoint() {}
 
   /** Roughly the bytes of a checkpoint of {@code a}: its variables and a header. */
-  public static long bytes(org.orthoinit.model.Network a) {
-    long floats = a.parameters().stream().mapToLong(org.orthoinit.model.Parameter::size).sum()
-        + 2L * a.batchNorms().stream().mapToLong(org.orthoinit.model.Layer.BatchNorm::channels)
+  public static long bytes(Network a) {
+    long floats = a.parameters().stream().mapToLong(Parameter::size).sum()
+        + 2L * a.batchNorms().stream().mapToLong(Layer.BatchNorm::channels)
         .sum();
     return floats * Float.BYTES + (1 << 20);
   }

@@ -28,8 +28,8 @@ import org.orthoinit.train.TrainConfig;
  * @param initPool where the init batch is drawn from (null in files of earlier versions: the
  *     run's own images)
  */
-@JsonPropertyOrder({"model", "train", "init", "trainLimit", "initBatch", "threads", "network",
-    "initPool"})
+@JsonPropertyOrder({"model", "train", "init", "trainLimit", "initBatch", "decomposition",
+    "threads", "lsuv", "network", "initPool"})
 public record RunSpec(@JsonIgnore ModelSource source, TrainConfig train, Initializer init,
     int trainLimit, int initBatch, int threads,
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = InitPool.Default.class)

@@ -367,8 +367,7 @@ final class ImportContext {
     torch.put(name, values);
     String in = n.getInput(i);
     sources.put(name, new OnnxImport.Source(origins.get(in),
-        transposed != flipped.contains(in), factor,
-        broadcast));
+        transposed != flipped.contains(in), factor, broadcast));
   }
 
   OnnxModel.Weight weight(NodeProto n, int i) throws InteropException {

@@ -27,12 +27,11 @@ final class ImportElementwise {
 
   /**
    * Add, Sub, Mul or Div of a layer's output and a float constant that broadcasts to it over
-   * the batch (a normalization's mean, a scale), or the sum of two layers' outputs. Before
-   * opset 7, legacy broadcasting (broadcast 1) is refused.
+   * the batch (a normalization's mean, a scale), or of two layers' outputs (broadcast axis by
+   * axis). Before opset 7, legacy broadcasting (broadcast 1) is refused.
    */
   static void arithmetic(ImportContext cx, NodeProto n, int index, int since,
-      Layer.Arithmetic.Op op)
-      throws InteropException {
+      Layer.Arithmetic.Op op) throws InteropException {
     if (since < 7 && intAttr(n, "broadcast", 0) != 0) {
       throw cx.refuse(n, "legacy broadcasting (broadcast 1) is not supported");
     }

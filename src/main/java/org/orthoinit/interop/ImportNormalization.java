@@ -1,7 +1,7 @@
 package org.orthoinit.interop;
 
-import static org.orthoinit.interop.ImportAttributes.intAttr;
 import static org.orthoinit.interop.ImportAttributes.floatAttr;
+import static org.orthoinit.interop.ImportAttributes.intAttr;
 
 import java.math.BigDecimal;
 import java.math.MathContext;

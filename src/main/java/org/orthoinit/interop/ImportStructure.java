@@ -1,8 +1,8 @@
 package org.orthoinit.interop;
 
 import static org.orthoinit.interop.ImportAttributes.intAttr;
-import static org.orthoinit.interop.ImportAttributes.stringAttr;
 import static org.orthoinit.interop.ImportAttributes.ints;
+import static org.orthoinit.interop.ImportAttributes.stringAttr;
 
 import java.util.ArrayList;
 import java.util.List;

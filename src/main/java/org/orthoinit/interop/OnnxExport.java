@@ -29,8 +29,9 @@ import org.orthoinit.model.Window;
  * {@code images} [N, 3, 32, 32] NCHW, output {@code logits} [N, classes], opset 13 (14 with a
  * HardSwish), one node per layer named as the layer, initializers named and shaped as PyTorch's
  * state_dict (OIHW kernels, [out, in] linear weights), so PyTorch can load them into the module
- * by name and ONNX Runtime can run it. Dropout nodes carry their ratio (the identity in evaluation); batch norm uses its
- * running statistics. {@link OnnxImport} reads the file back into the same network.
+ * by name and ONNX Runtime can run it. Dropout nodes carry their ratio (the identity in
+ * evaluation); batch norm uses its running statistics. {@link OnnxImport} reads the file back
+ * into the same network.
  */
 public final class OnnxExport {
 

@@ -11,9 +11,10 @@ import org.orthoinit.model.Network;
 
 /**
  * Reads the nodes of an ONNX graph into a {@link Network}: the inverse of {@link OnnxExport}, and
- * what {@code torch.onnx.export} writes for networks of the same layer kinds (Conv, MaxPool,
- * AveragePool, GlobalAveragePool, BatchNormalization, Dropout, Relu, Clip, Add, Sum, Concat,
- * Flatten, Gemm), with PyTorch's {@code x.view(x.size(0), -1)} (a Shape, Gather, Unsqueeze,
+ * what {@code torch.onnx.export} writes for networks of the same layer kinds (see {@link
+ * #supportedOps()}: convolutions, pools and spatial means, batch norm, dropout, the activations,
+ * element-wise arithmetic, concatenation, flatten, linear layers), with PyTorch's {@code
+ * x.view(x.size(0), -1)} (a Shape, Gather, Unsqueeze,
  * Concat chain into a Reshape) folded into a Flatten and its de-duplicating Identity nodes
  * followed. Weights come back in TensorFlow's layout.
  *

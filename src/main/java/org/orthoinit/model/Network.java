@@ -208,6 +208,11 @@ public final class Network {
         throw new IllegalArgumentException(where + e.op().onnx() + " of " + a + " and " + b
             + ": the shapes do not broadcast");
       }
+      if (e.op() == Layer.Arithmetic.Op.ADD && a.equals(b)) {
+        // ONNX has one Add: it reads back as the Add layer, so a network holds that one
+        throw new IllegalArgumentException(where + "an Add of two " + a + " outputs is an Add "
+            + "layer, not an element-wise one");
+      }
       return a.flat() ? Dims.vector(c) : new Dims(c, h, w);
     }
 

@@ -17,6 +17,8 @@ import org.orthoinit.init.Initializer;
 import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Lsuv;
 import org.orthoinit.interop.Npy;
+import org.orthoinit.model.ModelConfig;
+import org.orthoinit.model.ModelSource;
 
 /** The batch-norm and LSUV baselines, and level 2, through every command that builds a model. */
 class BaselinesCommandsTest {
@@ -37,8 +39,9 @@ class BaselinesCommandsTest {
     assertTrue(r.out().contains("scaled down from the paper: level 2 instead of 3"), r.out());
     for (String run : List.of("L1_xavier_r0", "L1_lsuv_r0", "L1_xavier_bn_r0")) {
       RunResult result = ResultStore.readRun(out.resolve("runs").resolve(run + ".json"));
-      assertEquals(2, ((org.orthoinit.model.ModelSource.Seed) result.spec().source()).config().level(), run);
-      assertEquals(run.contains("_bn"), ((org.orthoinit.model.ModelSource.Seed) result.spec().source()).config().batchNorm(), run);
+      ModelConfig model = ((ModelSource.Seed) result.spec().source()).config();
+      assertEquals(2, model.level(), run);
+      assertEquals(run.contains("_bn"), model.batchNorm(), run);
     }
     RunResult lsuv = ResultStore.readRun(out.resolve("runs/L1_lsuv_r0.json"));
     assertEquals(0.05, lsuv.spec().lsuv().tolerance());
@@ -88,7 +91,7 @@ class BaselinesCommandsTest {
     assertEquals(0, t.code(), t.err());
     assertTrue(t.out().contains("LSUV: every layer at unit variance"), t.out());
     RunResult run = ResultStore.readRun(tmp.resolve("run.json"));
-    assertEquals(2, ((org.orthoinit.model.ModelSource.Seed) run.spec().source()).config().level());
+    assertEquals(2, ((ModelSource.Seed) run.spec().source()).config().level());
     assertEquals("L2_lsuv_level2_s0", run.name(), "the default file name tells the models apart");
     assertEquals(5 + 2 + 3, run.report(Lsuv.Report.class).layers().size());
 

@@ -79,7 +79,8 @@ class TrainCommandTest {
     var weights = org.orthoinit.interop.ModelFiles.open(saved);
     float[] x = TestImages.uniform(3, 1);
     float[] expected;
-    try (var s = org.orthoinit.model.ModelSession.open(weights.network(), 0, 0, org.orthoinit.model.Compute.DEFAULT)) {
+    try (var s = org.orthoinit.model.ModelSession.open(weights.network(), 0, 0,
+        org.orthoinit.model.Compute.DEFAULT)) {
       s.assign(weights.weights());
       expected = s.predict(x, 3).logits();
     }

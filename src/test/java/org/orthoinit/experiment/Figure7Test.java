@@ -22,6 +22,7 @@ import org.orthoinit.init.Initializers;
 import org.orthoinit.init.Lsuv;
 import org.orthoinit.init.SvdInitializer;
 import org.orthoinit.model.Compute;
+import org.orthoinit.model.ModelSource;
 
 /** The grid's results folder: resume, refusal of other settings, shards, summary. */
 class Figure7Test {
@@ -219,7 +220,8 @@ class Figure7Test {
   @Test
   void levelTwoGridsBuildLevelTwoModelsAndSayItIsNotThePaper() {
     Figure7Config c = TINY.withBaselines(2, false, null);
-    assertEquals(2, ((org.orthoinit.model.ModelSource.Seed) Figure7.spec(c, c.runs().get(0), 0).source()).config().level());
+    ModelSource model = Figure7.spec(c, c.runs().get(0), 0).source();
+    assertEquals(2, ((ModelSource.Seed) model).config().level());
     assertTrue(c.scaledDown(null).startsWith("level 2 instead of 3"), c.scaledDown(null));
   }
 

@@ -78,6 +78,13 @@ class RunResultJsonTest {
     assertEquals(0, r.spec().source().extraLayers());
     var tree = ResultStore.JSON.readTree(ResultStore.JSON.writeValueAsString(r.spec()));
     assertTrue(!tree.has("model") && !tree.has("source"), tree.toString());
+    // written in the order the file holds its fields (less the decomposition, which files of
+    // that version held for every init)
+    var onDisk = ResultStore.JSON.readTree(Path.of("results", "reference",
+        "figure7-resnet18-smoke", "runs", "resnet18_grad_xavier_r0.json").toFile()).path("spec");
+    List<String> expected = fieldNames(onDisk);
+    expected.remove("decomposition");
+    assertEquals(expected, fieldNames(tree));
     assertEquals("8f3606f6c5a6d2a096dac677d92eed3c495bf1c4c32b85658480150911430f2b",
         tree.path("network").path("sha256").asText());
     assertEquals(r.spec(), ResultStore.JSON.treeToValue(tree, RunSpec.class));
@@ -97,6 +104,12 @@ class RunResultJsonTest {
           () -> ResultStore.JSON.treeToValue(bad, RunSpec.class));
       assertTrue(e.getMessage().contains("one of the two"), e.getMessage());
     }
+  }
+
+  private static List<String> fieldNames(com.fasterxml.jackson.databind.JsonNode node) {
+    List<String> names = new java.util.ArrayList<>();
+    node.fieldNames().forEachRemaining(names::add);
+    return names;
   }
 
   /** A spec as every run file held it before the inits kept their settings. */

@@ -1,5 +1,6 @@
 package org.orthoinit.fuzz;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -162,6 +163,9 @@ class GraphFuzzTest {
     int64.getGraphBuilder().getInputBuilder(0).getTypeBuilder().getTensorTypeBuilder()
         .setElemType(TensorProto.DataType.INT64_VALUE);
     cases.computeIfAbsent("dtype mismatch", k -> new ArrayList<>()).add(int64.build());
+    // every kind of fault is made at least once in each network
+    assertEquals(new java.util.TreeSet<>(FAULTS.keySet()), new java.util.TreeSet<>(
+        cases.keySet()), zoo.name());
     Path file = Path.of("hostile.onnx");
     StringBuilder counts = new StringBuilder();
     for (Map.Entry<String, List<ModelProto>> e : cases.entrySet()) {

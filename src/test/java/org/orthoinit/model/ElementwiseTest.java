@@ -111,6 +111,18 @@ class ElementwiseTest {
     }
   }
 
+  /** ONNX has one Add: of two outputs of one shape it reads back as the Add layer, never this. */
+  @Test
+  void anAddOfOneShapeIsTheAddLayersNotThisOnes() {
+    Layer.Elementwise add = new Layer.Elementwise("sum", "x", "y", Layer.Arithmetic.Op.ADD);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Network.infer(add, List.of(new Dims(8, 4, 4), new Dims(8, 4, 4))));
+    assertEquals("layer sum: an Add of two 8x4x4 outputs is an Add layer, not an element-wise one",
+        e.getMessage());
+    assertEquals(new Dims(8, 4, 4), Network.infer(add, List.of(new Dims(8, 4, 4),
+        new Dims(8, 1, 1))));
+  }
+
   private static float[] gaussian(Random random, int n) {
     float[] v = new float[n];
     for (int i = 0; i < n; i++) {
