@@ -5,7 +5,10 @@ import static org.orthoinit.interop.ImportAttributes.floatAttr;
 import org.orthoinit.interop.onnx.NodeProto;
 import org.orthoinit.model.Layer;
 
-/** The importer's activations: Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Clip. */
+/**
+ * The importer's activations: Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Erf (PyTorch's
+ * exact GELU is x (1 + erf(x / sqrt 2)) / 2 in ONNX before opset 20), Clip.
+ */
 final class ImportActivations {
 
   private ImportActivations() {}
@@ -23,6 +26,8 @@ final class ImportActivations {
         floatAttr(n, "beta", 0.5f))), 1, 6);
     r.op("HardSwish", (cx, n, index, since) -> cx.add(n, index,
         new Layer.HardSwish(cx.name(n, index, null), cx.layerInput(n, 0))), 14);
+    r.op("Erf", (cx, n, index, since) -> cx.add(n, index,
+        new Layer.Erf(cx.name(n, index, null), cx.layerInput(n, 0))), 9, 13);
     r.op("Clip", ImportActivations::clip, 1, 6, 11, 12, 13);
   }
 

@@ -305,6 +305,11 @@ public final class OnnxExport {
     }
 
     @Override
+    public NodeProto.Builder erf(Layer.Erf e) {
+      return n.setOpType("Erf");
+    }
+
+    @Override
     public NodeProto.Builder clip(Layer.Clip c) {
       return n.setOpType("Clip").addInput(constant(g, c.name() + ".min", c.min()))
           .addInput(constant(g, c.name() + ".max", c.max()));

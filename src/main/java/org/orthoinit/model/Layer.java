@@ -43,6 +43,8 @@ public sealed interface Layer {
 
     R hardSwish(HardSwish layer);
 
+    R erf(Erf layer);
+
     R clip(Clip layer);
 
     R batchNorm(BatchNorm layer);
@@ -208,6 +210,14 @@ public sealed interface Layer {
     @Override
     public <R> R accept(Visitor<R> visitor) {
       return visitor.hardSwish(this);
+    }
+  }
+
+  /** The error function, 2 / sqrt(pi) times the integral of e^-t^2 from 0 to x: GELU's part. */
+  record Erf(String name, String input) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.erf(this);
     }
   }
 

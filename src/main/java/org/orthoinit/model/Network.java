@@ -156,6 +156,11 @@ public final class Network {
     }
 
     @Override
+    public Dims erf(Layer.Erf e) {
+      return x;
+    }
+
+    @Override
     public Dims clip(Layer.Clip c) {
       return x;
     }
@@ -495,6 +500,11 @@ public final class Network {
     @Override
     public Layer hardSwish(Layer.HardSwish g) {
       return new Layer.HardSwish(name, in);
+    }
+
+    @Override
+    public Layer erf(Layer.Erf e) {
+      return new Layer.Erf(name, in);
     }
 
     @Override

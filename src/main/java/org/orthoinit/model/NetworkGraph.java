@@ -291,6 +291,11 @@ public final class NetworkGraph {
     }
 
     @Override
+    public Operand<TFloat32> erf(Layer.Erf e) {
+      return s.math.erf(in);
+    }
+
+    @Override
     public Operand<TFloat32> clip(Layer.Clip c) {
       decisions.put(c.name(), in);
       return s.math.minimum(s.math.maximum(in, s.constant(c.min())), s.constant(c.max()));

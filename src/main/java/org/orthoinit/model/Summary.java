@@ -118,6 +118,11 @@ public final class Summary {
     }
 
     @Override
+    public Description erf(Layer.Erf e) {
+      return Description.of("erf");
+    }
+
+    @Override
     public Description clip(Layer.Clip c) {
       return Description.of("Hardtanh(" + c.min() + ", " + c.max() + ")");
     }

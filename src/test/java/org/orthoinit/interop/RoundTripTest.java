@@ -50,7 +50,25 @@ class RoundTripTest {
             Vgg.Downsample.MAX_POOL, 7).network()),
         Arguments.of("every layer kind", TestNetworks.zoo()),
         Arguments.of("activations and constants", activationsAndConstants()),
-        Arguments.of("squeeze-excitation and SiLU", TestNetworks.squeezeExcitation()));
+        Arguments.of("squeeze-excitation and SiLU", TestNetworks.squeezeExcitation()),
+        Arguments.of("GELU", gelu()));
+  }
+
+  /** PyTorch's exact GELU as its ONNX export writes it: x (1 + erf(x / sqrt 2)) / 2. */
+  private static Network gelu() {
+    Dims scalar = new Dims(1, 1, 1);
+    return new Network("gelu", java.util.List.of(
+        Layer.Conv.of("c0", Network.INPUT_NAME, 3, 4, 3, 2, 1, true), // 4x16x16
+        new Layer.Arithmetic("scaled", "c0", Layer.Arithmetic.Op.DIV, scalar,
+            new float[] {(float) Math.sqrt(2)}, false),
+        new Layer.Erf("erf", "scaled"),
+        new Layer.Arithmetic("plus_one", "erf", Layer.Arithmetic.Op.ADD, scalar,
+            new float[] {1f}, false),
+        new Layer.Elementwise("gated", "c0", "plus_one", Layer.Arithmetic.Op.MUL),
+        new Layer.Arithmetic("half", "gated", Layer.Arithmetic.Op.MUL, scalar,
+            new float[] {0.5f}, false),
+        new Layer.Flatten("flat", "half"),
+        new Layer.Linear("fc", "flat", 4 * 16 * 16, 10, true)));
   }
 
   /**
