@@ -475,8 +475,7 @@ final class ImportContext {
     if (weight != null && weight.endsWith(".weight")) {
       name = weight.substring(0, weight.length() - ".weight".length());
     } else if (n.getName().startsWith("/")) {
-      String[] parts = n.getName().substring(1).split("/");
-      name = parts.length >= 2 ? parts[parts.length - 2] : parts[0];
+      name = modulePath(n.getName());
     } else if (!n.getName().isEmpty()) {
       name = n.getName();
     }
@@ -488,6 +487,29 @@ final class ImportContext {
       }
     }
     return name;
+  }
+
+  /**
+   * The module path in a node name of PyTorch's export ({@code /trunk_output/block1/block1-0/f/a/
+   * a.0/Conv} is {@code trunk_output.block1.block1-0.f.a.0}, {@code /features/features.2/Relu}
+   * is {@code features.2}): the scopes without the op, each joined to the path so far, where a
+   * scope that repeats its parent's name ({@code a.0} under {@code a}) adds only what follows.
+   */
+  static String modulePath(String node) {
+    String[] parts = node.substring(1).split("/");
+    if (parts.length < 2) {
+      return parts[0];
+    }
+    String path = "";
+    String last = "";
+    for (int i = 0; i < parts.length - 1; i++) {
+      String part = parts[i];
+      String own = !last.isEmpty() && part.startsWith(last + ".")
+          ? part.substring(last.length() + 1) : part;
+      path = path.isEmpty() ? own : path + "." + own;
+      last = part;
+    }
+    return path;
   }
 
   /** Keeps letters, digits and {@code . _ -}; TensorFlow scopes allow no others. */

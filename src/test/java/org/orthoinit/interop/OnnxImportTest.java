@@ -36,6 +36,16 @@ class OnnxImportTest {
     assertEquals(AlexNet.of(ModelConfig.of(0)).parameters().size(), onnx.weights().size());
   }
 
+  /** Layers without a named weight are named by the module path in PyTorch's node names. */
+  @Test
+  void nodeNamesGiveTheModulePath() {
+    assertEquals("trunk_output.block1.block1-0.f.a.0",
+        ImportContext.modulePath("/trunk_output/block1/block1-0/f/a/a.0/Conv"));
+    assertEquals("features.0.0", ImportContext.modulePath("/features/features.0/features.0.0/Conv"));
+    assertEquals("features.2", ImportContext.modulePath("/features/features.2/Relu"));
+    assertEquals("Flatten", ImportContext.modulePath("/Flatten"));
+  }
+
   /** Our export of the zoo, with one node changed. */
   private static InteropException refused(String node, UnaryOperator<NodeProto> change) {
     Network zoo = TestNetworks.zoo();
