@@ -41,7 +41,8 @@ class OnnxImportTest {
   void nodeNamesGiveTheModulePath() {
     assertEquals("trunk_output.block1.block1-0.f.a.0",
         ImportContext.modulePath("/trunk_output/block1/block1-0/f/a/a.0/Conv"));
-    assertEquals("features.0.0", ImportContext.modulePath("/features/features.0/features.0.0/Conv"));
+    assertEquals("features.0.0",
+        ImportContext.modulePath("/features/features.0/features.0.0/Conv"));
     assertEquals("features.2", ImportContext.modulePath("/features/features.2/Relu"));
     assertEquals("Flatten", ImportContext.modulePath("/Flatten"));
   }
