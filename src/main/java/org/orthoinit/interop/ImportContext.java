@@ -266,6 +266,7 @@ final class ImportContext {
     return "node " + name + " (" + n.getOpType() + ", opset " + opset + ")";
   }
 
+  /** Folded shape values as text, {@code N} for the batch: {@code [N, 12]}. */
   static String shapeText(long[] shape) {
     StringBuilder s = new StringBuilder("[");
     for (int i = 0; i < shape.length; i++) {
@@ -274,6 +275,11 @@ final class ImportContext {
     return s.append(']').toString();
   }
 
+  /**
+   * Adds {@code layer} as what node {@code n} computes: its shape inferred (refused by name when
+   * it does not fit), its output mapped to the layer. A node may add two layers; the last one
+   * gives its output.
+   */
   void add(NodeProto n, int index, Layer layer) throws InteropException {
     for (int i = 1; i < n.getOutputCount(); i++) {
       if (!n.getOutput(i).isEmpty() && used(n.getOutput(i))) {
@@ -291,10 +297,12 @@ final class ImportContext {
     producers.put(n.getOutput(0), layer.name());
   }
 
+  /** The output shape of a layer read so far (or of the input). */
   Dims dimsOf(String layer) {
     return dimsByLayer.get(layer);
   }
 
+  /** Whether any node or the graph output reads {@code tensor}. */
   boolean used(String tensor) {
     for (NodeProto m : model.proto().getGraph().getNodeList()) {
       if (m.getInputList().contains(tensor)) {
