@@ -4,7 +4,8 @@
 Trains the seed notebook's AlexNet exactly as its train() does (SGD, lr 0.001, batch 30,
 reshuffled every epoch, dropout active, mean cross-entropy; the epoch loss is the seed's sum of
 loss * 30 / images) on the first --images CIFAR-10 training images, from the seed's weights_init
-and, for --inits svd, its novel_initialization on 256 images of that set drawn at random. Model
+and, for --inits svd, its novel_initialization on 256 images drawn at random from that set or, with --init-pool all,
+from every training image in --data (the seed draws from all 50,000). Model
 and initializer come from the reference scripts beside the seed notebook.
 
 Every run appends its epochs to --out, a CSV that orthoinit's `compare --pytorch` reads
@@ -18,7 +19,7 @@ init "start". orthoinit trains the same start from DIR/s<r>/f32/start.onnx.
 
 usage: seed_curves.py --out FILE.csv [--layers 75] [--inits xavier,svd] [--repeats 3]
                       [--epochs 10] [--images 3000] [--threads 2] [--batch-norm]
-                      [--starts DIR] [--data DIR] [--reference DIR]
+                      [--init-pool run|all] [--starts DIR] [--data DIR] [--reference DIR]
 """
 
 import argparse
@@ -63,6 +64,8 @@ def main():
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--batch-norm', action='store_true', help="the seed's withbn=True")
     p.add_argument('--log-steps', action='store_true', help='print every step\'s loss')
+    p.add_argument('--init-pool', choices=['run', 'all'], default='run',
+                   help='draw the SVD init batch from the run\'s images or from all of them')
     p.add_argument('--starts', help='train the starts seed_init75.py wrote here')
     p.add_argument('--data', default=os.path.join(shared, 'data', 'cifar10'))
     p.add_argument('--reference', default=os.path.join(shared, 'reference'))
@@ -75,6 +78,7 @@ def main():
     torch.set_num_threads(args.threads)
     dataset = load(args.data, args.images)
     images = dataset.tensors[0]
+    pool = load(args.data).tensors[0] if args.init_pool == 'all' else images
     have = done_runs(args.out)
     new_file = not os.path.exists(args.out)
     inits = ['start'] if args.starts else args.inits.split(',')
@@ -99,9 +103,9 @@ def main():
                     torch.manual_seed(repeat)
                     net.apply(weights_init)
                 if init == 'svd':
-                    pick = torch.randperm(len(images))[:INIT_IMAGES]
+                    pick = torch.randperm(len(pool))[:INIT_IMAGES]
                     with torch.no_grad():
-                        before, after = novel_initialization(net, images[pick])
+                        before, after = novel_initialization(net, pool[pick])
                     print('%s L%d r%d: gram ratio %.4f -> %.4f (%.0f s)'
                           % (name, layers, repeat, before, after, time.time() - t0), flush=True)
                 loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH, shuffle=True)
