@@ -75,6 +75,26 @@ public final class TestNetworks {
   }
 
   /**
+   * ShuffleNet V2's unit: the channels split in two halves (one passed through, one convolved),
+   * concatenated and shuffled in 2 groups; then a shuffle in 4 groups and a slice of a vector.
+   */
+  public static Network shuffleUnit() {
+    return new Network("shuffle", List.of(
+        Layer.Conv.of("c0", Network.INPUT_NAME, 3, 8, 3, 2, 1, true), // 8x16x16
+        new Layer.ChannelSlice("kept", "c0", 0, 4),
+        new Layer.ChannelSlice("branch", "c0", 4, 8),
+        Layer.Conv.of("branch_conv", "branch", 4, 4, 3, 1, 1, true),
+        new Layer.Relu("branch_relu", "branch_conv"),
+        new Layer.Concat("joined", List.of("kept", "branch_relu"), 1), // 8x16x16
+        new Layer.ChannelShuffle("shuffled", "joined", 2),
+        Layer.Conv.of("c1", "shuffled", 8, 12, 3, 2, 1, true), // 12x8x8
+        new Layer.ChannelShuffle("shuffled4", "c1", 4),
+        new Layer.Flatten("flat", "shuffled4"), // 768
+        new Layer.ChannelSlice("head", "flat", 100, 700),
+        new Layer.Linear("fc", "head", 600, 10, true)));
+  }
+
+  /**
    * Random values for every variable of {@code network} in TensorFlow's layout: weights with
    * std 1 / sqrt(fan-in), biases and batch-norm shifts around 0, scales around 1, running
    * variances in [0.5, 1.5].

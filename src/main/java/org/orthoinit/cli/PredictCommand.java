@@ -24,7 +24,8 @@ final class PredictCommand implements Callable<Integer> {
   @Option(names = "--weights", required = true, paramLabel = "FILE.onnx|DIR",
       description = "A network exported to ONNX (by torch.onnx.export or orthoinit: "
           + "convolutions, pools and spatial means, batch norm, ReLU, clip, sigmoid, hard swish "
-          + "and sigmoid, element-wise arithmetic, concat, flatten, linear layers; `orthoinit "
+          + "and sigmoid, element-wise arithmetic, concat, channel split and shuffle, flatten, "
+          + "linear layers; `orthoinit "
           + "summary --weights` lists them), "
           + "or a SavedModel folder written by orthoinit; the architecture is read from it.")
   Path weights;

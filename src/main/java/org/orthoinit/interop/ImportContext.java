@@ -29,6 +29,13 @@ final class ImportContext {
   /** An int64 tensor known at import time: shapes and indices; {@code BATCH} is the batch. */
   record Static(long[] values, boolean scalar) {}
 
+  /**
+   * A layer's output [N, C, H, W] seen as [N, groups, C / groups, H, W], and after a Transpose
+   * [0, 2, 1, 3, 4] as [N, C / groups, groups, H, W] ({@code swapped}): the first two steps of a
+   * channel shuffle, read only by the step after them.
+   */
+  record View(String layer, int groups, boolean swapped) {}
+
   /** Stands for the (dynamic) batch dimension inside folded shape values. */
   static final long BATCH = Long.MIN_VALUE;
 
@@ -50,6 +57,9 @@ final class ImportContext {
   final Map<String, OnnxModel.Weight> constants = new HashMap<>();
 
   final Map<String, Static> statics = new HashMap<>();
+
+  /** Tensors that are 5-D views of a layer's output, part of a channel shuffle. */
+  final Map<String, View> views = new HashMap<>();
 
   /** A tensor name -> the layer whose output it is (or the network's input). */
   final Map<String, String> producers = new HashMap<>();
@@ -287,6 +297,11 @@ final class ImportContext {
             + " supported");
       }
     }
+    addAt(n, 0, layer);
+  }
+
+  /** Adds {@code layer} as what output {@code output} of {@code n} holds. */
+  void addAt(NodeProto n, int output, Layer layer) {
     List<Dims> in = new ArrayList<>();
     for (String i : layer.inputs()) {
       in.add(dimsOf(i));
@@ -294,7 +309,7 @@ final class ImportContext {
     dimsByLayer.put(layer.name(), Network.infer(layer, in));
     layers.add(layer);
     names.add(layer.name());
-    producers.put(n.getOutput(0), layer.name());
+    producers.put(n.getOutput(output), layer.name());
   }
 
   /** The output shape of a layer read so far (or of the input). */
@@ -322,6 +337,10 @@ final class ImportContext {
     if (n.getInputCount() <= i || n.getInput(i).isEmpty()) {
       return otherwise;
     }
+    if (otherTypes.containsKey(n.getInput(i))) {
+      throw refuse(n, "input #" + i + " ('" + n.getInput(i) + "') is of type "
+          + otherTypes.get(n.getInput(i)) + ", expected INT64");
+    }
     if (!isStatic(n.getInput(i))) {
       throw refuse(n, "input #" + i + " ('" + n.getInput(i) + "') is not known at import");
     }
@@ -339,7 +358,10 @@ final class ImportContext {
     }
     String layer = producers.get(n.getInput(i));
     if (layer == null) {
-      String what = otherTypes.containsKey(n.getInput(i))
+      String what = views.containsKey(n.getInput(i))
+          ? "the 5-D view of a channel shuffle (a Reshape to [N, groups, C / groups, H, W], a"
+              + " Transpose [0, 2, 1, 3, 4], a Reshape back), read otherwise (not supported)"
+          : otherTypes.containsKey(n.getInput(i))
           ? "a tensor of type " + otherTypes.get(n.getInput(i)) + " (not supported)"
           : constants.containsKey(n.getInput(i)) || statics.containsKey(n.getInput(i))
           ? "a constant, where a layer's output is expected (not supported)"
@@ -488,13 +510,16 @@ final class ImportContext {
       name = n.getName();
     }
     name = name == null || name.isEmpty() ? n.getOpType() + "_" + index : sanitize(name);
-    if (names.contains(name)) {
-      String base = name;
-      for (int k = 1; names.contains(name); k++) {
-        name = base + "_" + k;
-      }
+    return unique(name);
+  }
+
+  /** {@code name}, or with {@code _1}, {@code _2}... after it when a layer has it already. */
+  String unique(String name) {
+    String out = name;
+    for (int k = 1; names.contains(out); k++) {
+      out = name + "_" + k;
     }
-    return name;
+    return out;
   }
 
   /**

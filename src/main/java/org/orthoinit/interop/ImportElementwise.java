@@ -38,6 +38,10 @@ final class ImportElementwise {
     if (n.getInputCount() != 2) {
       throw cx.refuse(n, "it has " + n.getInputCount() + " inputs, expected 2");
     }
+    if (cx.isStatic(n.getInput(0)) && cx.isStatic(n.getInput(1))) {
+      ImportFolding.arithmetic(cx, n, op); // shape values
+      return;
+    }
     boolean first = cx.constants.containsKey(n.getInput(0));
     boolean second = cx.constants.containsKey(n.getInput(1));
     if (!first && !second) {

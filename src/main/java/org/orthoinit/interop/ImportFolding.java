@@ -11,10 +11,13 @@ import org.orthoinit.interop.onnx.AttributeProto;
 import org.orthoinit.interop.onnx.NodeProto;
 import org.orthoinit.interop.onnx.TensorProto;
 import org.orthoinit.model.Dims;
+import org.orthoinit.model.Layer;
 
 /**
  * The importer's constants, aliases and folded shapes: Constant, Identity, Shape, Gather,
- * Unsqueeze, Slice and Transpose of values known at import.
+ * Unsqueeze, Slice, Cast, Transpose and arithmetic of values known at import; and where these
+ * ops meet a layer's output, what they read there (a Slice of channels, a channel shuffle's
+ * Transpose).
  */
 final class ImportFolding {
 
@@ -27,7 +30,8 @@ final class ImportFolding {
     r.op("Shape", (cx, n, index, since) -> shape(cx, n, since), 1, 13, 15);
     r.op("Gather", (cx, n, index, since) -> gather(cx, n), 1, 11, 13);
     r.op("Unsqueeze", (cx, n, index, since) -> unsqueeze(cx, n, since), 1, 11, 13);
-    r.op("Slice", (cx, n, index, since) -> slice(cx, n, since), 1, 10, 11, 13);
+    r.op("Slice", ImportFolding::slice, 1, 10, 11, 13);
+    r.op("Cast", (cx, n, index, since) -> cast(cx, n), 1, 6, 9, 13);
     r.op("Transpose", (cx, n, index, since) -> transpose(cx, n), 1, 13);
   }
 
@@ -97,14 +101,11 @@ final class ImportFolding {
   }
 
   /**
-   * A Slice of known shape values (one axis): starts, ends, axes and steps as attributes before
-   * opset 10, inputs from it.
+   * A Slice of known shape values (one axis), or of a layer's channels (a chunk): starts, ends,
+   * axes and steps as attributes before opset 10, inputs from it.
    */
-  static void slice(ImportContext cx, NodeProto n, int since) throws InteropException {
-    if (!cx.isStatic(n.getInput(0))) {
-      throw cx.refuse(n, "only a Slice of known shape values is supported");
-    }
-    long[] data = cx.statics.get(n.getInput(0)).values();
+  static void slice(ImportContext cx, NodeProto n, int index, int since)
+      throws InteropException {
     long[] starts;
     long[] ends;
     long[] axes;
@@ -120,6 +121,11 @@ final class ImportFolding {
       axes = cx.staticInput(n, 3, new long[] {0});
       steps = cx.staticInput(n, 4, new long[] {1});
     }
+    if (!cx.isStatic(n.getInput(0))) {
+      channels(cx, n, index, starts, ends, axes, steps);
+      return;
+    }
+    long[] data = cx.statics.get(n.getInput(0)).values();
     if (starts == null || ends == null || starts.length != 1 || ends.length != 1
         || axes.length != 1 || steps.length != 1 || (axes[0] != 0 && axes[0] != -1)) {
       throw cx.refuse(n, "only a Slice of one axis of a vector is supported");
@@ -147,6 +153,92 @@ final class ImportFolding {
         .mapToLong(Long::longValue).toArray(), false));
   }
 
+  /** A Slice of a layer's channels (axis 1), step 1: channels [start, end) clamped to C. */
+  private static void channels(ImportContext cx, NodeProto n, int index, long[] starts,
+      long[] ends, long[] axes, long[] steps) throws InteropException {
+    String in = cx.layerInput(n, 0);
+    Dims d = cx.dimsOf(in);
+    int rank = d.flat() ? 2 : 4;
+    if (starts == null || ends == null || starts.length != 1 || ends.length != 1
+        || axes.length != 1 || steps.length != 1) {
+      throw cx.refuse(n, "only a Slice of one axis of a layer's output is supported");
+    }
+    long axis = axes[0] < 0 ? axes[0] + rank : axes[0];
+    if (axis != 1 || steps[0] != 1) {
+      throw cx.refuse(n, "only a Slice of channels (axis 1, step 1) of a layer's output is "
+          + "supported, got axis " + axes[0] + ", step " + steps[0]);
+    }
+    int from = (int) clamp(starts[0], d.channels());
+    int to = (int) clamp(ends[0], d.channels());
+    if (to <= from) {
+      throw cx.refuse(n, "channels [" + starts[0] + ", " + ends[0] + ") of " + d.channels()
+          + " are none");
+    }
+    if (from == 0 && to == d.channels()) {
+      cx.producers.put(n.getOutput(0), in); // all of them: the input itself
+      return;
+    }
+    cx.add(n, index, new Layer.ChannelSlice(cx.name(n, index, null), in, from, to));
+  }
+
+  /**
+   * A Cast of known shape values to an integer type keeps them; of a layer's output, to float,
+   * is that output.
+   */
+  static void cast(ImportContext cx, NodeProto n) throws InteropException {
+    long to = intAttr(n, "to", 0);
+    String in = n.getInputCount() > 0 ? n.getInput(0) : "";
+    if (cx.isStatic(in)) {
+      if (to != TensorProto.DataType.INT64_VALUE && to != TensorProto.DataType.INT32_VALUE) {
+        throw cx.refuse(n, "only a Cast of shape values to an integer type is supported, to "
+            + TensorProto.DataType.forNumber((int) to));
+      }
+      cx.statics.put(n.getOutput(0), cx.statics.get(in));
+      return;
+    }
+    String layer = cx.layerInput(n, 0);
+    if (to != TensorProto.DataType.FLOAT_VALUE) {
+      throw cx.refuse(n, "a Cast of a layer's output to "
+          + TensorProto.DataType.forNumber((int) to) + " is not supported (float only)");
+    }
+    cx.producers.put(n.getOutput(0), layer);
+  }
+
+  /**
+   * Add, Sub, Mul or Div of two known shape values, element by element (one may be a single
+   * value); Div truncates, as ONNX's integer division does.
+   */
+  static void arithmetic(ImportContext cx, NodeProto n, Layer.Arithmetic.Op op)
+      throws InteropException {
+    ImportContext.Static a = cx.statics.get(n.getInput(0));
+    ImportContext.Static b = cx.statics.get(n.getInput(1));
+    long[] x = a.values();
+    long[] y = b.values();
+    if (x.length != y.length && x.length != 1 && y.length != 1) {
+      throw cx.refuse(n, "shape values " + ImportContext.shapeText(x) + " and "
+          + ImportContext.shapeText(y) + " do not broadcast");
+    }
+    long[] out = new long[Math.max(x.length, y.length)];
+    for (int i = 0; i < out.length; i++) {
+      long p = x[x.length == 1 ? 0 : i];
+      long q = y[y.length == 1 ? 0 : i];
+      if (p == ImportContext.BATCH || q == ImportContext.BATCH) {
+        throw cx.refuse(n, "arithmetic on the batch size, which is not known at import, is "
+            + "not supported");
+      }
+      if (op == Layer.Arithmetic.Op.DIV && q == 0) {
+        throw cx.refuse(n, "divides shape value " + p + " by 0");
+      }
+      out[i] = switch (op) {
+        case ADD -> Math.addExact(p, q);
+        case SUB -> Math.subtractExact(p, q);
+        case MUL -> Math.multiplyExact(p, q);
+        case DIV -> p / q;
+      };
+    }
+    cx.statics.put(n.getOutput(0), new ImportContext.Static(out, a.scalar() && b.scalar()));
+  }
+
   /**
    * A Transpose of a constant matrix is folded (PyTorch writes one before a MatMul by a
    * weight); of a layer's output only the identity permutation is read.
@@ -171,9 +263,19 @@ final class ImportFolding {
       }
       return;
     }
+    long[] perm = ints(n, "perm", null);
+    ImportContext.View view = cx.views.get(in);
+    if (view != null) {
+      if (view.swapped() || !Arrays.equals(perm, new long[] {0, 2, 1, 3, 4})) {
+        throw cx.refuse(n, "only the Transpose [0, 2, 1, 3, 4] of a channel shuffle is read "
+            + "from its 5-D view, got " + (perm == null ? "perm reversed" : "perm "
+            + Arrays.toString(perm)) + (view.swapped() ? " of the transposed view" : ""));
+      }
+      cx.views.put(n.getOutput(0), new ImportContext.View(view.layer(), view.groups(), true));
+      return;
+    }
     String layer = cx.layerInput(n, 0);
     Dims d = cx.dimsOf(layer);
-    long[] perm = ints(n, "perm", null);
     int rank = d.flat() ? 2 : cx.oneD ? 3 : 4;
     for (int i = 0; perm != null && i < perm.length; i++) {
       if (perm.length != rank || perm[i] != i) {

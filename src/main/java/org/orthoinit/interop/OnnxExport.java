@@ -64,7 +64,7 @@ public final class OnnxExport {
       g.addInitializer(tensor(bn.runningVar(), shape, require(weights, bn.runningVar())));
     }
     for (Layer layer : network.layers()) {
-      node(g, layer, layer.name().equals(network.output()) ? OUTPUT : layer.name());
+      node(g, network, layer, layer.name().equals(network.output()) ? OUTPUT : layer.name());
     }
     g.addInput(value(INPUT, Network.IMAGE_CHANNELS, Network.IMAGE_SIZE, Network.IMAGE_SIZE));
     g.addOutput(value(OUTPUT, network.classes()));
@@ -237,16 +237,19 @@ public final class OnnxExport {
   }
 
   /** Adds the node of one layer, writing {@code out}; constants it needs go before it. */
-  private static void node(GraphProto.Builder g, Layer layer, String out) {
+  private static void node(GraphProto.Builder g, Network network, Layer layer, String out) {
     NodeProto.Builder n = NodeProto.newBuilder().setName(layer.name()).addOutput(out);
     for (String in : layer.inputs()) {
       n.addInput(in);
     }
-    g.addNode(layer.accept(new NodeWriter(g, n)));
+    g.addNode(layer.accept(new NodeWriter(g, n, network)));
   }
 
-  /** Completes a layer's node {@code n} (name, inputs and output set); constants go to {@code g}. */
-  private record NodeWriter(GraphProto.Builder g, NodeProto.Builder n)
+  /**
+   * Completes a layer's node {@code n} (name, inputs and output set); constants, and the nodes
+   * before it of a layer that takes several, go to {@code g}.
+   */
+  private record NodeWriter(GraphProto.Builder g, NodeProto.Builder n, Network network)
       implements Layer.Visitor<NodeProto.Builder> {
     @Override
     public NodeProto.Builder conv(Layer.Conv c) {
@@ -356,6 +359,28 @@ public final class OnnxExport {
     }
 
     @Override
+    public NodeProto.Builder channelShuffle(Layer.ChannelShuffle c) {
+      Dims d = network.dims(c.name());
+      String split = c.name() + ".split";
+      String swapped = c.name() + ".transposed";
+      g.addNode(NodeProto.newBuilder().setOpType("Reshape").setName(split).addInput(c.input())
+          .addInput(longs(g, split + ".shape", 0, c.groups(), d.channels() / c.groups(),
+              d.height(), d.width()))
+          .addOutput(split));
+      g.addNode(NodeProto.newBuilder().setOpType("Transpose").setName(swapped).addInput(split)
+          .addAttribute(ints("perm", 0, 2, 1, 3, 4)).addOutput(swapped));
+      return n.setOpType("Reshape").clearInput().addInput(swapped)
+          .addInput(longs(g, c.name() + ".shape", 0, d.channels(), d.height(), d.width()));
+    }
+
+    @Override
+    public NodeProto.Builder channelSlice(Layer.ChannelSlice c) {
+      return n.setOpType("Slice").addInput(longs(g, c.name() + ".starts", c.from()))
+          .addInput(longs(g, c.name() + ".ends", c.to()))
+          .addInput(longs(g, c.name() + ".axes", 1));
+    }
+
+    @Override
     public NodeProto.Builder flatten(Layer.Flatten f) {
       return n.setOpType("Flatten").addAttribute(intAttr("axis", 1));
     }
@@ -384,6 +409,17 @@ public final class OnnxExport {
     g.addNode(NodeProto.newBuilder().setOpType("Constant").setName(name).addOutput(name)
         .addAttribute(AttributeProto.newBuilder().setName("value")
             .setType(AttributeProto.AttributeType.TENSOR).setT(t)));
+    return name;
+  }
+
+  /** An int64 vector initializer {@code name}; returns the name. */
+  private static String longs(GraphProto.Builder g, String name, long... values) {
+    TensorProto.Builder t = TensorProto.newBuilder().setName(name)
+        .setDataType(TensorProto.DataType.INT64_VALUE).addDims(values.length);
+    for (long v : values) {
+      t.addInt64Data(v);
+    }
+    g.addInitializer(t);
     return name;
   }
 

@@ -59,6 +59,10 @@ public sealed interface Layer {
 
     R concat(Concat layer);
 
+    R channelShuffle(ChannelShuffle layer);
+
+    R channelSlice(ChannelSlice layer);
+
     R flatten(Flatten layer);
 
     R linear(Linear layer);
@@ -402,6 +406,27 @@ public sealed interface Layer {
 
     public Concat {
       inputs = List.copyOf(inputs);
+    }
+  }
+
+  /**
+   * ShuffleNet's channel shuffle: the channels, read as {@code groups} rows of C / groups,
+   * are written out column by column, so output channel {@code j * groups + i} is input channel
+   * {@code i * (C / groups) + j}. (ONNX: a Reshape to [N, groups, C / groups, H, W], a Transpose
+   * [0, 2, 1, 3, 4] and a Reshape back.)
+   */
+  record ChannelShuffle(String name, String input, int groups) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.channelShuffle(this);
+    }
+  }
+
+  /** Channels {@code from} (inclusive) to {@code to} (exclusive): a chunk or a split's part. */
+  record ChannelSlice(String name, String input, int from, int to) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.channelSlice(this);
     }
   }
 

@@ -232,6 +232,25 @@ public final class Network {
     }
 
     @Override
+    public Dims channelShuffle(Layer.ChannelShuffle c) {
+      spatial(where, x);
+      if (c.groups() < 1 || x.channels() % c.groups() != 0) {
+        throw new IllegalArgumentException(where + "shuffles " + x.channels()
+            + " channels in " + c.groups() + " groups, which do not divide them");
+      }
+      return x;
+    }
+
+    @Override
+    public Dims channelSlice(Layer.ChannelSlice c) {
+      if (c.from() < 0 || c.to() <= c.from() || c.to() > x.channels()) {
+        throw new IllegalArgumentException(where + "takes channels [" + c.from() + ", " + c.to()
+            + ") of " + x.channels());
+      }
+      return new Dims(c.to() - c.from(), x.height(), x.width(), x.flat());
+    }
+
+    @Override
     public Dims flatten(Layer.Flatten f) {
       return Dims.vector(Math.toIntExact(x.size()));
     }
@@ -541,6 +560,16 @@ public final class Network {
     @Override
     public Layer concat(Layer.Concat c) {
       return new Layer.Concat(name, c.inputs().stream().map(map).toList(), c.axis());
+    }
+
+    @Override
+    public Layer channelShuffle(Layer.ChannelShuffle c) {
+      return new Layer.ChannelShuffle(name, in, c.groups());
+    }
+
+    @Override
+    public Layer channelSlice(Layer.ChannelSlice c) {
+      return new Layer.ChannelSlice(name, in, c.from(), c.to());
     }
 
     @Override

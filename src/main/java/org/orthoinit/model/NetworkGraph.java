@@ -340,6 +340,26 @@ public final class NetworkGraph {
     }
 
     @Override
+    public Operand<TFloat32> channelShuffle(Layer.ChannelShuffle c) {
+      Dims d = network.dims(c.name());
+      int g = c.groups();
+      // NHWC: the channel axis read as [groups, C / groups], written as [C / groups, groups]
+      Operand<TFloat32> split = s.reshape(in,
+          s.constant(new int[] {-1, d.height(), d.width(), g, d.channels() / g}));
+      Operand<TFloat32> swapped = s.linalg.transpose(split, s.constant(new int[] {0, 1, 2, 4, 3}));
+      return s.reshape(swapped, s.constant(new int[] {-1, d.height(), d.width(), d.channels()}));
+    }
+
+    @Override
+    public Operand<TFloat32> channelSlice(Layer.ChannelSlice c) {
+      boolean flat = network.dims(c.name()).flat();
+      int n = c.to() - c.from();
+      return flat ? s.slice(in, s.constant(new int[] {0, c.from()}), s.constant(new int[] {-1, n}))
+          : s.slice(in, s.constant(new int[] {0, 0, 0, c.from()}),
+              s.constant(new int[] {-1, -1, -1, n}));
+    }
+
+    @Override
     public Operand<TFloat32> flatten(Layer.Flatten f) {
       return NetworkGraph.flatten(s, in, network.dims(f.input()));
     }

@@ -160,6 +160,16 @@ public final class Summary {
     }
 
     @Override
+    public Description channelShuffle(Layer.ChannelShuffle c) {
+      return Description.of("ChannelShuffle(" + c.groups() + ")");
+    }
+
+    @Override
+    public Description channelSlice(Layer.ChannelSlice c) {
+      return Description.of("narrow(1, " + c.from() + ", " + (c.to() - c.from()) + ")");
+    }
+
+    @Override
     public Description flatten(Layer.Flatten f) {
       return Description.of("Flatten");
     }

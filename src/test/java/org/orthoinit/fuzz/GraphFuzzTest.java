@@ -38,14 +38,30 @@ class GraphFuzzTest {
   private static final List<String> OPS = List.of("Conv", "MaxPool", "AveragePool", "Relu",
       "Gemm", "Flatten", "Add", "Concat", "BatchNormalization", "Reshape", "Shape", "Gather",
       "Identity", "Constant", "Dropout", "Clip", "GlobalAveragePool", "Loop", "Softmax",
-      "HardSwish", "HardSigmoid", "Sigmoid", "Mul", "Sub", "Div", "ReduceMean");
+      "HardSwish", "HardSigmoid", "Sigmoid", "Mul", "Sub", "Div", "ReduceMean", "Slice", "Split",
+      "Transpose", "Cast");
   private static final long[] ODD = {-1, 0, 1, 2, 3, 7, 1L << 31, Long.MAX_VALUE,
       Long.MIN_VALUE};
 
-  /** The zoo of the older layer kinds, and a squeeze-excitation block with SiLU. */
+  /**
+   * The zoo of the older layer kinds, a squeeze-excitation block with SiLU, and ShuffleNet's
+   * channel split and shuffle.
+   */
   static List<Network> networks() {
-    return List.of(TestNetworks.zoo(), TestNetworks.squeezeExcitation());
+    return List.of(TestNetworks.zoo(), TestNetworks.squeezeExcitation(),
+        TestNetworks.shuffleUnit());
   }
+
+  /** The kinds of fault that every network's export can be given. */
+  private static final java.util.Set<String> ANYWHERE = java.util.Set.of("dangling input",
+      "cycle", "unknown op", "shape mismatch", "huge declared dims", "dtype mismatch");
+
+  /** The kinds made only where a network has the nodes they change. */
+  private static final Map<String, java.util.Set<String>> OWN = Map.of(
+      "zoo", java.util.Set.of("a mean over other axes", "shapes that do not broadcast"),
+      "se", java.util.Set.of("a mean over other axes", "shapes that do not broadcast"),
+      "shuffle", java.util.Set.of("a reshape that is not a shuffle's",
+          "a transpose that is not a shuffle's", "channels that are not there"));
 
   @ParameterizedTest
   @MethodSource("networks")
@@ -74,19 +90,27 @@ class GraphFuzzTest {
   }
 
   /** What the refusal of each kind of hostile graph must say (a regular expression). */
-  private static final Map<String, String> FAULTS = Map.of(
-      "dangling input", "reads 'nowhere', which no earlier node gives",
-      "cycle", "reads '[^']+', which no earlier node gives",
-      "unknown op", "\\(NoSuchOp, opset \\d+\\): this op is not supported"
-          + "|operators of domain 'com.example' are not supported",
-      "shape mismatch", "raw_data has \\d+ bytes, dims \\[[0-9, ]+\\] need \\d+",
-      "huge declared dims", "invalid dims \\[[0-9, ]*1099511627776|has shape \\[-1, \\d+",
-      "dtype mismatch", "is of type (DOUBLE|INT64), expected FLOAT"
-          + "|reads '[^']+', a tensor of type DOUBLE \\(not supported\\)",
-      "shapes that do not broadcast", "(Add|Sub|Mul|Div) of \\d+x\\d+x\\d+ and \\d+x\\d+x\\d+: "
-          + "the shapes do not broadcast",
-      "a mean over other axes", "\\(ReduceMean, opset \\d+\\): only a mean over the spatial "
-          + "axes of an image is supported, got axes \\[");
+  private static final Map<String, String> FAULTS = Map.ofEntries(Map.entry(
+      "dangling input", "reads 'nowhere', which no earlier node gives"),
+      Map.entry("cycle", "reads '[^']+', which no earlier node gives"),
+      Map.entry("unknown op", "\\(NoSuchOp, opset \\d+\\): this op is not supported"
+          + "|operators of domain 'com.example' are not supported"),
+      Map.entry("shape mismatch", "raw_data has \\d+ bytes, dims \\[[0-9, ]+\\] need \\d+"
+          + "|int64_data has \\d+ values for \\d+"),
+      Map.entry("huge declared dims", "invalid dims \\[[0-9, ]*1099511627776"
+          + "|has shape \\[-1, \\d+|an int64 tensor of dims \\[1099511627776\\] is too large"),
+      Map.entry("dtype mismatch", "is of type (DOUBLE|INT64), expected (FLOAT|INT64)"
+          + "|reads '[^']+', a tensor of type DOUBLE \\(not supported\\)"),
+      Map.entry("shapes that do not broadcast", "(Add|Sub|Mul|Div) of \\d+x\\d+x\\d+ and "
+          + "\\d+x\\d+x\\d+: the shapes do not broadcast"),
+      Map.entry("a mean over other axes", "\\(ReduceMean, opset \\d+\\): only a mean over the "
+          + "spatial axes of an image is supported, got axes \\["),
+      Map.entry("a reshape that is not a shuffle's", "is not the \\[N, groups, C / groups, H, W\\]"
+          + " of a channel shuffle|only a channel shuffle is read from a 5-D view"),
+      Map.entry("a transpose that is not a shuffle's", "only the Transpose \\[0, 2, 1, 3, 4\\] of a"
+          + " channel shuffle is read from its 5-D view, got perm"),
+      Map.entry("channels that are not there", "channels \\[-?\\d+, -?\\d+\\) of \\d+ are none"
+          + "|only a Slice of channels \\(axis 1, step 1\\) of a layer's output is supported"));
 
   /**
    * Each kind of hostile graph, made at every place it can be made in the zoo's export: every
@@ -142,8 +166,41 @@ class GraphFuzzTest {
         }
       }
     }
+    for (int i = 0; i < g.getNodeCount(); i++) {
+      NodeProto n = g.getNode(i);
+      int at = i;
+      if (n.getOpType().equals("Transpose")) {
+        for (long[] perm : new long[][] {{0, 2, 2, 3, 4}, {0, 1, 2, 3, 4}, {0, 2, 1, 3},
+            {4, 3, 2, 1, 0}}) {
+          AttributeProto.Builder a = AttributeProto.newBuilder().setName("perm")
+              .setType(AttributeProto.AttributeType.INTS);
+          for (long x : perm) {
+            a.addInts(x);
+          }
+          cases.computeIfAbsent("a transpose that is not a shuffle's", k -> new ArrayList<>())
+              .add(withNode(valid, at, n.toBuilder().clearAttribute().addAttribute(a).build()));
+        }
+      }
+    }
     for (int w = 0; w < g.getInitializerCount(); w++) {
       TensorProto t = g.getInitializer(w);
+      if (t.getDataType() == TensorProto.DataType.INT64_VALUE) {
+        // a shuffle's target shapes; a slice's starts, ends and axes, each set where it takes
+        // no channel at all, or along another axis
+        String kind = t.getName().endsWith(".shape") ? "a reshape that is not a shuffle's"
+            : "channels that are not there";
+        long[] odds = t.getName().endsWith(".shape") ? new long[] {3, 9, 2000, -50}
+            : t.getName().endsWith(".starts") ? new long[] {2000}
+            : t.getName().endsWith(".ends") ? new long[] {0, -2000} : new long[] {0, 2, 3, 9};
+        for (int v = 0; v < t.getInt64DataCount(); v++) {
+          for (long odd : odds) {
+            if (odd != t.getInt64Data(v)) {
+              cases.computeIfAbsent(kind, k -> new ArrayList<>()).add(withInitializer(valid, w,
+                  t.toBuilder().setInt64Data(v, odd).build()));
+            }
+          }
+        }
+      }
       for (int d = 0; d < t.getDimsCount(); d++) {
         cases.computeIfAbsent("shape mismatch", k -> new ArrayList<>()).add(withInitializer(
             valid, w, t.toBuilder().setDims(d, t.getDims(d) + 1).build()));
@@ -163,9 +220,10 @@ class GraphFuzzTest {
     int64.getGraphBuilder().getInputBuilder(0).getTypeBuilder().getTensorTypeBuilder()
         .setElemType(TensorProto.DataType.INT64_VALUE);
     cases.computeIfAbsent("dtype mismatch", k -> new ArrayList<>()).add(int64.build());
-    // every kind of fault is made at least once in each network
-    assertEquals(new java.util.TreeSet<>(FAULTS.keySet()), new java.util.TreeSet<>(
-        cases.keySet()), zoo.name());
+    // every kind of fault the network's nodes allow is made at least once
+    java.util.Set<String> kinds = new java.util.TreeSet<>(ANYWHERE);
+    kinds.addAll(OWN.get(zoo.name()));
+    assertEquals(kinds, new java.util.TreeSet<>(cases.keySet()), zoo.name());
     Path file = Path.of("hostile.onnx");
     StringBuilder counts = new StringBuilder();
     for (Map.Entry<String, List<ModelProto>> e : cases.entrySet()) {

@@ -51,7 +51,8 @@ class RoundTripTest {
         Arguments.of("every layer kind", TestNetworks.zoo()),
         Arguments.of("activations and constants", activationsAndConstants()),
         Arguments.of("squeeze-excitation and SiLU", TestNetworks.squeezeExcitation()),
-        Arguments.of("GELU", gelu()));
+        Arguments.of("GELU", gelu()),
+        Arguments.of("channel split and shuffle", TestNetworks.shuffleUnit()));
   }
 
   /** PyTorch's exact GELU as its ONNX export writes it: x (1 + erf(x / sqrt 2)) / 2. */
