@@ -2,25 +2,31 @@
 """Real conv nets for the ONNX importer: torchvision models exported by torch.onnx.export.
 
 Random-weight resnet18, mobilenet_v2, squeezenet1_1 and densenet121 (num_classes 10) and a CIFAR
-VGG-11 with batch norm, and for their logits only mobilenet_v3_small and _large, efficientnet_b0,
-regnet_y_400mf, mnasnet1_0 and googlenet (no aux logits, no input transform), each in eval
-mode, exported at opset 13 with input `images` [N, 3, 32, 32] (the batch dynamic) and output
-`logits` [N, 10]. PyTorch 1.13 folds a BatchNorm that follows a
-Conv into the Conv and names the result `onnx::Conv_N`; densenet121's other batch norms stay
+VGG-11 with batch norm, and for their logits only mobilenet_v3_small and _large, efficientnet_b0
+and _v2_s, regnet_y_400mf and regnet_x_400mf, mnasnet1_0, googlenet (no aux logits, no input
+transform), resnet50, resnext50_32x4d, wide_resnet50_2, squeezenet1_0 and shufflenet_v2_x1_0,
+each in eval mode, exported at opsets 13 and 17 with input `images` [N, 3, 32, 32] (the batch
+dynamic) and output `logits` [N, 10]. (torchvision's vgg11_bn is not among them: at 32 x 32 its
+AdaptiveAvgPool2d((7, 7)) meets a 1 x 1 map, which torch.onnx.export refuses, "output size that
+are not factor of input size"; the CIFAR VGG-11 stands for it.) PyTorch 1.13 folds a
+BatchNorm that follows a Conv into the Conv and names the result `onnx::Conv_N`; densenet121's other batch norms stay
 BatchNormalization nodes. Batch norms get random running statistics first, so evaluation mode
 is not the identity.
 
 Layout of OUT:
 
-    models.json            the models, with torch's version and the settings
-    <model>.onnx           the model
+    models.json            the models, with torch's version and the opsets; written last, so
+                           a folder that has it is complete (a rerun with the same models and
+                           opsets does nothing; one of an older list is made again)
+    <model>.onnx           the model, opset 13
+    <model>_17.onnx        the model, opset 17
     <model>_images.npy     8 images [8, 3, 32, 32] float32 in [0, 1], NCHW (uniform noise)
     <model>_logits.npy     PyTorch's float32 logits of those images, eval mode
 
-and, for gradients, each model again (other random weights) exported with
-training=TrainingMode.TRAINING (batch norms and state_dict names kept, dropout ratios set to 0 so
-that a step is deterministic), with one SGD step's gradients in PyTorch (train mode: batch norms
-on batch statistics):
+and, for gradients, each of the first five and those of MORE_GRADIENTS again (other random
+weights) exported with training=TrainingMode.TRAINING (batch norms and state_dict names kept,
+dropout and stochastic depth ratios set to 0 so that a step is deterministic), with one SGD
+step's gradients in PyTorch (train mode: batch norms on batch statistics):
 
     <model>_grad.onnx      the model, initializers named as its state_dict
     <model>_grad_images.npy  16 images [16, 3, 32, 32] float32 in [0, 1]
@@ -71,6 +77,7 @@ warnings.filterwarnings("ignore", message="ONNX Preprocess - Removing mutation")
 
 N = 8
 GRAD_N = 16
+OPSETS = (13, 17)
 CLASSES = 10
 VGG11 = [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]
 
@@ -108,20 +115,30 @@ def models():
 
 def eval_models():
     """Models read for their logits only (eval mode): the layers of newer conv nets, hard
-    swish and sigmoid, squeeze-excitation and SiLU, grouped convolutions, spatial means."""
+    swish and sigmoid, squeeze-excitation and SiLU, grouped convolutions, spatial means,
+    channel split and shuffle, bottlenecks at 4 times the width."""
+    m = torchvision.models
     return {
-        "mobilenet_v3_small": lambda: torchvision.models.mobilenet_v3_small(num_classes=CLASSES),
-        "mobilenet_v3_large": lambda: torchvision.models.mobilenet_v3_large(num_classes=CLASSES),
-        "efficientnet_b0": lambda: torchvision.models.efficientnet_b0(num_classes=CLASSES),
-        "regnet_y_400mf": lambda: torchvision.models.regnet_y_400mf(num_classes=CLASSES),
-        "mnasnet1_0": lambda: torchvision.models.mnasnet1_0(num_classes=CLASSES),
-        "googlenet": lambda: torchvision.models.googlenet(
+        "mobilenet_v3_small": lambda: m.mobilenet_v3_small(num_classes=CLASSES),
+        "mobilenet_v3_large": lambda: m.mobilenet_v3_large(num_classes=CLASSES),
+        "efficientnet_b0": lambda: m.efficientnet_b0(num_classes=CLASSES),
+        "regnet_y_400mf": lambda: m.regnet_y_400mf(num_classes=CLASSES),
+        "mnasnet1_0": lambda: m.mnasnet1_0(num_classes=CLASSES),
+        "googlenet": lambda: m.googlenet(
             num_classes=CLASSES, aux_logits=False, transform_input=False, init_weights=True),
+        "resnet50": lambda: m.resnet50(num_classes=CLASSES),
+        "resnext50_32x4d": lambda: m.resnext50_32x4d(num_classes=CLASSES),
+        "wide_resnet50_2": lambda: m.wide_resnet50_2(num_classes=CLASSES),
+        "squeezenet1_0": lambda: m.squeezenet1_0(num_classes=CLASSES),
+        "efficientnet_v2_s": lambda: m.efficientnet_v2_s(num_classes=CLASSES),
+        "regnet_x_400mf": lambda: m.regnet_x_400mf(num_classes=CLASSES),
+        "shufflenet_v2_x1_0": lambda: m.shufflenet_v2_x1_0(num_classes=CLASSES),
     }
 
 
 def export_eval(out, name, make, seed):
-    """The model in eval mode (random running statistics), its images and PyTorch's logits."""
+    """The model in eval mode (random running statistics), exported at each of OPSETS, its
+    images and PyTorch's logits."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(100 + seed)
     model = make()
@@ -131,10 +148,11 @@ def export_eval(out, name, make, seed):
     images = torch.rand(N, 3, 32, 32, generator=generator)
     with torch.no_grad():
         logits = model(images)
-    path = os.path.join(out, name + ".onnx")
-    torch.onnx.export(model, images, path, input_names=["images"], output_names=["logits"],
-                      opset_version=13,
-                      dynamic_axes={"images": {0: "N"}, "logits": {0: "N"}})
+    for opset in OPSETS:
+        path = os.path.join(out, name + ("" if opset == 13 else "_%d" % opset) + ".onnx")
+        torch.onnx.export(model, images, path, input_names=["images"], output_names=["logits"],
+                          opset_version=opset,
+                          dynamic_axes={"images": {0: "N"}, "logits": {0: "N"}})
     np.save(os.path.join(out, name + "_images.npy"), images.numpy())
     np.save(os.path.join(out, name + "_logits.npy"), logits.numpy())
     print(f"{name}: exported, logits {tuple(logits.shape)}", flush=True)
@@ -237,7 +255,7 @@ def gradient_fixtures(out, name, make, seed):
     with torch.no_grad():
         randomize_running_statistics(model, generator)
     for m in model.modules():
-        if isinstance(m, torch.nn.Dropout):
+        if isinstance(m, (torch.nn.Dropout, torchvision.ops.StochasticDepth)):
             m.p = 0.0
     images = torch.rand(GRAD_N, 3, 32, 32, generator=generator)
     labels = torch.randint(0, CLASSES, (GRAD_N,), generator=generator)
@@ -264,8 +282,12 @@ def gradient_fixtures(out, name, make, seed):
         float64_step(out, name, model, images, labels)
 
 
+# models read for their logits whose training-mode export and step are made too
+MORE_GRADIENTS = ("shufflenet_v2_x1_0", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf",
+                  "resnet50")
+
 # models whose gradient test pins the float32 step's decisions to float64's
-FLOAT64_MODELS = ("mobilenet_v2", "densenet121", "vgg11_bn_cifar")
+FLOAT64_MODELS = ("mobilenet_v2", "densenet121", "vgg11_bn_cifar", "regnet_y_400mf", "resnet50")
 
 
 def float64_step(out, name, model, images, labels):
@@ -317,14 +339,25 @@ def main():
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    listing = {"torch": torch.__version__, "torchvision": torchvision.__version__, "opset": 13,
-               "models": []}
     everything = list(models().items()) + list(eval_models().items())
+    done = os.path.join(args.out, "models.json")
+    if os.path.exists(done):
+        with open(done) as f:
+            had = json.load(f)
+        if (had.get("opsets") == list(OPSETS)
+                and had.get("more_gradients") == list(MORE_GRADIENTS)
+                and [m["name"] for m in had["models"]] == [name for name, _ in everything]):
+            print(f"{args.out}: up to date ({len(everything)} models)")
+            return
+        os.remove(done)  # made by an older version of this script: made again
+    listing = {"torch": torch.__version__, "torchvision": torchvision.__version__,
+               "opsets": list(OPSETS), "more_gradients": list(MORE_GRADIENTS), "models": []}
     for i, (name, make) in enumerate(everything):
         listing["models"].append({"name": name,
                                   "parameters": export_eval(args.out, name, make, i)})
-    for i, (name, make) in enumerate(models().items()):
-        gradient_fixtures(args.out, name, make, i)
+    for i, (name, make) in enumerate(everything):
+        if name in models() or name in MORE_GRADIENTS:
+            gradient_fixtures(args.out, name, make, i)
     for name, batch in SVD_MODELS.items():
         svd_fixtures(args.out, name, models()[name], 7, batch)
     # written last: its presence says the folder is complete

@@ -28,11 +28,13 @@ import org.orthoinit.model.Parameter;
 /**
  * One SGD step's gradients on torchvision models imported from their training-mode exports
  * (state_dict names, batch norms on batch statistics), against PyTorch's (made by {@code
- * src/test/python/torchvision_fixtures.py}): every parameter. In mobilenet_v2, densenet121 and
- * the CIFAR VGG a ReLU decision whose float64 margin is below float32's rounding goes the other
- * way in a float32 step and moves every earlier gradient by up to a few per cent (see the
- * README): those three are held against PyTorch's float64 step, with our step's ReLU and ReLU6 decisions pinned to
- * float64's where they differ, as {@link GradientParityTest} does for the seed's AlexNet, and
+ * src/test/python/torchvision_fixtures.py}): every parameter; shufflenet_v2_x1_0's pass through
+ * its channel splits and shuffles, mobilenet_v3_small's through hard swish and squeeze-excitation,
+ * efficientnet_b0's through SiLU. In mobilenet_v2, densenet121, the CIFAR VGG, regnet_y_400mf and
+ * resnet50 a ReLU decision whose float64 margin is below float32's rounding goes the other way
+ * in a float32 step and moves every earlier gradient by up to a few per cent (see
+ * docs/importer.md): those are held against PyTorch's float64 step, with our step's ReLU and
+ * ReLU6 decisions pinned to float64's where they differ, as {@link GradientParityTest} does for the seed's AlexNet, and
  * their max pools' winners likewise (a winner may differ only at a near-tie, and is then
  * pinned to float64's).
  *
@@ -45,6 +47,8 @@ class TorchvisionGradientTest {
 
   /** Max abs error over max abs value, per parameter. */
   private static final double TOLERANCE = 1e-3;
+  /** The loss's relative error, against PyTorch's float32 or float64 loss. */
+  private static final double LOSS_TOLERANCE = 3e-5;
   /** A gradient this small against the model's largest is zero up to rounding. */
   private static final double ZERO = 1e-5;
   /** A pinned decision may differ from float64's by at most this much of its layer's largest. */
@@ -53,7 +57,8 @@ class TorchvisionGradientTest {
   private static final int MAX_ROUNDS = 5;
 
   @ParameterizedTest
-  @ValueSource(strings = {"resnet18", "squeezenet1_1"})
+  @ValueSource(strings = {"resnet18", "squeezenet1_1", "shufflenet_v2_x1_0", "mobilenet_v3_small",
+      "efficientnet_b0"})
   void everyGradientMatchesPytorchs(String model) throws Exception {
     Path dir = TorchvisionFixtures.dir();
     JsonNode listing = new ObjectMapper().readTree(dir.resolve(model + "_grad.json").toFile());
@@ -76,7 +81,8 @@ class TorchvisionGradientTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"mobilenet_v2", "densenet121", "vgg11_bn_cifar"})
+  @ValueSource(strings = {"mobilenet_v2", "densenet121", "vgg11_bn_cifar", "regnet_y_400mf",
+      "resnet50"})
   void withFloat64sDecisionsEveryGradientMatchesPytorchsFloat64Step(String model)
       throws Exception {
     Path dir = TorchvisionFixtures.dir();
@@ -273,7 +279,9 @@ class TorchvisionGradientTest {
    */
   private static String compare(String model, String reference, Network network,
       Trainer.StepTrace step, double loss, Path folder) throws Exception {
-    assertEquals(loss, step.loss(), 1e-5 * Math.abs(step.loss()), "loss");
+    // float32 rounding over a deep forward pass: PyTorch's own float32 loss is 4.4e-6 (relative)
+    // off its float64 one on resnet50
+    assertEquals(loss, step.loss(), LOSS_TOLERANCE * Math.abs(step.loss()), "loss");
     Map<String, float[]> ours = new LinkedHashMap<>();
     Map<String, double[]> theirs = new LinkedHashMap<>();
     double largest = 0;
