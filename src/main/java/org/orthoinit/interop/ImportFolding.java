@@ -31,7 +31,7 @@ final class ImportFolding {
     r.op("Gather", (cx, n, index, since) -> gather(cx, n), 1, 11, 13);
     r.op("Unsqueeze", (cx, n, index, since) -> unsqueeze(cx, n, since), 1, 11, 13);
     r.op("Slice", ImportFolding::slice, 1, 10, 11, 13);
-    r.op("Cast", (cx, n, index, since) -> cast(cx, n), 1, 6, 9, 13);
+    r.op("Cast", (cx, n, index, since) -> cast(cx, n), 6, 9, 13); // Cast-1's `to` is a string
     r.op("Transpose", (cx, n, index, since) -> transpose(cx, n), 1, 13);
   }
 
@@ -158,10 +158,14 @@ final class ImportFolding {
       long[] ends, long[] axes, long[] steps) throws InteropException {
     String in = cx.layerInput(n, 0);
     Dims d = cx.dimsOf(in);
-    int rank = d.flat() ? 2 : 4;
+    int rank = d.flat() ? 2 : cx.oneD ? 3 : 4;
     if (starts == null || ends == null || starts.length != 1 || ends.length != 1
         || axes.length != 1 || steps.length != 1) {
       throw cx.refuse(n, "only a Slice of one axis of a layer's output is supported");
+    }
+    if (starts[0] == ImportContext.BATCH || ends[0] == ImportContext.BATCH) {
+      throw cx.refuse(n, "slices at the batch size, which is not known at import (not "
+          + "supported)");
     }
     long axis = axes[0] < 0 ? axes[0] + rank : axes[0];
     if (axis != 1 || steps[0] != 1) {
@@ -218,7 +222,8 @@ final class ImportFolding {
       throw cx.refuse(n, "shape values " + ImportContext.shapeText(x) + " and "
           + ImportContext.shapeText(y) + " do not broadcast");
     }
-    long[] out = new long[Math.max(x.length, y.length)];
+    // one value broadcasts to the other's length, also to none
+    long[] out = new long[x.length == 1 ? y.length : x.length];
     for (int i = 0; i < out.length; i++) {
       long p = x[x.length == 1 ? 0 : i];
       long q = y[y.length == 1 ? 0 : i];

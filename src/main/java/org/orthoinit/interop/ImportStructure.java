@@ -72,6 +72,13 @@ final class ImportStructure {
     if (target == null) {
       throw cx.refuse(n, "its target shape is missing");
     }
+    if (since >= 14 && intAttr(n, "allowzero", 0) != 0) {
+      for (long t : target) {
+        if (t == 0) {
+          throw cx.refuse(n, "allowzero 1 with a size of 0 (an empty tensor) is not supported");
+        }
+      }
+    }
     ImportContext.View view = cx.views.get(n.getInput(0));
     if (view != null) {
       shuffled(cx, n, index, view, target);
@@ -82,13 +89,6 @@ final class ImportStructure {
     if (target.length == 5 && !d.flat() && !cx.oneD) {
       grouped(cx, n, in, d, target);
       return;
-    }
-    if (since >= 14 && intAttr(n, "allowzero", 0) != 0) {
-      for (long t : target) {
-        if (t == 0) {
-          throw cx.refuse(n, "allowzero 1 with a size of 0 (an empty tensor) is not supported");
-        }
-      }
     }
     long[] own = d.flat() ? new long[] {d.channels()}
         : cx.oneD ? new long[] {d.channels(), d.width()}
@@ -134,7 +134,8 @@ final class ImportStructure {
     long g = target[1];
     long per = target[2];
     boolean copies = target[3] == 0 || target[4] == 0;
-    if (!batch(target[0]) || copies || g < 1 || (per != -1 && g * per != d.channels())
+    if (!batch(target[0]) || copies || g < 1 || g > d.channels() || (per != -1 && per < 1)
+        || (per != -1 && Math.multiplyExact(g, per) != d.channels())
         || d.channels() % g != 0 || !keeps(target[3], d.height()) || !keeps(target[4], d.width())
         || Arrays.stream(target).filter(t -> t == -1).count() > 1) {
       throw cx.refuse(n, "a reshape of " + d + " to " + ImportContext.shapeText(target)
@@ -168,7 +169,7 @@ final class ImportStructure {
   static void split(ImportContext cx, NodeProto n, int index, int since) throws InteropException {
     String in = cx.layerInput(n, 0);
     Dims d = cx.dimsOf(in);
-    int rank = d.flat() ? 2 : 4;
+    int rank = d.flat() ? 2 : cx.oneD ? 3 : 4;
     long axis = intAttr(n, "axis", 0);
     if ((axis < 0 ? axis + rank : axis) != 1) {
       throw cx.refuse(n, "only a split of channels (axis 1) is supported, got axis " + axis);
@@ -183,16 +184,20 @@ final class ImportStructure {
       sizes = new long[parts];
       Arrays.fill(sizes, d.channels() / parts);
     }
-    if (sizes.length != parts || Arrays.stream(sizes).anyMatch(v -> v < 1)
+    if (sizes.length != parts || Arrays.stream(sizes).anyMatch(v -> v < 1 || v > d.channels())
         || Arrays.stream(sizes).sum() != d.channels()) {
       throw cx.refuse(n, "split sizes " + ImportContext.shapeText(sizes) + " do not divide "
           + d.channels() + " channels among its " + parts + " outputs");
+    }
+    if (parts == 1) {
+      cx.producers.put(n.getOutput(0), in); // one part: all of it
+      return;
     }
     int from = 0;
     for (int i = 0; i < parts; i++) {
       int to = from + (int) sizes[i];
       if (!n.getOutput(i).isEmpty()) {
-        String name = cx.name(n, index, null) + (parts > 1 ? "_" + i : "");
+        String name = cx.name(n, index, null) + "_" + i;
         cx.addAt(n, i, new Layer.ChannelSlice(cx.unique(name), in, from, to));
       }
       from = to;

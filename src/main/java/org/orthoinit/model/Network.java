@@ -247,6 +247,11 @@ public final class Network {
         throw new IllegalArgumentException(where + "takes channels [" + c.from() + ", " + c.to()
             + ") of " + x.channels());
       }
+      if (c.from() == 0 && c.to() == x.channels()) {
+        // ONNX reads such a slice as its input, so a network holding one would not read back
+        throw new IllegalArgumentException(where + "takes all " + x.channels()
+            + " channels: it is its input");
+      }
       return new Dims(c.to() - c.from(), x.height(), x.width(), x.flat());
     }
 

@@ -151,4 +151,79 @@ class OnnxImportTest {
     assertEquals(0.01f, ImportNormalization.complement(1f - 0.01f));
     assertEquals(0.3f, ImportNormalization.complement(0.7f));
   }
+
+  /**
+   * ShuffleNet's unit with its two channel Slices written as one Split (sizes given, or equal
+   * parts): two channel slices of the same bounds, the same logits; a Split into one part is its
+   * input; sizes that do not divide the channels, even where their sum wraps, are refused.
+   */
+  @Test
+  void aSplitOfChannelsReadsAsSlices() throws Exception {
+    Network unit = TestNetworks.shuffleUnit();
+    var weights = TestNetworks.randomWeights(unit, 2);
+    float[] x = org.orthoinit.TestImages.uniform(2, 5);
+    float[] expected;
+    try (var s = org.orthoinit.model.ModelSession.open(unit, 0, 0,
+        org.orthoinit.model.Compute.CPU)) {
+      s.assign(weights);
+      expected = s.predict(x, 2).logits();
+    }
+    for (long[] sizes : new long[][] {{4, 4}, null}) {
+      OnnxImport.Imported split = OnnxImport.read(OnnxModel.of(FILE, withSplit(unit, weights,
+          sizes, "kept", "branch")));
+      assertEquals(new Layer.ChannelSlice("halves_0", "c0", 0, 4),
+          split.network().layer("halves_0"));
+      assertEquals(new Layer.ChannelSlice("halves_1", "c0", 4, 8),
+          split.network().layer("halves_1"));
+      float[] actual;
+      try (var s = org.orthoinit.model.ModelSession.open(split.network(), 0, 0,
+          org.orthoinit.model.Compute.CPU)) {
+        s.assign(split.weights());
+        actual = s.predict(x, 2).logits();
+      }
+      org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, 1e-6f);
+    }
+    InteropException wraps = assertThrows(InteropException.class, () -> OnnxImport.read(
+        OnnxModel.of(FILE, withSplit(unit, weights, new long[] {(1L << 62) + 1, (1L << 62) + 1,
+            (1L << 62) + 1, (1L << 62) + 5}, "kept", "branch", "rest", "more"))));
+    assertTrue(wraps.getMessage().endsWith("do not divide 8 channels among its 4 outputs"),
+        wraps.getMessage());
+    InteropException uneven = assertThrows(InteropException.class, () -> OnnxImport.read(
+        OnnxModel.of(FILE, withSplit(unit, weights, new long[] {3, 4}, "kept", "branch"))));
+    assertTrue(uneven.getMessage().contains("split sizes [3, 4] do not divide 8 channels"),
+        uneven.getMessage());
+  }
+
+  /** The unit's export with its Slices {@code outputs} replaced by one Split of c0 (opset 13). */
+  private static ModelProto withSplit(Network unit, java.util.Map<String, float[]> weights,
+      long[] sizes, String... outputs) {
+    ModelProto m = OnnxExport.model(unit, weights);
+    GraphProto.Builder g = m.getGraph().toBuilder();
+    NodeProto.Builder split = NodeProto.newBuilder().setOpType("Split").setName("halves")
+        .addInput("c0").addAttribute(org.orthoinit.interop.onnx.AttributeProto.newBuilder()
+            .setName("axis").setType(org.orthoinit.interop.onnx.AttributeProto.AttributeType.INT)
+            .setI(1));
+    if (sizes != null) {
+      var t = org.orthoinit.interop.onnx.TensorProto.newBuilder().setName("halves.sizes")
+          .setDataType(org.orthoinit.interop.onnx.TensorProto.DataType.INT64_VALUE)
+          .addDims(sizes.length);
+      for (long v : sizes) {
+        t.addInt64Data(v);
+      }
+      g.addInitializer(t);
+      split.addInput("halves.sizes");
+    }
+    for (String o : outputs) {
+      split.addOutput(o);
+    }
+    int first = -1;
+    for (int i = g.getNodeCount() - 1; i >= 0; i--) {
+      if (java.util.List.of(outputs).contains(g.getNode(i).getName())) {
+        first = i;
+        g.removeNode(i);
+      }
+    }
+    g.addNode(first, split);
+    return m.toBuilder().setGraph(g).build();
+  }
 }
