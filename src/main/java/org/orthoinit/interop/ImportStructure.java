@@ -123,7 +123,7 @@ final class ImportStructure {
     return t == ImportContext.BATCH || t == 0 || t == -1;
   }
 
-  /** Whether {@code t} (a Reshape's target entry at {@code axis}) is {@code size} there. */
+  /** Whether {@code t}, an entry of a Reshape's target, keeps a dimension of {@code size}. */
   private static boolean keeps(long t, long size) {
     return t == size || t == -1;
   }
