@@ -8,13 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.orthoinit.TestImages;
-import org.tensorflow.Operand;
-import org.tensorflow.Result;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
-import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Gradients;
-import org.tensorflow.types.TFloat32;
+import org.orthoinit.TestTensors;
 
 /**
  * ShuffleNet's channel shuffle and a slice of channels, through the network graph: six channels
@@ -82,34 +76,25 @@ class ChannelOpsTest {
       weights[i] = i % out + 1;
     }
     try (ModelSession s = ModelSession.open(network, 0, 1, Compute.CPU)) {
-      Ops tf = s.model().tf().withSubScope("check");
-      Operand<TFloat32> y = s.eval().logits();
-      Operand<TFloat32> weighted = tf.math.mul(y, tf.constant(
-          Shape.of(N, Network.IMAGE_SIZE, Network.IMAGE_SIZE, out), DataBuffers.of(weights)));
-      Gradients grad = tf.gradients(tf.reduceSum(weighted, tf.constant(new int[] {0, 1, 2, 3})),
-          List.of(s.model().images()));
-      try (TFloat32 images = ModelSession.imagesTensor(x, N);
-          Result r = s.session().runner().feed(s.model().images(), images).fetch(y)
-              .fetch(grad.<TFloat32>dy(0)).run()) {
-        float[] values = ModelSession.toArray((TFloat32) r.get(0));
-        float[] slopes = ModelSession.toArray((TFloat32) r.get(1));
-        assertEquals(N * PIXELS * out, values.length, layer + ": output size");
-        for (int p = 0; p < N * PIXELS; p++) {
+      float[][] run = TestTensors.outputAndImageGradient(s, x, N, weights);
+      float[] values = run[0];
+      float[] slopes = run[1];
+      assertEquals(N * PIXELS * out, values.length, layer + ": output size");
+      for (int p = 0; p < N * PIXELS; p++) {
+        for (int k = 0; k < out; k++) {
+          int c = source[k];
+          assertEquals(x[p * 3 + c % 3] * (c + 1), values[p * out + k], 1e-6,
+              layer + ": pixel " + p + ", channel " + k);
+        }
+        for (int m = 0; m < 3; m++) {
+          double expected = 0;
           for (int k = 0; k < out; k++) {
-            int c = source[k];
-            assertEquals(x[p * 3 + c % 3] * (c + 1), values[p * out + k], 1e-6,
-                layer + ": pixel " + p + ", channel " + k);
-          }
-          for (int m = 0; m < 3; m++) {
-            double expected = 0;
-            for (int k = 0; k < out; k++) {
-              if (source[k] % 3 == m) {
-                expected += (k + 1) * (source[k] + 1);
-              }
+            if (source[k] % 3 == m) {
+              expected += (k + 1) * (source[k] + 1);
             }
-            assertEquals(expected, slopes[p * 3 + m], 1e-4,
-                layer + ": gradient at pixel " + p + ", image channel " + m);
           }
+          assertEquals(expected, slopes[p * 3 + m], 1e-4,
+              layer + ": gradient at pixel " + p + ", image channel " + m);
         }
       }
     }

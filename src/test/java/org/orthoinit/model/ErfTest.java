@@ -5,11 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.orthoinit.TestImages;
-import org.tensorflow.Operand;
-import org.tensorflow.Result;
-import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Gradients;
-import org.tensorflow.types.TFloat32;
+import org.orthoinit.TestTensors;
 
 /**
  * The Erf layer (the exact GELU's part, as PyTorch exports it): its values against the error
@@ -38,21 +34,14 @@ class ErfTest {
       x[i] = 5 * x[i] - 2.5f; // [-2.5, 2.5]: every piece of the curve
     }
     try (ModelSession s = ModelSession.open(network, 0, 1, Compute.CPU)) {
-      Ops tf = s.model().tf().withSubScope("check");
-      Operand<TFloat32> y = s.eval().logits();
-      Gradients grad = tf.gradients(tf.reduceSum(y, tf.constant(new int[] {0, 1, 2, 3})),
-          List.of(s.model().images()));
-      try (TFloat32 images = ModelSession.imagesTensor(x, n);
-          Result r = s.session().runner().feed(s.model().images(), images).fetch(y)
-              .fetch(grad.<TFloat32>dy(0)).run()) {
-        float[] values = ModelSession.toArray((TFloat32) r.get(0));
-        float[] slopes = ModelSession.toArray((TFloat32) r.get(1));
-        for (int i = 0; i < x.length; i++) {
-          double v = x[i];
-          assertEquals(erf(v), values[i], 1e-6, "erf at " + v);
-          assertEquals(2 / Math.sqrt(Math.PI) * Math.exp(-v * v), slopes[i], 1e-6,
-              "gradient at " + v);
-        }
+      float[][] run = TestTensors.outputAndImageGradient(s, x, n, null);
+      float[] values = run[0];
+      float[] slopes = run[1];
+      for (int i = 0; i < x.length; i++) {
+        double v = x[i];
+        assertEquals(erf(v), values[i], 1e-6, "erf at " + v);
+        assertEquals(2 / Math.sqrt(Math.PI) * Math.exp(-v * v), slopes[i], 1e-6,
+            "gradient at " + v);
       }
     }
   }
