@@ -95,6 +95,38 @@ public final class TestNetworks {
   }
 
   /**
+   * ConvNeXt's block (torchvision's CNBlock): a 4 x 4 stride-4 stem and its layer norm, a 7 x 7
+   * depthwise convolution, a layer norm over the channels, a pointwise linear layer to 4 times
+   * the width, GELU (x (1 + erf(x / sqrt 2)) / 2), a pointwise linear layer back, a layer scale
+   * and the residual add; then the head's pool, a layer norm without its affine part, and a
+   * linear layer.
+   */
+  public static Network convnextBlock() {
+    Dims scalar = new Dims(1, 1, 1);
+    Layer.Arithmetic.Op mul = Layer.Arithmetic.Op.MUL;
+    return new Network("convnext", List.of(
+        new Layer.Conv("stem", Network.INPUT_NAME, 3, 8, Window.square(4, 4, 0), 1, true),
+        new Layer.LayerNorm("stem_norm", "stem", 8, 1e-6f, true), // 8x8x8
+        new Layer.Conv("block.dw", "stem_norm", 8, 8, Window.square(7, 1, 3), 8, true),
+        new Layer.LayerNorm("block.norm", "block.dw", 8, 1e-6f, true),
+        new Layer.Linear("block.pw1", "block.norm", 8, 32, true), // 32x8x8
+        new Layer.Arithmetic("gelu.scaled", "block.pw1", Layer.Arithmetic.Op.DIV, scalar,
+            new float[] {(float) Math.sqrt(2)}, false),
+        new Layer.Erf("gelu.erf", "gelu.scaled"),
+        new Layer.Arithmetic("gelu.plus_one", "gelu.erf", Layer.Arithmetic.Op.ADD, scalar,
+            new float[] {1f}, false),
+        new Layer.Elementwise("gelu.gated", "block.pw1", "gelu.plus_one", mul),
+        new Layer.Arithmetic("gelu", "gelu.gated", mul, scalar, new float[] {0.5f}, false),
+        new Layer.Linear("block.pw2", "gelu", 32, 8, true), // 8x8x8
+        new Layer.Scale("block.layer_scale", "block.pw2", 8),
+        new Layer.Add("block", List.of("block.layer_scale", "stem_norm")),
+        new Layer.GlobalAvgPool("pool", "block"), // 8x1x1
+        new Layer.LayerNorm("head_norm", "pool", 8, 1e-5f, false),
+        new Layer.Flatten("flat", "head_norm"),
+        new Layer.Linear("fc", "flat", 8, 10, true)));
+  }
+
+  /**
    * Random values for every variable of {@code network} in TensorFlow's layout: weights with
    * std 1 / sqrt(fan-in), biases and batch-norm shifts around 0, scales around 1, running
    * variances in [0.5, 1.5].
@@ -114,7 +146,7 @@ public final class TestNetworks {
         double g = r.nextGaussian();
         v[i] = (float) switch (p.kind()) {
           case CONV_KERNEL, LINEAR_WEIGHT -> g / Math.sqrt(fanIn);
-          case BN_GAMMA -> 1 + 0.2 * g;
+          case BN_GAMMA, SCALE -> 1 + 0.2 * g;
           default -> 0.1 * g;
         };
       }

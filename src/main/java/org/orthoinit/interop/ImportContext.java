@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.orthoinit.interop.onnx.AttributeProto;
 import org.orthoinit.interop.onnx.NodeProto;
 import org.orthoinit.interop.onnx.TensorProto;
 import org.orthoinit.interop.onnx.ValueInfoProto;
@@ -61,6 +62,16 @@ final class ImportContext {
   /** Tensors that are 5-D views of a layer's output, part of a channel shuffle. */
   final Map<String, View> views = new HashMap<>();
 
+  /**
+   * Layer outputs seen after a Transpose [0, 2, 3, 1]: [N, H, W, C] in the file's axis order,
+   * the same values as the layer's output (NHWC inside). Only ops that do not care about the
+   * axis order, and those that read the channels as the last axis, read them.
+   */
+  final Set<String> channelsLast = new HashSet<>();
+
+  /** Nodes read as part of an earlier node's layer (a layer norm's steps, a bias): skipped. */
+  final Set<Integer> absorbed = new HashSet<>();
+
   /** A tensor name -> the layer whose output it is (or the network's input). */
   final Map<String, String> producers = new HashMap<>();
 
@@ -80,6 +91,9 @@ final class ImportContext {
   /** A float constant's name (or its Identity alias's) -> the tensor of the file holding it. */
   final Map<String, String> origins = new HashMap<>();
 
+  /** The file's initializers, by name. */
+  final Set<String> initializers = new HashSet<>();
+
   /** Float constants that hold their origin's transpose. */
   final Set<String> flipped = new HashSet<>();
 
@@ -95,7 +109,6 @@ final class ImportContext {
       throw new InteropException(file, "opset " + opset + " is outside the opsets whose "
           + "operators this importer knows (1 to " + OnnxImport.MAX_OPSET + ", ONNX 1.12)");
     }
-    Set<String> initializers = new HashSet<>();
     for (TensorProto t : model.proto().getGraph().getInitializerList()) {
       if (!initializers.add(t.getName())) {
         throw new InteropException(file, "initializer '" + t.getName() + "' appears twice");
@@ -112,8 +125,12 @@ final class ImportContext {
     names.add(Network.INPUT_NAME);
     String output = output();
     List<NodeProto> nodes = model.proto().getGraph().getNodeList();
+    inOrder(nodes);
     for (int i = 0; i < nodes.size(); i++) {
       NodeProto node = nodes.get(i);
+      if (absorbed.contains(i)) {
+        continue;
+      }
       try {
         node(node, i);
       } catch (IllegalArgumentException | ArithmeticException e) {
@@ -121,6 +138,10 @@ final class ImportContext {
       }
     }
     String last = producers.get(output);
+    if (channelsLast.contains(output)) {
+      throw new InteropException(file, "the graph output '" + output + "' is channels-last "
+          + "(after a Transpose [0, 2, 3, 1] not undone), which is not supported");
+    }
     if (last == null || last.equals(Network.INPUT_NAME)) {
       throw new InteropException(file, "the graph output '" + output
           + "' is not computed by any supported node");
@@ -147,6 +168,46 @@ final class ImportContext {
       weights.put(bn.runningVar(), torch.get(bn.runningVar()));
     }
     return new OnnxImport.Imported(network, weights, model, Map.copyOf(sources), oneD);
+  }
+
+  /**
+   * Every node is of a supported op and reads only the graph's inputs and initializers, what is
+   * given, and the outputs of nodes before it: a node of another op, or that reads anything else
+   * (a dangling input, a cycle, nodes out of order), is refused before any is read, so that a
+   * layer read from several nodes at once finds them all in place and readable.
+   */
+  private void inOrder(List<NodeProto> nodes) throws InteropException {
+    Set<String> known = new HashSet<>(initializers);
+    known.addAll(options.inputValues().keySet());
+    model.proto().getGraph().getInputList().forEach(v -> known.add(v.getName()));
+    for (NodeProto n : nodes) {
+      supported(n);
+      for (String in : n.getInputList()) {
+        if (!in.isEmpty() && !known.contains(in)) {
+          throw refuse(n, "reads '" + in + "', which no earlier node gives (the graph is not in "
+              + "order, or has a cycle or a dangling input)");
+        }
+      }
+      known.addAll(n.getOutputList());
+    }
+  }
+
+  /** The handler of {@code n}'s op at the file's opset, or {@code n} is refused. */
+  private OnnxImport.Op supported(NodeProto n) throws InteropException {
+    if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
+      throw refuse(n, "operators of domain '" + n.getDomain() + "' are not supported");
+    }
+    if (n.getOutputCount() < 1 || n.getOutput(0).isEmpty()) {
+      throw refuse(n, "it has no output");
+    }
+    OnnxImport.Op op = OnnxImport.op(n.getOpType());
+    if (op == null) {
+      throw refuse(n, "this op is not supported");
+    }
+    if (op.at(opset) < 0) {
+      throw refuse(n, "only its definitions since opset " + op.since()[0] + " are supported");
+    }
+    return op;
   }
 
   /** Files an initializer or a given input by its type: float, int64 or bool, else other. */
@@ -248,21 +309,8 @@ final class ImportContext {
 
   /** Reads one node: a layer, a folded constant, or an alias. */
   private void node(NodeProto n, int index) throws InteropException {
-    if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
-      throw refuse(n, "operators of domain '" + n.getDomain() + "' are not supported");
-    }
-    if (n.getOutputCount() < 1 || n.getOutput(0).isEmpty()) {
-      throw refuse(n, "it has no output");
-    }
-    OnnxImport.Op op = OnnxImport.op(n.getOpType());
-    if (op == null) {
-      throw refuse(n, "this op is not supported");
-    }
-    int since = op.at(opset);
-    if (since < 0) {
-      throw refuse(n, "only its definitions since opset " + op.since()[0] + " are supported");
-    }
-    op.handler().read(this, n, index, since);
+    OnnxImport.Op op = supported(n);
+    op.handler().read(this, n, index, op.at(opset));
   }
 
   InteropException refuse(NodeProto n, String why) {
@@ -310,6 +358,45 @@ final class ImportContext {
     layers.add(layer);
     names.add(layer.name());
     producers.put(n.getOutput(output), layer.name());
+    if (n.getInputList().stream().anyMatch(channelsLast::contains)) {
+      channelsLast.add(n.getOutput(output)); // an op that keeps the axis order
+    }
+  }
+
+  /** {@code alias} names the same values as {@code tensor}, a layer's output, in its order. */
+  void alias(String alias, String tensor) {
+    producers.put(alias, producers.get(tensor));
+    if (channelsLast.contains(tensor)) {
+      channelsLast.add(alias);
+    }
+  }
+
+  /** The nodes that read {@code tensor}, by index, in order; -1 for the graph output. */
+  List<Integer> consumers(String tensor) {
+    List<Integer> out = new ArrayList<>();
+    List<NodeProto> nodes = model.proto().getGraph().getNodeList();
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i).getInputList().contains(tensor)) {
+        out.add(i);
+      }
+    }
+    for (ValueInfoProto v : model.proto().getGraph().getOutputList()) {
+      if (v.getName().equals(tensor)) {
+        out.add(-1);
+      }
+    }
+    return out;
+  }
+
+  /** The one node that reads {@code tensor}, or null when none or several do. */
+  NodeProto soleConsumer(String tensor) {
+    List<Integer> c = consumers(tensor);
+    return c.size() == 1 && c.get(0) >= 0 ? model.proto().getGraph().getNode(c.get(0)) : null;
+  }
+
+  /** The index of {@code n} in the graph. */
+  int indexOf(NodeProto n) {
+    return model.proto().getGraph().getNodeList().indexOf(n);
   }
 
   /** The output shape of a layer read so far (or of the input). */
@@ -351,8 +438,58 @@ final class ImportContext {
     return statics.containsKey(tensor);
   }
 
-  /** The layer whose output input {@code i} of {@code n} is. */
+  /**
+   * Whether float constant {@code tensor} holds a module's trained parameter as PyTorch's export
+   * names it: a file initializer with a dotted module path ({@code features.1.0.layer_scale}),
+   * not a folded {@code onnx::} constant or a Constant node's value.
+   */
+  boolean parameterLike(String tensor) {
+    String origin = origins.get(tensor);
+    return origin != null && initializers.contains(origin) && !origin.startsWith("onnx::")
+        && origin.contains(".") && !flipped.contains(tensor);
+  }
+
+  /**
+   * The float constant {@code tensor}, known now or given by a Constant node further on (a look
+   * ahead from a layer that reads several nodes as one); null when it is neither.
+   */
+  OnnxModel.Weight constantAhead(String tensor) throws InteropException {
+    OnnxModel.Weight w = constants.get(tensor);
+    if (w != null) {
+      return w;
+    }
+    for (NodeProto m : model.proto().getGraph().getNodeList()) {
+      if (m.getOpType().equals("Constant") && m.getOutputCount() == 1
+          && m.getOutput(0).equals(tensor)) {
+        for (AttributeProto a : m.getAttributeList()) {
+          if (a.getName().equals("value") && a.hasT()
+              && a.getT().getDataType() == TensorProto.DataType.FLOAT_VALUE) {
+            return model.decodeFloat(a.getT().toBuilder().setName(tensor).build());
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The layer whose output input {@code i} of {@code n} is, in the file's channels-first order
+   * (a channels-last one is refused: the op would read its axes otherwise).
+   */
   String layerInput(NodeProto n, int i) throws InteropException {
+    String layer = anyLayerInput(n, i);
+    if (channelsLast.contains(n.getInput(i))) {
+      throw refuse(n, "reads '" + n.getInput(i) + "', channels-last (after a Transpose [0, 2, 3,"
+          + " 1]), where this op reads channels first (not supported)");
+    }
+    return layer;
+  }
+
+  /**
+   * The layer whose output input {@code i} of {@code n} is, in either axis order: for ops that
+   * do not care about it (element-wise ones) and those that handle both.
+   */
+  String anyLayerInput(NodeProto n, int i) throws InteropException {
     if (n.getInputCount() <= i || n.getInput(i).isEmpty()) {
       throw refuse(n, "input #" + i + " is missing");
     }
@@ -372,10 +509,29 @@ final class ImportContext {
     return layer;
   }
 
+  /** Two or more layers' outputs, channels first. */
   List<String> layerInputs(NodeProto n) throws InteropException {
     List<String> out = new ArrayList<>();
     for (int i = 0; i < n.getInputCount(); i++) {
       out.add(layerInput(n, i));
+    }
+    if (out.size() < 2) {
+      throw refuse(n, "needs at least two inputs");
+    }
+    return out;
+  }
+
+  /** Two or more layers' outputs in one axis order, either (for element-wise ops). */
+  List<String> sameOrderInputs(NodeProto n) throws InteropException {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < n.getInputCount(); i++) {
+      out.add(anyLayerInput(n, i));
+    }
+    for (int i = 1; i < n.getInputCount(); i++) {
+      if (channelsLast.contains(n.getInput(i)) != channelsLast.contains(n.getInput(0))) {
+        throw refuse(n, "reads '" + n.getInput(0) + "' and '" + n.getInput(i) + "' in different"
+            + " axis orders (one after a Transpose [0, 2, 3, 1]), which is not supported");
+      }
     }
     if (out.size() < 2) {
       throw refuse(n, "needs at least two inputs");

@@ -9,8 +9,9 @@ import org.orthoinit.model.Dims;
 import org.orthoinit.model.Layer;
 
 /**
- * The importer's element-wise arithmetic: Add, Sub, Mul, Div by a constant or of two layers'
- * outputs (with broadcasting), Sum.
+ * The importer's element-wise arithmetic, in either axis order: Add, Sub, Mul, Div by a
+ * constant or of two layers' outputs (with broadcasting), Sum; a Mul by a trained factor per
+ * channel is a layer scale.
  */
 final class ImportElementwise {
 
@@ -47,7 +48,7 @@ final class ImportElementwise {
     if (!first && !second) {
       // two layers' outputs: an Add of one shape as before, else an element-wise layer that
       // broadcasts (a squeeze-excitation's scale, SiLU's x * sigmoid(x))
-      List<String> ins = cx.layerInputs(n);
+      List<String> ins = cx.sameOrderInputs(n);
       String name = cx.name(n, index, null);
       if (op == Layer.Arithmetic.Op.ADD
           && cx.dimsOf(ins.get(0)).equals(cx.dimsOf(ins.get(1)))) {
@@ -60,11 +61,17 @@ final class ImportElementwise {
     if (first && second) {
       throw cx.refuse(n, "both inputs are constants, which is not supported");
     }
-    String in = cx.layerInput(n, first ? 1 : 0);
+    String in = cx.anyLayerInput(n, first ? 1 : 0);
+    boolean last = cx.channelsLast.contains(n.getInput(first ? 1 : 0));
     OnnxModel.Weight c = cx.constants.get(n.getInput(first ? 0 : 1));
     Dims x = cx.dimsOf(in);
+    if (op == Layer.Arithmetic.Op.MUL && layerScale(cx, n, index, first ? 0 : 1, in, last)) {
+      return;
+    }
+    // one sample's axes in the file's order
     long[] own = x.flat() ? new long[] {x.channels()}
         : cx.oneD ? new long[] {x.channels(), x.width()}
+        : last ? new long[] {x.height(), x.width(), x.channels()}
         : new long[] {x.channels(), x.height(), x.width()};
     long[] dims = c.dims();
     int extra = dims.length - own.length;
@@ -83,17 +90,45 @@ final class ImportElementwise {
     }
     Dims shape = x.flat() ? Dims.vector((int) aligned[0])
         : cx.oneD ? new Dims((int) aligned[0], 1, (int) aligned[1])
+        : last ? new Dims((int) aligned[2], (int) aligned[0], (int) aligned[1])
         : new Dims((int) aligned[0], (int) aligned[1], (int) aligned[2]);
-    cx.add(n, index, new Layer.Arithmetic(cx.name(n, index, null), in, op, shape, c.values(),
+    float[] values = last ? Layouts.nhwcToNchw(c.values(), 1, shape.channels(),
+        shape.height() * shape.width()) : c.values();
+    cx.add(n, index, new Layer.Arithmetic(cx.name(n, index, null), in, op, shape, values,
         first));
+  }
+
+  /**
+   * A Mul of an image by a trained factor per channel (ConvNeXt's layer scale): a file
+   * initializer named as a module's parameter, of shape [C, 1, 1] (channels last: [C]). Reads
+   * it as a {@link Layer.Scale} named as the parameter; false (nothing read) for any other Mul.
+   */
+  private static boolean layerScale(ImportContext cx, NodeProto n, int index, int at, String in,
+      boolean last) throws InteropException {
+    Dims x = cx.dimsOf(in);
+    if (x.flat() || cx.oneD || !cx.parameterLike(n.getInput(at))) {
+      return false;
+    }
+    OnnxModel.Weight c = cx.constants.get(n.getInput(at));
+    long[] dims = c.dims();
+    long[] want = last ? new long[] {x.channels()} : new long[] {x.channels(), 1, 1};
+    if (!Arrays.equals(dims, want) || x.channels() == 1) {
+      return false;
+    }
+    Layer.Scale scale = new Layer.Scale(cx.unique(ImportContext.sanitize(cx.origins.get(
+        n.getInput(at)))), in, x.channels());
+    cx.keep(scale.weight(), n, at, c.values(), false);
+    cx.add(n, index, scale);
+    return true;
   }
 
   /** The sum of two or more layers' outputs; of one, that output itself. */
   static void sum(ImportContext cx, NodeProto n, int index) throws InteropException {
     if (n.getInputCount() == 1) {
-      cx.producers.put(n.getOutput(0), cx.layerInput(n, 0));
+      cx.anyLayerInput(n, 0);
+      cx.alias(n.getOutput(0), n.getInput(0));
       return;
     }
-    cx.add(n, index, new Layer.Add(cx.name(n, index, null), cx.layerInputs(n)));
+    cx.add(n, index, new Layer.Add(cx.name(n, index, null), cx.sameOrderInputs(n)));
   }
 }

@@ -73,7 +73,7 @@ final class ImportFolding {
     } else if (cx.statics.containsKey(in)) {
       cx.statics.put(out, cx.statics.get(in));
     } else if (cx.producers.containsKey(in)) {
-      cx.producers.put(out, cx.producers.get(in));
+      cx.alias(out, in);
     } else {
       throw cx.refuse(n, "reads '" + in + "', which no earlier node gives");
     }
@@ -244,9 +244,14 @@ final class ImportFolding {
     cx.statics.put(n.getOutput(0), new ImportContext.Static(out, a.scalar() && b.scalar()));
   }
 
+  /** [N, C, H, W] -> [N, H, W, C], and back. */
+  private static final long[] TO_LAST = {0, 2, 3, 1};
+  private static final long[] TO_FIRST = {0, 3, 1, 2};
+
   /**
-   * A Transpose of a constant matrix is folded (PyTorch writes one before a MatMul by a
-   * weight); of a layer's output only the identity permutation is read.
+   * Transpose: of a constant matrix, folded (PyTorch writes one before a MatMul by a weight); of
+   * a channel shuffle's 5-D view, the swap; of an image, channels last ([0, 2, 3, 1]) and back
+   * ([0, 3, 1, 2]), which move no value (NHWC inside); else only the identity permutation.
    */
   static void transpose(ImportContext cx, NodeProto n) throws InteropException {
     String in = n.getInputCount() > 0 ? n.getInput(0) : "";
@@ -279,9 +284,23 @@ final class ImportFolding {
       cx.views.put(n.getOutput(0), new ImportContext.View(view.layer(), view.groups(), true));
       return;
     }
-    String layer = cx.layerInput(n, 0);
+    String layer = cx.anyLayerInput(n, 0);
     Dims d = cx.dimsOf(layer);
     int rank = d.flat() ? 2 : cx.oneD ? 3 : 4;
+    boolean last = cx.channelsLast.contains(in);
+    if (rank == 4 && Arrays.equals(perm, last ? TO_FIRST : TO_LAST)) {
+      // channels moved last (or back): the same values, NHWC inside either way
+      cx.producers.put(n.getOutput(0), layer);
+      if (!last) {
+        cx.channelsLast.add(n.getOutput(0));
+      }
+      return;
+    }
+    if (last) {
+      throw cx.refuse(n, "of a channels-last tensor, only the Transpose [0, 3, 1, 2] back to "
+          + "channels first is supported, got " + (perm == null ? "perm reversed" : "perm "
+          + Arrays.toString(perm)));
+    }
     for (int i = 0; perm != null && i < perm.length; i++) {
       if (perm.length != rank || perm[i] != i) {
         throw cx.refuse(n, "transposing a layer's output is not supported (perm "

@@ -73,20 +73,45 @@ final class ImportLinear {
     cx.add(n, index, l);
   }
 
-  /** MatMul of a layer's output [N, in] by a constant [in, out]: a linear layer, no bias. */
+  /**
+   * MatMul of a layer's output by a constant [in, out]: a linear layer, of a vector [N, in] or of
+   * each position of a channels-last image [N, H, W, in] (PyTorch's Linear there). When the one
+   * node reading the product is an Add of a [out] bias that is a trained parameter, it is the
+   * layer's bias, and that Add is skipped.
+   */
   static void matMul(ImportContext cx, NodeProto n, int index, int since) throws InteropException {
-    String in = cx.layerInput(n, 0);
+    String in = cx.anyLayerInput(n, 0);
+    boolean last = cx.channelsLast.contains(n.getInput(0));
     Dims x = cx.dimsOf(in);
     OnnxModel.Weight w = cx.weight(n, 1);
-    if (w.rank() != 2 || !x.flat() || x.channels() != w.dims()[0]) {
-      throw cx.refuse(n, "only a product of [N, in] vectors by a constant [in, out] matrix is "
-          + "supported, got " + x + " by " + Arrays.toString(w.dims()));
+    if (w.rank() != 2 || (!x.flat() && !last) || cx.oneD || x.channels() != w.dims()[0]) {
+      throw cx.refuse(n, "only a product of [N, in] vectors or of channels-last [N, H, W, in] "
+          + "images by a constant [in, out] matrix is supported, got " + x
+          + (last ? " (channels last)" : "") + " by " + Arrays.toString(w.dims()));
     }
     int inSize = Math.toIntExact(w.dims()[0]);
     int out = Math.toIntExact(w.dims()[1]);
-    Layer.Linear l = new Layer.Linear(cx.name(n, index, w.name()), in, inSize, out, false);
+    String origin = cx.origins.get(n.getInput(1));
+    String name = cx.name(n, index, origin != null && origin.endsWith(".weight") ? origin
+        : w.name());
+    NodeProto add = cx.soleConsumer(n.getOutput(0));
+    int b = add == null || !add.getOpType().equals("Add") || add.getInputCount() != 2 ? -1
+        : add.getInput(0).equals(n.getOutput(0)) ? 1 : 0;
+    OnnxModel.Weight bias = b < 0 ? null : cx.constantAhead(add.getInput(b));
+    boolean biased = bias != null && cx.parameterLike(add.getInput(b))
+        && Arrays.equals(bias.dims(), new long[] {out});
+    Layer.Linear l = new Layer.Linear(name, in, inSize, out, biased);
     cx.keep(l.weight(), n, 1, Layouts.transpose(w.values(), inSize, out), true, 1f, false);
-    cx.add(n, index, l);
+    if (!biased) {
+      cx.add(n, index, l);
+      return;
+    }
+    cx.keep(l.biasName(), add, b, bias.values(), false);
+    cx.addAt(add, 0, l);
+    if (last) {
+      cx.channelsLast.add(add.getOutput(0));
+    }
+    cx.absorbed.add(cx.indexOf(add));
   }
 
   static float[] scaled(float[] values, float factor) {

@@ -2,14 +2,22 @@ package org.orthoinit.interop;
 
 import static org.orthoinit.interop.ImportAttributes.floatAttr;
 import static org.orthoinit.interop.ImportAttributes.intAttr;
+import static org.orthoinit.interop.ImportAttributes.ints;
 
 import java.math.BigDecimal;
 import java.math.MathContext;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.orthoinit.interop.onnx.NodeProto;
 import org.orthoinit.model.Dims;
 import org.orthoinit.model.Layer;
 
-/** The importer's normalization and regularization: BatchNormalization, Dropout. */
+/**
+ * The importer's normalization and regularization: BatchNormalization, LayerNormalization over
+ * the channels (and its form before opset 17, a mean, a centring, a variance, a division: read
+ * as one layer from its first ReduceMean), Dropout.
+ */
 final class ImportNormalization {
 
   private ImportNormalization() {}
@@ -18,6 +26,181 @@ final class ImportNormalization {
   static void register(OnnxImport.Registry r) {
     r.op("BatchNormalization", ImportNormalization::batchNorm, 1, 6, 7, 9, 14, 15);
     r.op("Dropout", ImportNormalization::dropout, 1, 6, 7, 10, 12, 13);
+    r.op("LayerNormalization", ImportNormalization::layerNormalization, 17);
+    // read only as steps of a layer norm, from its first ReduceMean
+    r.op("Pow", (cx, n, index, since) -> {
+      throw cx.refuse(n, "a Pow is read only as a layer norm's square, (x - mean(x)) ^ 2");
+    }, 1, 7, 12, 13, 15);
+    r.op("Sqrt", (cx, n, index, since) -> {
+      throw cx.refuse(n, "a Sqrt is read only as a layer norm's sqrt(var + epsilon)");
+    }, 1, 6, 13);
+  }
+
+  /**
+   * LayerNormalization (opset 17) over the channels: of a channels-last image or a vector at the
+   * last axis, of a [N, C, 1, 1] image at axis 1. Scale and B are the layer's weight and bias
+   * (both, or the layer is refused); the Mean and InvStdDev outputs must be unused.
+   */
+  static void layerNormalization(ImportContext cx, NodeProto n, int index, int since)
+      throws InteropException {
+    String in = cx.anyLayerInput(n, 0);
+    Dims x = cx.dimsOf(in);
+    int rank = x.flat() ? 2 : cx.oneD ? 3 : 4;
+    long axis = intAttr(n, "axis", -1);
+    axis = axis < 0 ? axis + rank : axis;
+    boolean last = cx.channelsLast.contains(n.getInput(0)) || x.flat();
+    boolean channels = last ? axis == rank - 1
+        : axis == 1 && x.height() == 1 && x.width() == 1;
+    if (!channels || cx.oneD) {
+      throw cx.refuse(n, "only a layer norm over the channels is supported (the last axis of a "
+          + "channels-last image or of a vector), got axis " + intAttr(n, "axis", -1) + " of "
+          + x + (cx.channelsLast.contains(n.getInput(0)) ? " (channels last)" : ""));
+    }
+    if (intAttr(n, "stash_type", 1) != 1) {
+      throw cx.refuse(n, "stash_type " + intAttr(n, "stash_type", 1) + " (statistics in another"
+          + " precision than float) is not supported");
+    }
+    if (n.getInputCount() < 3 || n.getInput(2).isEmpty()) {
+      throw cx.refuse(n, "a layer norm without a bias (B) is not supported");
+    }
+    float[] weight = cx.vector(n, 1, x.channels());
+    float[] bias = cx.vector(n, 2, x.channels());
+    Layer.LayerNorm ln = new Layer.LayerNorm(cx.name(n, index, cx.origins.get(n.getInput(1))),
+        in, x.channels(), floatAttr(n, "epsilon", 1e-5f), true);
+    cx.keep(ln.weight(), n, 1, weight, false);
+    cx.keep(ln.biasName(), n, 2, bias, false);
+    cx.add(n, index, ln);
+  }
+
+  /**
+   * A mean over the channels (keepdims), read with the nodes after it as the layer norm PyTorch
+   * writes before opset 17: d = x - mean(x), d / sqrt(mean(d ^ 2) + epsilon), then (when the
+   * next two nodes are a Mul by a [C] weight and an Add of a [C] bias, trained parameters) the
+   * affine part. Each step's output must be read only by the next (d by the Pow and the Div).
+   * The steps are skipped when the graph reaches them.
+   *
+   * @param in the layer whose output the mean reads
+   */
+  static void decomposedLayerNorm(ImportContext cx, NodeProto mean, int index, String in)
+      throws InteropException {
+    String x = mean.getInput(0);
+    Dims d = cx.dimsOf(in);
+    boolean last = cx.channelsLast.contains(x) || d.flat();
+    List<NodeProto> steps = new ArrayList<>();
+    NodeProto sub = next(cx, mean, mean.getOutput(0), "Sub", "the mean's centring");
+    if (!sub.getInput(0).equals(x) || !sub.getInput(1).equals(mean.getOutput(0))) {
+      throw notLayerNorm(cx, mean, "the Sub after it is not x - mean(x)");
+    }
+    steps.add(sub);
+    String centred = sub.getOutput(0);
+    List<Integer> readers = cx.consumers(centred);
+    NodeProto pow = null;
+    NodeProto div = null;
+    for (int r : readers) {
+      NodeProto m = r < 0 ? null : cx.model.proto().getGraph().getNode(r);
+      if (m != null && m.getInputCount() == 2 && m.getInput(0).equals(centred)) {
+        if (m.getOpType().equals("Pow")) {
+          pow = m;
+        } else if (m.getOpType().equals("Div")) {
+          div = m;
+        }
+      }
+    }
+    if (readers.size() != 2 || pow == null || div == null) {
+      throw notLayerNorm(cx, mean, "x - mean(x) is not read by exactly a Pow and a Div");
+    }
+    OnnxModel.Weight two = cx.constantAhead(pow.getInput(1));
+    if (two == null || two.values().length != 1 || two.values()[0] != 2f) {
+      throw notLayerNorm(cx, mean, "the Pow is not a square (exponent 2)");
+    }
+    steps.add(pow);
+    NodeProto variance = next(cx, mean, pow.getOutput(0), "ReduceMean", "the variance");
+    if (!Arrays.equals(ints(variance, "axes", null), ints(mean, "axes", null))
+        || intAttr(variance, "keepdims", 1) != 1) {
+      throw notLayerNorm(cx, mean, "the variance is not a mean over the same axis");
+    }
+    steps.add(variance);
+    NodeProto shift = next(cx, mean, variance.getOutput(0), "Add", "the epsilon");
+    OnnxModel.Weight epsilon = cx.constantAhead(shift.getInput(
+        shift.getInput(0).equals(variance.getOutput(0)) ? 1 : 0));
+    if (epsilon == null || epsilon.values().length != 1 || !(epsilon.values()[0] >= 0f)) {
+      throw notLayerNorm(cx, mean, "the variance's Add is not of one epsilon (a constant >= 0)");
+    }
+    steps.add(shift);
+    NodeProto sqrt = next(cx, mean, shift.getOutput(0), "Sqrt", "the standard deviation");
+    steps.add(sqrt);
+    if (!div.getInput(1).equals(sqrt.getOutput(0)) || cx.soleConsumer(sqrt.getOutput(0)) != div) {
+      throw notLayerNorm(cx, mean, "the Div is not (x - mean(x)) / sqrt(var + epsilon)");
+    }
+    steps.add(div);
+    NodeProto output = div;
+    // the affine part: a Mul by the weight, an Add of the bias, both trained parameters
+    NodeProto mul = cx.soleConsumer(div.getOutput(0));
+    int w = mul == null || !mul.getOpType().equals("Mul") ? -1 : otherOf(mul, div.getOutput(0));
+    NodeProto add = w < 0 ? null : cx.soleConsumer(mul.getOutput(0));
+    int b = add == null || !add.getOpType().equals("Add") ? -1 : otherOf(add, mul.getOutput(0));
+    boolean affine = b >= 0 && perChannel(cx, mul.getInput(w), d, last)
+        && perChannel(cx, add.getInput(b), d, last);
+    String weight = affine ? cx.origins.get(mul.getInput(w)) : null;
+    Layer.LayerNorm ln = new Layer.LayerNorm(cx.name(mean, index, weight), in, d.channels(),
+        epsilon.values()[0], affine);
+    if (affine) {
+      cx.keep(ln.weight(), mul, w, cx.constants.get(mul.getInput(w)).values(), false);
+      cx.keep(ln.biasName(), add, b, cx.constants.get(add.getInput(b)).values(), false);
+      steps.add(mul);
+      steps.add(add);
+      output = add;
+    }
+    cx.addAt(output, 0, ln);
+    if (cx.channelsLast.contains(x)) {
+      cx.channelsLast.add(output.getOutput(0));
+    }
+    for (NodeProto step : steps) {
+      cx.absorbed.add(cx.indexOf(step));
+    }
+  }
+
+  /**
+   * The one node reading {@code tensor}, of type {@code op} with two inputs (one for Sqrt and
+   * ReduceMean); else the layer norm is refused.
+   */
+  private static NodeProto next(ImportContext cx, NodeProto mean, String tensor, String op,
+      String what) throws InteropException {
+    NodeProto m = cx.soleConsumer(tensor);
+    if (m == null || !m.getOpType().equals(op)) {
+      throw notLayerNorm(cx, mean, "expected " + what + " (" + op + ") as the only reader of '"
+          + tensor + "', found " + (m == null ? cx.consumers(tensor).size() + " readers"
+          : m.getOpType()));
+    }
+    int inputs = op.equals("Sqrt") || op.equals("ReduceMean") ? 1 : 2;
+    if (m.getInputCount() != inputs) {
+      throw notLayerNorm(cx, mean, what + " (" + op + ") has " + m.getInputCount()
+          + " inputs, expected " + inputs);
+    }
+    return m;
+  }
+
+  private static InteropException notLayerNorm(ImportContext cx, NodeProto mean, String why) {
+    return cx.refuse(mean, "a mean over the channels is read only as the first step of a layer "
+        + "norm (ReduceMean, Sub, Pow 2, ReduceMean, Add epsilon, Sqrt, Div), and here " + why);
+  }
+
+  /** The input of binary {@code n} that is not {@code tensor}, when it is a float constant. */
+  private static int otherOf(NodeProto n, String tensor) {
+    if (n.getInputCount() != 2) {
+      return -1;
+    }
+    return n.getInput(0).equals(tensor) ? 1 : n.getInput(1).equals(tensor) ? 0 : -1;
+  }
+
+  /** Whether {@code tensor} is a trained parameter of one value per channel of {@code d}. */
+  private static boolean perChannel(ImportContext cx, String tensor, Dims d, boolean last) {
+    OnnxModel.Weight w = cx.constants.get(tensor);
+    if (w == null || !cx.parameterLike(tensor)) {
+      return false;
+    }
+    long[] want = last ? new long[] {d.channels()} : new long[] {d.channels(), 1, 1};
+    return Arrays.equals(w.dims(), want);
   }
 
   /**

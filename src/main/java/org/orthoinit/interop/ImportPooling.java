@@ -32,17 +32,31 @@ final class ImportPooling {
 
   /**
    * A mean over the spatial axes of an image: a global average pool, [N, C, 1, 1], and with
-   * keepdims 0 a flatten after it, [N, C]. Means over other axes are refused.
+   * keepdims 0 a flatten after it, [N, C]. A mean over the channels (keepdims) that a Sub reads
+   * is the first step of a layer norm ({@link ImportNormalization#decomposedLayerNorm}). Means
+   * over other axes are refused.
    */
   static void reduceMean(ImportContext cx, NodeProto n, int index, int since)
       throws InteropException {
-    String in = cx.layerInput(n, 0);
+    String in = cx.anyLayerInput(n, 0);
     Dims x = cx.dimsOf(in);
     int rank = x.flat() ? 2 : cx.oneD ? 3 : 4;
     long[] axes = ints(n, "axes", null);
     Set<Long> over = new TreeSet<>();
     for (long a : axes == null ? new long[0] : axes) {
       over.add(a < 0 ? a + rank : a);
+    }
+    boolean last = cx.channelsLast.contains(n.getInput(0));
+    long channels = last ? rank - 1 : 1;
+    NodeProto next = cx.soleConsumer(n.getOutput(0));
+    if (over.equals(Set.of(channels)) && intAttr(n, "keepdims", 1) == 1 && !cx.oneD
+        && next != null && next.getOpType().equals("Sub")) {
+      ImportNormalization.decomposedLayerNorm(cx, n, index, in);
+      return;
+    }
+    if (last) {
+      throw cx.refuse(n, "of a channels-last image only a mean over the channels (a layer "
+          + "norm's) is supported, got axes " + Arrays.toString(axes));
     }
     Set<Long> spatial = cx.oneD ? Set.of(2L) : Set.of(2L, 3L);
     if (x.flat() || !over.equals(spatial)) {

@@ -17,6 +17,7 @@ public final class Layouts {
     return switch (p.kind()) {
       case CONV_KERNEL -> new long[] {s[3], s[2], s[0], s[1]}; // HWIO -> OIHW
       case LINEAR_WEIGHT -> new long[] {s[1], s[0]}; // [in, out] -> [out, in]
+      case SCALE -> new long[] {s[0], 1, 1}; // a factor per channel of an NCHW image
       default -> s;
     };
   }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -64,7 +65,7 @@ public final class OnnxExport {
       g.addInitializer(tensor(bn.runningVar(), shape, require(weights, bn.runningVar())));
     }
     for (Layer layer : network.layers()) {
-      node(g, network, layer, layer.name().equals(network.output()) ? OUTPUT : layer.name());
+      node(g, network, layer, tensor(network, layer.name()));
     }
     g.addInput(value(INPUT, Network.IMAGE_CHANNELS, Network.IMAGE_SIZE, Network.IMAGE_SIZE));
     g.addOutput(value(OUTPUT, network.classes()));
@@ -236,11 +237,24 @@ public final class OnnxExport {
     return t.toBuilder().clearFloatData().setRawData(encoded.getRawData()).build();
   }
 
+  /**
+   * The tensor holding a layer's output: named as the layer, but the network's output is
+   * {@link #OUTPUT}, and a layer scale's is {@code <name>.scaled}, since its parameter is named as
+   * the layer (PyTorch's {@code features.1.0.layer_scale}) and ONNX gives a name one tensor.
+   */
+  static String tensor(Network network, String layer) {
+    if (layer.equals(network.output())) {
+      return OUTPUT;
+    }
+    return !layer.equals(Network.INPUT_NAME) && network.layer(layer) instanceof Layer.Scale
+        ? layer + ".scaled" : layer;
+  }
+
   /** Adds the node of one layer, writing {@code out}; constants it needs go before it. */
   private static void node(GraphProto.Builder g, Network network, Layer layer, String out) {
     NodeProto.Builder n = NodeProto.newBuilder().setName(layer.name()).addOutput(out);
     for (String in : layer.inputs()) {
-      n.addInput(in);
+      n.addInput(tensor(network, in));
     }
     g.addNode(layer.accept(new NodeWriter(g, n, network)));
   }
@@ -328,6 +342,42 @@ public final class OnnxExport {
     }
 
     @Override
+    public NodeProto.Builder layerNorm(Layer.LayerNorm l) {
+      // as PyTorch writes it before opset 17: on an image, channels moved last and back; the
+      // statistics over the last axis, the population variance
+      boolean image = !network.dims(l.input()).flat();
+      String at = l.name();
+      String x = image ? step(g, "Transpose", at + ".last", List.of(tensor(network, l.input())),
+          ints("perm", 0, 2, 3, 1)) : tensor(network, l.input());
+      // the first step's node is named as the layer (an import names it so); the last one's not
+      String mean = at + ".mean";
+      g.addNode(NodeProto.newBuilder().setOpType("ReduceMean").setName(at).addInput(x)
+          .addOutput(mean).addAttribute(ints("axes", -1)));
+      n.setName(at + ".out");
+      String centred = step(g, "Sub", at + ".centred", List.of(x, mean), null);
+      String square = step(g, "Pow", at + ".square", List.of(centred,
+          constant(g, at + ".two", 2f)), null);
+      String variance = step(g, "ReduceMean", at + ".variance", List.of(square),
+          ints("axes", -1));
+      String shifted = step(g, "Add", at + ".shifted", List.of(variance,
+          constant(g, at + ".epsilon", l.epsilon())), null);
+      String std = step(g, "Sqrt", at + ".std", List.of(shifted), null);
+      String y = step(g, "Div", at + ".normalized", List.of(centred, std), null);
+      if (l.affine()) {
+        y = step(g, "Mul", at + ".scaled", List.of(y, l.weight()), null);
+        y = step(g, "Add", at + ".shift", List.of(y, l.biasName()), null);
+      }
+      return image ? n.setOpType("Transpose").clearInput().addInput(y)
+          .addAttribute(ints("perm", 0, 3, 1, 2))
+          : n.setOpType("Identity").clearInput().addInput(y);
+    }
+
+    @Override
+    public NodeProto.Builder scale(Layer.Scale c) {
+      return n.setOpType("Mul").addInput(c.weight());
+    }
+
+    @Override
     public NodeProto.Builder dropout(Layer.Dropout d) {
       return n.setOpType("Dropout").addInput(constant(g, d.name() + ".ratio", d.p()));
     }
@@ -340,7 +390,7 @@ public final class OnnxExport {
           : new long[] {1, d.channels(), d.height(), d.width()};
       g.addInitializer(new OnnxModel.Weight(c, dims, a.values()).toTensorProto());
       n.setOpType(a.op().onnx());
-      return a.constantFirst() ? n.clearInput().addInput(c).addInput(a.input()) : n.addInput(c);
+      return a.constantFirst() ? n.clearInput().addInput(c).addInput(tensor(network, a.input())) : n.addInput(c);
     }
 
     @Override
@@ -363,7 +413,7 @@ public final class OnnxExport {
       Dims d = network.dims(c.name());
       String split = c.name() + ".split";
       String swapped = c.name() + ".transposed";
-      g.addNode(NodeProto.newBuilder().setOpType("Reshape").setName(split).addInput(c.input())
+      g.addNode(NodeProto.newBuilder().setOpType("Reshape").setName(split).addInput(tensor(network, c.input()))
           .addInput(longs(g, split + ".shape", 0, c.groups(), d.channels() / c.groups(),
               d.height(), d.width()))
           .addOutput(split));
@@ -387,12 +437,42 @@ public final class OnnxExport {
 
     @Override
     public NodeProto.Builder linear(Layer.Linear l) {
+      if (!network.dims(l.input()).flat()) {
+        // on an image, as PyTorch writes a Linear on a channels-last tensor: the product by the
+        // weight's transpose, then the bias
+        String at = l.name();
+        String x = step(g, "Transpose", at + ".last", List.of(tensor(network, l.input())),
+            ints("perm", 0, 2, 3, 1));
+        String w = step(g, "Transpose", at + ".weight_t", List.of(l.weight()), ints("perm", 1,
+            0));
+        String y = step(g, "MatMul", at + ".product", List.of(x, w), null);
+        if (l.bias()) {
+          y = step(g, "Add", at + ".biased", List.of(l.biasName(), y), null);
+        }
+        return n.setOpType("Transpose").clearInput().addInput(y)
+            .addAttribute(ints("perm", 0, 3, 1, 2));
+      }
       n.setOpType("Gemm").addInput(l.weight());
       if (l.bias()) {
         n.addInput(l.biasName());
       }
       return n.addAttribute(intAttr("transB", 1));
     }
+  }
+
+  /**
+   * Adds a node {@code op} named {@code name} of {@code inputs} (and {@code attribute}, null for
+   * none) whose output is named as it; returns the name.
+   */
+  private static String step(GraphProto.Builder g, String op, String name, List<String> inputs,
+      AttributeProto attribute) {
+    NodeProto.Builder b = NodeProto.newBuilder().setOpType(op).setName(name).addAllInput(inputs)
+        .addOutput(name);
+    if (attribute != null) {
+      b.addAttribute(attribute);
+    }
+    g.addNode(b);
+    return name;
   }
 
   private static NodeProto.Builder pool(NodeProto.Builder n, Window w, boolean ceil) {

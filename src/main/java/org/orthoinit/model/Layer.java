@@ -49,6 +49,10 @@ public sealed interface Layer {
 
     R batchNorm(BatchNorm layer);
 
+    R layerNorm(LayerNorm layer);
+
+    R scale(Scale layer);
+
     R dropout(Dropout layer);
 
     R arithmetic(Arithmetic layer);
@@ -289,6 +293,53 @@ public sealed interface Layer {
     }
   }
 
+  /**
+   * Layer normalization over the channels at each position (of a vector: over its values), as
+   * PyTorch's LayerNorm over the last axis of a channels-last image (ConvNeXt): (x - mean) /
+   * sqrt(var + epsilon), the population variance, then times weight plus bias per channel when
+   * {@code affine}.
+   */
+  record LayerNorm(String name, String input, int channels, float epsilon, boolean affine)
+      implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.layerNorm(this);
+    }
+
+    /** PyTorch's default. */
+    public static final float EPSILON = 1e-5f;
+
+    public LayerNorm {
+      if (!(epsilon >= 0f) || !Float.isFinite(epsilon)) {
+        throw new IllegalArgumentException(name + ": epsilon must be finite and not negative, got "
+            + epsilon);
+      }
+    }
+
+    public String weight() {
+      return name + ".weight";
+    }
+
+    public String biasName() {
+      return name + ".bias";
+    }
+  }
+
+  /**
+   * Its input times a trained factor per channel (ConvNeXt's layer scale, PyTorch's
+   * {@code nn.Parameter} of shape [C, 1, 1]); the parameter is named as the layer.
+   */
+  record Scale(String name, String input, int channels) implements Unary {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.scale(this);
+    }
+
+    public String weight() {
+      return name;
+    }
+  }
+
   /** Dropout with probability {@code p} while training; the identity otherwise. */
   record Dropout(String name, String input, float p) implements Unary {
     @Override
@@ -438,7 +489,11 @@ public sealed interface Layer {
     }
 }
 
-  /** A fully connected layer; stored [in, out] in TensorFlow, [out, in] in PyTorch. */
+  /**
+   * A fully connected layer; stored [in, out] in TensorFlow, [out, in] in PyTorch. On an image it
+   * maps the channels at each position (PyTorch's Linear on a channels-last tensor, ConvNeXt's
+   * pointwise layers).
+   */
   record Linear(String name, String input, int in, int out, boolean bias) implements Unary {
     @Override
     public <R> R accept(Visitor<R> visitor) {

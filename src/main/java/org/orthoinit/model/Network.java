@@ -175,6 +175,25 @@ public final class Network {
     }
 
     @Override
+    public Dims layerNorm(Layer.LayerNorm n) {
+      if (x.channels() != n.channels()) {
+        throw new IllegalArgumentException(where + "expects " + n.channels() + " channels, gets "
+            + x);
+      }
+      return x;
+    }
+
+    @Override
+    public Dims scale(Layer.Scale c) {
+      spatial(where, x); // its parameter is PyTorch's [C, 1, 1]
+      if (x.channels() != c.channels()) {
+        throw new IllegalArgumentException(where + "scales " + c.channels() + " channels, gets "
+            + x);
+      }
+      return x;
+    }
+
+    @Override
     public Dims dropout(Layer.Dropout d) {
       return x;
     }
@@ -262,11 +281,11 @@ public final class Network {
 
     @Override
     public Dims linear(Layer.Linear l) {
-      if (!x.flat() || x.channels() != l.in()) {
-        throw new IllegalArgumentException(where + "expects a vector of " + l.in()
-            + " values, gets " + x);
+      if (x.channels() != l.in()) {
+        throw new IllegalArgumentException(where + "expects " + (x.flat() ? "a vector of "
+            + l.in() + " values" : l.in() + " channels") + ", gets " + x);
       }
-      return Dims.vector(l.out());
+      return new Dims(l.out(), x.height(), x.width(), x.flat());
     }
   }
 
@@ -438,6 +457,11 @@ public final class Network {
       } else if (layer instanceof Layer.BatchNorm b) {
         out.add(new Parameter(b.weight(), Parameter.Kind.BN_GAMMA, new long[] {b.channels()}));
         out.add(new Parameter(b.biasName(), Parameter.Kind.BN_BETA, new long[] {b.channels()}));
+      } else if (layer instanceof Layer.LayerNorm n && n.affine()) {
+        out.add(new Parameter(n.weight(), Parameter.Kind.BN_GAMMA, new long[] {n.channels()}));
+        out.add(new Parameter(n.biasName(), Parameter.Kind.BN_BETA, new long[] {n.channels()}));
+      } else if (layer instanceof Layer.Scale c) {
+        out.add(new Parameter(c.weight(), Parameter.Kind.SCALE, new long[] {c.channels()}));
       } else if (layer instanceof Layer.Linear l) {
         out.add(new Parameter(l.weight(), Parameter.Kind.LINEAR_WEIGHT,
             new long[] {l.in(), l.out()}));
@@ -540,6 +564,16 @@ public final class Network {
     public Layer batchNorm(Layer.BatchNorm b) {
       return new Layer.BatchNorm(name, in, b.channels(), b.epsilon(), b.momentum(),
           b.runningVariance());
+    }
+
+    @Override
+    public Layer layerNorm(Layer.LayerNorm n) {
+      return new Layer.LayerNorm(name, in, n.channels(), n.epsilon(), n.affine());
+    }
+
+    @Override
+    public Layer scale(Layer.Scale c) {
+      return new Layer.Scale(name, in, c.channels());
     }
 
     @Override

@@ -200,6 +200,22 @@ public final class NetworkGraph {
     };
   }
 
+  /**
+   * Layer normalization over the last axis (NHWC channels, a vector's values): (x - mean) /
+   * sqrt(var + epsilon) with the population variance, then times {@code gamma} plus {@code beta}
+   * (both null: no affine part).
+   */
+  static Operand<TFloat32> layerNorm(Ops tf, Operand<TFloat32> x, float epsilon,
+      Operand<TFloat32> gamma, Operand<TFloat32> beta) {
+    Operand<TInt32> last = tf.constant(-1);
+    Operand<TFloat32> centred = tf.math.sub(x, tf.math.mean(x, last, Mean.keepDims(true)));
+    Operand<TFloat32> variance = tf.math.mean(tf.math.square(centred), last,
+        Mean.keepDims(true));
+    Operand<TFloat32> y = tf.math.mul(centred,
+        tf.math.rsqrt(tf.math.add(variance, tf.constant(epsilon))));
+    return gamma == null ? y : tf.math.add(tf.math.mul(y, gamma), beta);
+  }
+
   /** min(max(alpha x + beta, 0), 1): a hard sigmoid, its gradient alpha between the kinks. */
   static Operand<TFloat32> hardSigmoid(Ops tf, Operand<TFloat32> x, float alpha, float beta) {
     Operand<TFloat32> line = tf.math.add(tf.math.mul(x, tf.constant(alpha)), tf.constant(beta));
@@ -308,6 +324,18 @@ public final class NetworkGraph {
     }
 
     @Override
+    public Operand<TFloat32> layerNorm(Layer.LayerNorm n) {
+      return NetworkGraph.layerNorm(s, in, n.epsilon(),
+          n.affine() ? variables.get(n.weight()) : null,
+          n.affine() ? variables.get(n.biasName()) : null);
+    }
+
+    @Override
+    public Operand<TFloat32> scale(Layer.Scale c) {
+      return s.math.mul(in, variables.get(c.weight())); // channels are the last axis
+    }
+
+    @Override
     public Operand<TFloat32> dropout(Layer.Dropout d) {
       return mode == Mode.TRAIN && d.p() > 0f ? NetworkGraph.this.dropout(s, in, d.p()) : in;
     }
@@ -368,8 +396,13 @@ public final class NetworkGraph {
     public Operand<TFloat32> linear(Layer.Linear l) {
       Operand<TFloat32> w = variables.get(l.weight());
       Operand<TFloat32> b = l.bias() ? variables.get(l.biasName()) : null;
-      return linear != null ? linear.apply(s, l, in, w, b)
-          : NetworkGraph.linear(s, in, w, b, mode);
+      Dims d = network.dims(l.input());
+      // on an image, each position's channels: [N, H, W, in] as [N H W, in] rows
+      Operand<TFloat32> x = d.flat() ? in : s.reshape(in, s.constant(new int[] {-1, l.in()}));
+      Operand<TFloat32> y = linear != null ? linear.apply(s, l, x, w, b)
+          : NetworkGraph.linear(s, x, w, b, mode);
+      return d.flat() ? y : s.reshape(y, s.constant(new int[] {-1, d.height(), d.width(),
+          l.out()}));
     }
   }
 

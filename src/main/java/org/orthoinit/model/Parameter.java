@@ -10,7 +10,13 @@ public record Parameter(String name, Kind kind, long[] shape) {
 
   /** What a parameter is, which decides its initial value and its layout conversion. */
   public enum Kind {
-    CONV_KERNEL, LINEAR_WEIGHT, BIAS, BN_GAMMA, BN_BETA
+    CONV_KERNEL, LINEAR_WEIGHT, BIAS,
+    /** A normalization's scale per channel (batch or layer norm): starts at 1. */
+    BN_GAMMA,
+    /** A normalization's shift per channel: starts at 0. */
+    BN_BETA,
+    /** A trained factor per channel (a layer scale): starts at 1. */
+    SCALE
   }
 
   public Parameter {

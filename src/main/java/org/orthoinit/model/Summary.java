@@ -134,6 +134,18 @@ public final class Summary {
     }
 
     @Override
+    public Description layerNorm(Layer.LayerNorm n) {
+      return new Description("LayerNorm((" + n.channels() + ",), eps=" + n.epsilon()
+          + (n.affine() ? "" : ", elementwise_affine=False") + ")",
+          n.affine() ? 2L * n.channels() : 0, 0);
+    }
+
+    @Override
+    public Description scale(Layer.Scale c) {
+      return new Description("LayerScale(" + c.channels() + ")", c.channels(), 0);
+    }
+
+    @Override
     public Description dropout(Layer.Dropout d) {
       return Description.of("Dropout(" + d.p() + ")");
     }
@@ -176,8 +188,11 @@ public final class Summary {
 
     @Override
     public Description linear(Layer.Linear l) {
+      Dims x = network.dims(l.input());
+      long positions = x.flat() ? 1 : (long) x.height() * x.width();
       return new Description("Linear(" + l.in() + ", " + l.out() + (l.bias() ? "" : ", bias=False")
-          + ")", (long) l.in() * l.out() + (l.bias() ? l.out() : 0), 2L * l.in() * l.out());
+          + ")", (long) l.in() * l.out() + (l.bias() ? l.out() : 0),
+          2L * positions * l.in() * l.out());
     }
   }
 

@@ -50,15 +50,17 @@ public final class Trainer {
    *     TensorFlow's layout
    * @param decisionInputs per ReLU and max-pool layer (PyTorch name), the values it took, NHWC or
    *     [N, units]
+   * @param logits the batch's logits before the step, [N, classes] row-major
    */
   public record StepTrace(double loss, Map<String, float[]> gradients,
-      Map<String, float[]> decisionInputs) {}
+      Map<String, float[]> decisionInputs, float[] logits) {}
 
   private final ModelSession session;
   private final TrainConfig config;
   private final ConvRoutes routes;
   private final Placeholder<TInt32> labels;
   private final Operand<TFloat32> loss;
+  private final Operand<TFloat32> logits;
   private final Operand<TBool> weightsFinite;
   private final List<Output<TFloat32>> gradients = new ArrayList<>();
   private final Map<String, Operand<TFloat32>> decisionInputs;
@@ -82,6 +84,7 @@ public final class Trainer {
     labels = tf.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
     NetworkGraph.Pass forward = model.forward(model.images(), NetworkGraph.Mode.TRAIN, routes);
     decisionInputs = forward.decisionInputs();
+    logits = forward.logits();
     Ops t = tf.withSubScope("loss");
     Operand<TFloat32> onehot = t.oneHot(labels, t.constant(model.network().classes()),
         t.constant(1f), t.constant(0f));
@@ -162,7 +165,7 @@ public final class Trainer {
         TInt64 k = TInt64.scalarOf(position++)) {
       Session.Runner runner = session.session().runner()
           .feed(session.model().images(), x).feed(labels, y).feed(session.model().dropoutStep(), k)
-          .fetch(loss).addTarget(step);
+          .fetch(loss).fetch(logits).addTarget(step);
       for (Map.Entry<String, float[]> p : pinned.entrySet()) {
         Operand<TFloat32> at = decisionInputs.get(p.getKey());
         if (at == null) {
@@ -179,7 +182,7 @@ public final class Trainer {
       fetched.forEach(name -> runner.fetch(decisionInputs.get(name)));
       try (Result r = runner.run()) {
         Map<String, float[]> grads = new LinkedHashMap<>();
-        int at = 1;
+        int at = 2;
         for (Parameter p : params) {
           grads.put(p.name(), ModelSession.toArray((TFloat32) r.get(at++)));
         }
@@ -188,7 +191,8 @@ public final class Trainer {
           decisions.put(name, fetched.contains(name) ? ModelSession.toArray((TFloat32) r.get(at++))
               : pinned.get(name));
         }
-        return new StepTrace(((TFloat32) r.get(0)).getFloat(), grads, decisions);
+        return new StepTrace(((TFloat32) r.get(0)).getFloat(), grads, decisions,
+            ModelSession.toArray((TFloat32) r.get(1)));
       }
     } finally {
       fed.forEach(TFloat32::close);

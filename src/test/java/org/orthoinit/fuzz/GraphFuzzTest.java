@@ -44,12 +44,12 @@ class GraphFuzzTest {
       Long.MIN_VALUE};
 
   /**
-   * The zoo of the older layer kinds, a squeeze-excitation block with SiLU, and ShuffleNet's
-   * channel split and shuffle.
+   * The zoo of the older layer kinds, a squeeze-excitation block with SiLU, ShuffleNet's
+   * channel split and shuffle, and ConvNeXt's channels-last block.
    */
   static List<Network> networks() {
     return List.of(TestNetworks.zoo(), TestNetworks.squeezeExcitation(),
-        TestNetworks.shuffleUnit());
+        TestNetworks.shuffleUnit(), TestNetworks.convnextBlock());
   }
 
   /** The kinds of fault that every network's export can be given. */
@@ -61,7 +61,10 @@ class GraphFuzzTest {
       "zoo", java.util.Set.of("a mean over other axes", "shapes that do not broadcast"),
       "se", java.util.Set.of("a mean over other axes", "shapes that do not broadcast"),
       "shuffle", java.util.Set.of("a reshape that is not a shuffle's",
-          "a transpose that is not a shuffle's", "channels that are not there"));
+          "a transpose that is not a shuffle's", "channels that are not there"),
+      "convnext", java.util.Set.of("a transpose that is not channels last",
+          "a layer norm that is not one", "a mean over other axes",
+          "shapes that do not broadcast"));
 
   @ParameterizedTest
   @MethodSource("networks")
@@ -109,6 +112,12 @@ class GraphFuzzTest {
           + " of a channel shuffle|only a channel shuffle is read from a 5-D view"),
       Map.entry("a transpose that is not a shuffle's", "only the Transpose \\[0, 2, 1, 3, 4\\] of a"
           + " channel shuffle is read from its 5-D view, got perm"),
+      Map.entry("a transpose that is not channels last", "transposing a layer's output is not "
+          + "supported|only the Transpose \\[0, 3, 1, 2\\] back to channels first|only the "
+          + "transpose of a constant matrix|where this op reads channels first|only a mean over "
+          + "the spatial axes|only a product of"),
+      Map.entry("a layer norm that is not one", "a mean over the channels is read only as the "
+          + "first step of a layer norm"),
       Map.entry("channels that are not there", "channels \\[-?\\d+, -?\\d+\\) of \\d+ are none"
           + "|only a Slice of channels \\(axis 1, step 1\\) of a layer's output is supported"));
 
@@ -145,7 +154,8 @@ class GraphFuzzTest {
       int at = i;
       boolean twoLayers = n.getInputCount() == 2 && List.of("Add", "Sub", "Mul", "Div")
           .contains(n.getOpType()) && zoo.layers().stream().anyMatch(l -> l.name().equals(
-              n.getInput(1)));
+              n.getInput(1))) && zoo.layers().stream().anyMatch(l -> l.name().equals(
+              n.getInput(0)));
       if (twoLayers) {
         // its second input from the first layer whose output does not broadcast to its first
         Dims first = zoo.dims(n.getInput(0));
@@ -169,17 +179,35 @@ class GraphFuzzTest {
     for (int i = 0; i < g.getNodeCount(); i++) {
       NodeProto n = g.getNode(i);
       int at = i;
+      boolean channels = zoo.name().equals("convnext");
       if (n.getOpType().equals("Transpose")) {
-        for (long[] perm : new long[][] {{0, 2, 2, 3, 4}, {0, 1, 2, 3, 4}, {0, 2, 1, 3},
-            {4, 3, 2, 1, 0}}) {
+        long[][] perms = channels ? new long[][] {{0, 1, 3, 2}, {0, 3, 1, 2, 4}, {3, 2, 1, 0},
+            {0, 3, 2, 1}} : new long[][] {{0, 2, 2, 3, 4}, {0, 1, 2, 3, 4}, {0, 2, 1, 3},
+            {4, 3, 2, 1, 0}};
+        for (long[] perm : perms) {
           AttributeProto.Builder a = AttributeProto.newBuilder().setName("perm")
               .setType(AttributeProto.AttributeType.INTS);
           for (long x : perm) {
             a.addInts(x);
           }
-          cases.computeIfAbsent("a transpose that is not a shuffle's", k -> new ArrayList<>())
+          cases.computeIfAbsent(channels ? "a transpose that is not channels last"
+              : "a transpose that is not a shuffle's", k -> new ArrayList<>())
               .add(withNode(valid, at, n.toBuilder().clearAttribute().addAttribute(a).build()));
         }
+      }
+      if (channels && n.getOpType().equals("Sub")) {
+        // (mean - x) for (x - mean), and a second reader of the centred values
+        cases.computeIfAbsent("a layer norm that is not one", k -> new ArrayList<>()).add(
+            withNode(valid, at, n.toBuilder().setInput(0, n.getInput(1))
+                .setInput(1, n.getInput(0)).build()));
+      }
+      if (channels && n.getOpType().equals("Sqrt")) {
+        cases.computeIfAbsent("a layer norm that is not one", k -> new ArrayList<>()).add(
+            withNode(valid, at, n.toBuilder().setOpType("Relu").build()));
+      }
+      if (channels && n.getOpType().equals("Pow")) {
+        cases.computeIfAbsent("a layer norm that is not one", k -> new ArrayList<>()).add(
+            withNode(valid, at, n.toBuilder().setInput(1, n.getInput(0)).build()));
       }
     }
     for (int w = 0; w < g.getInitializerCount(); w++) {

@@ -52,7 +52,8 @@ class RoundTripTest {
         Arguments.of("activations and constants", activationsAndConstants()),
         Arguments.of("squeeze-excitation and SiLU", TestNetworks.squeezeExcitation()),
         Arguments.of("GELU", gelu()),
-        Arguments.of("channel split and shuffle", TestNetworks.shuffleUnit()));
+        Arguments.of("channel split and shuffle", TestNetworks.shuffleUnit()),
+        Arguments.of("ConvNeXt block", TestNetworks.convnextBlock()));
   }
 
   /** PyTorch's exact GELU as its ONNX export writes it: x (1 + erf(x / sqrt 2)) / 2. */
