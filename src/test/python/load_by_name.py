@@ -14,6 +14,7 @@ Usage: load_by_name.py --onnx FILE --model resnet18 --images X.npy --logits Y.np
 """
 
 import argparse
+import collections
 import os
 import sys
 
@@ -26,10 +27,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torchvision_fixtures  # noqa: E402
 
 
+def all_models():
+    everything = dict(torchvision_fixtures.models())
+    everything.update(torchvision_fixtures.eval_models())
+    return everything
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--onnx", required=True)
-    parser.add_argument("--model", required=True, choices=sorted(torchvision_fixtures.models()))
+    parser.add_argument("--model", required=True, choices=sorted(all_models()))
     parser.add_argument("--images", required=True)
     parser.add_argument("--logits", required=True)
     parser.add_argument("--tolerance", type=float, default=1e-4)
@@ -37,9 +44,12 @@ def main():
 
     graph = onnx.load(args.onnx).graph
     tensors = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
-    module = torchvision_fixtures.models()[args.model]()
-    state = {}
-    for name, value in module.state_dict().items():
+    module = all_models()[args.model]()
+    own = module.state_dict()
+    state = collections.OrderedDict()
+    # the modules' versions, as a saved state_dict carries them (mnasnet reads its own)
+    state._metadata = getattr(own, "_metadata", None)
+    for name, value in own.items():
         if name.endswith("num_batches_tracked"):
             state[name] = value
             continue

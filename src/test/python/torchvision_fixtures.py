@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """Real conv nets for the ONNX importer: torchvision models exported by torch.onnx.export.
 
-Random-weight resnet18, mobilenet_v2, squeezenet1_1 and densenet121 (num_classes 10) and a CIFAR
-VGG-11 with batch norm, and for their logits only mobilenet_v3_small and _large, efficientnet_b0
-and _v2_s, regnet_y_400mf and regnet_x_400mf, mnasnet1_0, googlenet (no aux logits, no input
-transform), resnet50, resnext50_32x4d, wide_resnet50_2, squeezenet1_0 and shufflenet_v2_x1_0,
-each in eval mode, exported at opsets 13 and 17 with input `images` [N, 3, 32, 32] (the batch
+Random-weight resnet18, mobilenet_v2, squeezenet1_1 and densenet121 (num_classes 10), a CIFAR
+VGG-11 with batch norm, mobilenet_v3_small and _large, efficientnet_b0 and _v2_s, regnet_y_400mf
+and regnet_x_400mf, mnasnet1_0, googlenet (no aux logits, no input transform), resnet50,
+resnext50_32x4d, wide_resnet50_2, squeezenet1_0, shufflenet_v2_x1_0 and convnext_tiny, each in
+eval mode, exported at opsets 13 and 17 with input `images` [N, 3, 32, 32] (the batch
 dynamic) and output `logits` [N, 10]. (torchvision's vgg11_bn is not among them: at 32 x 32 its
 AdaptiveAvgPool2d((7, 7)) meets a 1 x 1 map, which torch.onnx.export refuses, "output size that
 are not factor of input size"; the CIFAR VGG-11 stands for it.) PyTorch 1.13 folds a
@@ -15,40 +15,47 @@ is not the identity.
 
 Layout of OUT:
 
-    models.json            the models, with torch's version and the opsets; written last, so
-                           a folder that has it is complete (a rerun with the same models and
-                           opsets does nothing; one of an older list is made again)
+    models.json            the models, with torch's version, the layout, the opsets and the
+                           float64 models; written last, so a folder that has it is complete (a
+                           rerun that would write the same does nothing; an older one is made
+                           again)
     <model>.onnx           the model, opset 13
     <model>_17.onnx        the model, opset 17
     <model>_images.npy     8 images [8, 3, 32, 32] float32 in [0, 1], NCHW (uniform noise)
     <model>_logits.npy     PyTorch's float32 logits of those images, eval mode
 
-and, for gradients, each of the first five and those of MORE_GRADIENTS again (other random
-weights) exported with training=TrainingMode.TRAINING (batch norms and state_dict names kept,
-dropout and stochastic depth ratios set to 0 so that a step is deterministic), with one SGD
-step's gradients in PyTorch (train mode: batch norms on batch statistics):
+and, for gradients, every model again (other random weights) exported with
+training=TrainingMode.TRAINING (batch norms and state_dict names kept, dropout and stochastic
+depth ratios set to 0 so that a step is deterministic), with one SGD step's gradients in PyTorch
+(train mode: batch norms on batch statistics):
 
-    <model>_grad.onnx      the model, initializers named as its state_dict
+    <model>_grad.onnx      the model, initializers named as its state_dict, opset 13
+    <model>_grad_17.onnx   the same at opset 17
     <model>_grad_images.npy  16 images [16, 3, 32, 32] float32 in [0, 1]
     <model>_grad_labels.npy  their labels, int64 in [0, 10)
+    <model>_grad_logits.npy  PyTorch's float32 logits of those images, train mode
     <model>_grad.json      the parameters, in named_parameters order, and the loss
     <model>_grad/<name>.npy  d(mean cross-entropy)/d(parameter), float32, PyTorch's layout
 
-and, for the models whose float32 step decides a unit otherwise than float64 does
-(mobilenet_v2, densenet121, vgg11_bn_cifar), the same step in float64 (`model.double()`, the same weights and
-images) with the input of every decision its gradient follows, in the order the forward pass
-calls them (the order of the export's Relu, Clip and MaxPool nodes):
+and, for the models of FLOAT64_MODELS (those whose float32 step may decide a unit otherwise
+than float64 does), the same step in float64 (`model.double()`, the same weights and images)
+with the input of every decision its gradient follows, in the order the forward pass calls them
+(the order of the export's Relu, Clip and MaxPool nodes):
 
     <model>_grad64/<name>.npy      the float64 gradients, float64, PyTorch's layout
+    <model>_grad64_logits.npy      the float64 logits of the 16 images, train mode
     <model>_grad64.json            the float64 loss and the decisions: kind (relu, clip with its
                                    min and max, pool) and shape, and for relu and clip a file
     <model>_grad64/decision_K.npy  the K-th decision's float64 input, NCHW (or [N, units])
 
-and, for the paper's initializer on a graph (resnet18), the model exported the same way, before
-the init:
+and, for the paper's initializer on a graph, the gradient export's model before its step (for
+the HEAVY models, whose inits take minutes, only with --all: CI runs without it):
 
-    <model>_train.onnx     the model before the SVD init
-    <model>_init.npy       the init batch, [1024, 3, 32, 32] float32 in [0, 1] (uniform noise)
+    <model>_init.npy       the init batch, [B, 3, 32, 32] float32 in [0, 1] (uniform noise;
+                           B from SVD_BATCH, INIT_N for a model with nothing to rewrite)
+
+and, for the models with square convolutions of one group (SVD_BATCH), PyTorch's float64 init:
+
     <model>_svd.json       the rewritten convolutions, in the order they were rewritten
     <model>_svd/<name>.npy each one's kernel after the init, float32, OIHW
 
@@ -56,10 +63,11 @@ The SVD init on a graph (docs/design.md): for every Conv with in == out channels
 groups 1, in the order the forward pass reaches them, the conv's input is computed by the
 current network on the init batch (batch norms on batch statistics, running statistics left
 alone); its patches with the conv's padding, stride and dilation (rows (sample, h, w), columns
-as the kernel flattens) are P = U S V^T in float64; W = U[0:wd, 0:wd] S^(-1/2) V[:, 0:wd]^T
-(wd = out channels), divided by the Frobenius norm of the conv's output with its bias.
+as the kernel flattens) are P = U S V^T in float64 (top_singular); W = U[0:wd, 0:wd] S^(-1/2)
+V[:, 0:wd]^T (wd = out channels), divided by the Frobenius norm of the conv's output with its
+bias.
 
-Usage: torchvision_fixtures.py --out DIR
+Usage: torchvision_fixtures.py --out DIR [--all]
 """
 
 import argparse
@@ -114,9 +122,10 @@ def models():
 
 
 def eval_models():
-    """Models read for their logits only (eval mode): the layers of newer conv nets, hard
-    swish and sigmoid, squeeze-excitation and SiLU, grouped convolutions, spatial means,
-    channel split and shuffle, bottlenecks at 4 times the width."""
+    """The newer conv nets: hard swish and sigmoid, squeeze-excitation and SiLU, grouped
+    convolutions, spatial means, channel split and shuffle, bottlenecks at 4 times the width,
+    and ConvNeXt's channels-last blocks (layer norms, pointwise linear layers, GELU, layer
+    scales)."""
     m = torchvision.models
     return {
         "mobilenet_v3_small": lambda: m.mobilenet_v3_small(num_classes=CLASSES),
@@ -133,6 +142,7 @@ def eval_models():
         "efficientnet_v2_s": lambda: m.efficientnet_v2_s(num_classes=CLASSES),
         "regnet_x_400mf": lambda: m.regnet_x_400mf(num_classes=CLASSES),
         "shufflenet_v2_x1_0": lambda: m.shufflenet_v2_x1_0(num_classes=CLASSES),
+        "convnext_tiny": lambda: m.convnext_tiny(num_classes=CLASSES),
     }
 
 
@@ -169,10 +179,45 @@ def randomize_running_statistics(model, generator):
             m.bias.data.copy_(0.1 * torch.randn(c, generator=generator))
 
 
-# init batch per model: resnet18's last stage has 1 x 1 maps and 512 channels, so it needs more
-# than 512 images; the CIFAR VGG's (2 x 2 maps) needs 128, and takes 512 (its 2 x 2 layers then
-# have 2048 rows of 4608 columns)
-SVD_MODELS = {"resnet18": 1024, "vgg11_bn_cifar": 512}
+# the init batch per model with square convolutions of one group: at least as many rows (images
+# x output positions) as channels in every rewritten layer, about twice that where a layer meets
+# 1 x 1 maps (resnet18's and resnet50's last stage: 512 channels; regnet_y_400mf's 440;
+# wide_resnet50_2's 1024: on 1024 images its layer4.1.conv2's smallest kept singular value is
+# below float32's reach in orthoinit's init); a model without such convolutions gets INIT_N
+# images, for an init that rewrites nothing
+SVD_BATCH = {"resnet18": 1024, "vgg11_bn_cifar": 512, "densenet121": 64,
+             "mobilenet_v3_small": 64, "mobilenet_v3_large": 64, "regnet_y_400mf": 1024,
+             "googlenet": 64, "resnet50": 1024, "resnext50_32x4d": 512, "wide_resnet50_2": 2048,
+             "efficientnet_v2_s": 64, "regnet_x_400mf": 1024, "shufflenet_v2_x1_0": 512}
+INIT_N = 32
+
+# models whose init takes minutes on 2 cores (in PyTorch's float64 rule and in orthoinit's init
+# test alike): their init batch and SVD fixtures are made with --all only, not in CI
+HEAVY = ("resnet50", "wide_resnet50_2", "regnet_y_400mf", "regnet_x_400mf")
+
+
+class _Seen(Exception):
+    """Raised by a hook once the convolution's input is seen: the rest of the pass is not run."""
+
+
+def top_singular(patches, wd):
+    """U[0:wd, 0:wd], all singular values (descending) and V[:, 0:wd]^T of the float64 matrix
+    PATCHES = U S V^T, from the eigendecomposition of the smaller of P^T P and P P^T: with more
+    rows than columns, V and S^2, and U's first wd rows are P[0:wd] V S^-1; else U and S^2, and
+    V = P^T U S^-1. A third to a quarter of an SVD's work on the patch matrices of the wide
+    models. Float64 squares P's condition number: on resnet18's layers (condition numbers 16 to
+    40, and 8,600 in the last stage on 512 images) the kernels W agree with an SVD's within
+    3e-13, and 6e-11 in the last stage."""
+    m, n = patches.shape
+    if m > n:
+        lam, v = torch.linalg.eigh(patches.T @ patches)
+        lam, v = lam.flip(0), v.flip(1)
+        s = lam.clamp(min=0).sqrt()
+        return patches[:wd] @ v[:, :wd] / s[:wd], s, v[:, :wd].T
+    lam, u = torch.linalg.eigh(patches @ patches.T)
+    lam, u = lam.flip(0), u.flip(1)
+    s = lam.clamp(min=0).sqrt()
+    return u[:wd, :wd], s, (patches.T @ u[:, :wd] / s[:wd]).T
 
 
 def svd_init(model, images, train=True, report=None):
@@ -204,19 +249,28 @@ def svd_init(model, images, train=True, report=None):
     for name in order:
         conv = modules[name]
         seen = {}
-        hook = conv.register_forward_pre_hook(lambda mod, inp: seen.setdefault("x", inp[0]))
-        with torch.no_grad():
-            model(images)
-        hook.remove()
+
+        def stop(mod, inp):
+            seen["x"] = inp[0]
+            raise _Seen()
+
+        hook = conv.register_forward_pre_hook(stop)
+        try:
+            with torch.no_grad():
+                model(images)
+        except _Seen:
+            pass
+        finally:
+            hook.remove()
         x = seen["x"].double()
         p = torch.nn.functional.unfold(x, conv.kernel_size, dilation=conv.dilation,
                                        padding=conv.padding, stride=conv.stride)
         patches = p.transpose(1, 2).reshape(-1, p.shape[1])  # rows (n, h, w), cols (c, kh, kw)
-        u, s, vh = torch.linalg.svd(patches, full_matrices=False)
         wd = conv.out_channels
+        u, s, vh = top_singular(patches, wd)
         if report is not None:
             report(name, x, s, wd)
-        w = (u[:wd, :wd] @ torch.diag(s[:wd] ** -0.5) @ vh[:wd, :]).reshape(conv.weight.shape)
+        w = (u @ torch.diag(s[:wd] ** -0.5) @ vh).reshape(conv.weight.shape)
         bias = None if conv.bias is None else conv.bias.double()
         y = torch.nn.functional.conv2d(x, w, bias, conv.stride, conv.padding, conv.dilation)
         with torch.no_grad():
@@ -224,19 +278,18 @@ def svd_init(model, images, train=True, report=None):
     return order
 
 
-def svd_fixtures(out, name, make, seed, batch):
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(200 + seed)
-    model = make()
-    with torch.no_grad():
-        randomize_running_statistics(model, generator)
+def svd_fixtures(out, name, model, generator, heavy):
+    """The SVD init on a copy of the gradient export's model (dropout off, batch norms on batch
+    statistics): the init batch, the rewritten convolutions in order and their kernels (for a
+    model of HEAVY, only when heavy)."""
+    if name in HEAVY and not heavy:
+        return
+    batch = SVD_BATCH.get(name, INIT_N)
     images = torch.rand(batch, 3, 32, 32, generator=generator)
-    model.train()
-    torch.onnx.export(model, images[:2], os.path.join(out, name + "_train.onnx"),
-                      input_names=["images"], output_names=["logits"], opset_version=13,
-                      training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False,
-                      dynamic_axes={"images": {0: "N"}, "logits": {0: "N"}})
     np.save(os.path.join(out, name + "_init.npy"), images.numpy())
+    if name not in SVD_BATCH:
+        return
+    model = copy.deepcopy(model)
     order = svd_init(model, images)
     os.makedirs(os.path.join(out, name + "_svd"), exist_ok=True)
     modules = dict(model.named_modules())
@@ -248,7 +301,7 @@ def svd_fixtures(out, name, make, seed, batch):
     print(f"{name}: SVD init rewrote {len(order)} convolutions", flush=True)
 
 
-def gradient_fixtures(out, name, make, seed):
+def gradient_fixtures(out, name, make, seed, heavy):
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(300 + seed)
     model = make()
@@ -260,13 +313,17 @@ def gradient_fixtures(out, name, make, seed):
     images = torch.rand(GRAD_N, 3, 32, 32, generator=generator)
     labels = torch.randint(0, CLASSES, (GRAD_N,), generator=generator)
     model.train()
-    torch.onnx.export(model, images[:2], os.path.join(out, name + "_grad.onnx"),
-                      input_names=["images"], output_names=["logits"], opset_version=13,
-                      training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False,
-                      dynamic_axes={"images": {0: "N"}, "logits": {0: "N"}})
+    for opset in OPSETS:
+        path = os.path.join(out, name + "_grad" + ("" if opset == 13 else "_%d" % opset) + ".onnx")
+        torch.onnx.export(model, images[:2], path, input_names=["images"],
+                          output_names=["logits"], opset_version=opset,
+                          training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False,
+                          dynamic_axes={"images": {0: "N"}, "logits": {0: "N"}})
     # the gradient reads batch statistics only, whatever the export did to the running ones
     model.zero_grad()
-    loss = torch.nn.functional.cross_entropy(model(images), labels)
+    logits = model(images)
+    np.save(os.path.join(out, name + "_grad_logits.npy"), logits.detach().numpy())
+    loss = torch.nn.functional.cross_entropy(logits, labels)
     loss.backward()
     os.makedirs(os.path.join(out, name + "_grad"), exist_ok=True)
     names = []
@@ -280,14 +337,15 @@ def gradient_fixtures(out, name, make, seed):
     print(f"{name}: training export, {len(names)} gradients, loss {loss.item():.4f}", flush=True)
     if name in FLOAT64_MODELS:
         float64_step(out, name, model, images, labels)
+    svd_fixtures(out, name, model, generator, heavy)
 
-
-# models read for their logits whose training-mode export and step are made too
-MORE_GRADIENTS = ("shufflenet_v2_x1_0", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf",
-                  "resnet50")
 
 # models whose gradient test pins the float32 step's decisions to float64's
-FLOAT64_MODELS = ("mobilenet_v2", "densenet121", "vgg11_bn_cifar", "regnet_y_400mf", "resnet50")
+FLOAT64_MODELS = ("mobilenet_v2", "densenet121", "vgg11_bn_cifar", "regnet_y_400mf", "resnet50",
+                  "mnasnet1_0", "resnext50_32x4d", "wide_resnet50_2", "regnet_x_400mf")
+
+# what a folder's models.json must say for the folder to be up to date
+LAYOUT = 2
 
 
 def float64_step(out, name, model, images, labels):
@@ -315,9 +373,11 @@ def float64_step(out, name, model, images, labels):
 
     functional.relu, functional.hardtanh, functional.max_pool2d = relu64, hardtanh64, max_pool2d64
     try:
-        loss = torch.nn.functional.cross_entropy(model64(images.double()), labels)
+        logits = model64(images.double())
     finally:
         functional.relu, functional.hardtanh, functional.max_pool2d = relu, hardtanh, max_pool2d
+    np.save(os.path.join(out, name + "_grad64_logits.npy"), logits.detach().numpy())
+    loss = torch.nn.functional.cross_entropy(logits, labels)
     loss.backward()
     folder = os.path.join(out, name + "_grad64")
     os.makedirs(folder, exist_ok=True)
@@ -337,6 +397,8 @@ def float64_step(out, name, model, images, labels):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
+    parser.add_argument("--all", action="store_true",
+                        help="also the init batches and SVD fixtures of the HEAVY models")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     everything = list(models().items()) + list(eval_models().items())
@@ -344,22 +406,21 @@ def main():
     if os.path.exists(done):
         with open(done) as f:
             had = json.load(f)
-        if (had.get("opsets") == list(OPSETS)
-                and had.get("more_gradients") == list(MORE_GRADIENTS)
+        if (had.get("layout") == LAYOUT and had.get("opsets") == list(OPSETS)
+                and had.get("float64") == list(FLOAT64_MODELS)
+                and (had.get("all") or not args.all)
                 and [m["name"] for m in had["models"]] == [name for name, _ in everything]):
             print(f"{args.out}: up to date ({len(everything)} models)")
             return
         os.remove(done)  # made by an older version of this script: made again
     listing = {"torch": torch.__version__, "torchvision": torchvision.__version__,
-               "opsets": list(OPSETS), "more_gradients": list(MORE_GRADIENTS), "models": []}
+               "layout": LAYOUT, "opsets": list(OPSETS), "float64": list(FLOAT64_MODELS),
+               "all": args.all, "models": []}
     for i, (name, make) in enumerate(everything):
         listing["models"].append({"name": name,
                                   "parameters": export_eval(args.out, name, make, i)})
     for i, (name, make) in enumerate(everything):
-        if name in models() or name in MORE_GRADIENTS:
-            gradient_fixtures(args.out, name, make, i)
-    for name, batch in SVD_MODELS.items():
-        svd_fixtures(args.out, name, models()[name], 7, batch)
+        gradient_fixtures(args.out, name, make, i, args.all)
     # written last: its presence says the folder is complete
     with open(os.path.join(args.out, "models.json"), "w") as f:
         json.dump(listing, f, indent=2)

@@ -27,11 +27,12 @@ import org.orthoinit.model.Parameter;
 
 /**
  * The paper's initializer on imported graphs against PyTorch's float64 version of the same rule
- * ({@code src/test/python/torchvision_fixtures.py}): resnet18 (residual adds, strided and 1 x 1
- * convolutions, 1 x 1 maps in its last stage) from its training-mode export. Same convolutions
- * rewritten, in the same order, each kernel within 1e-3; and the CIFAR VGG-11 on 512 images,
- * whose four square layers (2304 and 4608 columns) need the float64 round of the subspace
- * iteration.
+ * ({@code src/test/python/torchvision_fixtures.py}), through the initializer's API, with the
+ * routes its layers take: resnet18 (residual adds, strided and 1 x 1 convolutions, 1 x 1 maps in
+ * its last stage) from its training-mode export, the same convolutions rewritten, in the same
+ * order, each kernel within 1e-3; and the CIFAR VGG-11 on 512 images, whose four square layers
+ * (2304 and 4608 columns) need the float64 round of the subspace iteration. Every torchvision
+ * model, through {@code init}, is in {@code TorchvisionInitTest}.
  */
 class SvdGraphParityTest {
 
@@ -47,7 +48,7 @@ class SvdGraphParityTest {
     JsonNode svd = new ObjectMapper().readTree(listing.toFile());
     List<String> expected = new ArrayList<>();
     svd.get("rewritten").forEach(n -> expected.add(n.asText()));
-    OnnxImport.Imported imported = OnnxImport.read(dir.resolve(model + "_train.onnx"));
+    OnnxImport.Imported imported = OnnxImport.read(dir.resolve(model + "_grad.onnx"));
     Network network = imported.network();
     NpyArray batch = Npy.read(dir.resolve(model + "_init.npy"), "<f4", -1, 3, 32, 32);
     int n = (int) batch.shape()[0];

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -31,23 +30,22 @@ class TorchvisionParityTest {
   private static final double TOLERANCE = 1e-4;
 
   static Stream<Arguments> exports() {
-    return Stream.of("resnet18", "mobilenet_v2", "squeezenet1_1", "densenet121",
-        "vgg11_bn_cifar", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
-        "regnet_y_400mf", "mnasnet1_0", "googlenet", "resnet50", "resnext50_32x4d",
-        "wide_resnet50_2", "squeezenet1_0", "efficientnet_v2_s", "regnet_x_400mf",
-        "shufflenet_v2_x1_0").flatMap(m -> Stream.of(Arguments.of(m, 13), Arguments.of(m, 17)));
+    return TorchvisionFixtures.selected(TorchvisionFixtures.MODELS)
+        .flatMap(m -> Stream.of(Arguments.of(m, 13), Arguments.of(m, 17)));
   }
 
   @ParameterizedTest
   @MethodSource("exports")
   void importedModelsGivePytorchsLogits(String model, int opset) throws Exception {
     Path dir = TorchvisionFixtures.dir();
-    OnnxImport.Imported imported = OnnxImport.read(dir.resolve(model
-        + (opset == 13 ? "" : "_" + opset) + ".onnx"));
+    OnnxImport.Imported imported = OnnxImport.read(TorchvisionFixtures.file(dir, model, "",
+        opset));
     assertEquals((long) opset, imported.model().opsetVersion(), model + ": the file's opset");
     Network network = imported.network();
-    if (opset != 13 && sameAsOpset13(dir, model, imported)) {
+    if (opset != 13 && TorchvisionFixtures.sameAs(TorchvisionFixtures.file(dir, model, "", 13),
+        imported)) {
       // the graph PyTorch wrote is the same at both opsets: its logits were checked at 13
+      TorchvisionFixtures.record(model, "eval" + opset, "as 13");
       System.out.printf("torchvision %s opset %d: %d layers, the network and weights of opset "
           + "13%n", model, opset, network.layers().size());
       return;
@@ -65,17 +63,13 @@ class TorchvisionParityTest {
     System.out.printf("torchvision %s opset %d: %d layers (%d convolutions), logits relative "
         + "error %.2e%n", model, opset, network.layers().size(), network.convs().size(), error);
     assertTrue(error <= TOLERANCE, model + ": relative error " + error);
-  }
-
-  /** Whether {@code imported} is the opset-13 file's network with its weights, bit for bit. */
-  private static boolean sameAsOpset13(Path dir, String model, OnnxImport.Imported imported)
-      throws InteropException {
-    OnnxImport.Imported at13 = OnnxImport.read(dir.resolve(model + ".onnx"));
-    if (!at13.network().equals(imported.network())
-        || !at13.weights().keySet().equals(imported.weights().keySet())) {
-      return false;
+    TorchvisionFixtures.record(model, "eval" + opset, String.format("%.1e", error));
+    if (opset == 13) {
+      TorchvisionFixtures.record(model, "layers", network.layers().size() + " ("
+          + network.convs().size() + " conv)");
+      TorchvisionFixtures.record(model, "ops", String.join(" ", imported.model().proto()
+          .getGraph().getNodeList().stream().map(node -> node.getOpType()).distinct().sorted()
+          .toList()));
     }
-    return at13.weights().entrySet().stream().allMatch(e -> Arrays.equals(e.getValue(),
-        imported.weights().get(e.getKey())));
   }
 }
