@@ -63,7 +63,8 @@ abstract class DataFree implements Initializer {
           kernel(p, v, random, qr);
         }
         case BIAS -> bias(p, fans, v, random);
-        case BN_GAMMA, SCALE -> Arrays.fill(v, 1f);
+        case BN_GAMMA -> Arrays.fill(v, 1f);
+        case SCALE -> Arrays.fill(v, Parameter.LAYER_SCALE_INIT);
         case BN_BETA -> { } // zeros
         default -> throw new IllegalStateException("unknown parameter kind " + p.kind());
       }

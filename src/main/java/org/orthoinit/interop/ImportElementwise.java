@@ -100,13 +100,17 @@ final class ImportElementwise {
 
   /**
    * A Mul of an image by a trained factor per channel (ConvNeXt's layer scale): a file
-   * initializer named as a module's parameter, of shape [C, 1, 1] (channels last: [C]). Reads
-   * it as a {@link Layer.Scale} named as the parameter; false (nothing read) for any other Mul.
+   * initializer named as a module's parameter called {@code layer_scale} (torchvision's) or
+   * {@code gamma} (timm's), of shape [C, 1, 1] (channels last: [C]), not a buffer of another
+   * name. Reads it as a {@link Layer.Scale} named as the parameter; false (nothing read) for any
+   * other Mul.
    */
   private static boolean layerScale(ImportContext cx, NodeProto n, int index, int at, String in,
       boolean last) throws InteropException {
     Dims x = cx.dimsOf(in);
-    if (x.flat() || cx.oneD || !cx.parameterLike(n.getInput(at))) {
+    String origin = cx.origins.get(n.getInput(at));
+    if (x.flat() || cx.oneD || !cx.parameterLike(n.getInput(at)) || !(origin.endsWith(
+        "layer_scale") || origin.endsWith(".gamma"))) {
       return false;
     }
     OnnxModel.Weight c = cx.constants.get(n.getInput(at));

@@ -84,7 +84,7 @@ final class ImportLinear {
     boolean last = cx.channelsLast.contains(n.getInput(0));
     Dims x = cx.dimsOf(in);
     OnnxModel.Weight w = cx.weight(n, 1);
-    if (w.rank() != 2 || (!x.flat() && !last) || cx.oneD || x.channels() != w.dims()[0]) {
+    if (w.rank() != 2 || (!x.flat() && !last) || x.channels() != w.dims()[0]) {
       throw cx.refuse(n, "only a product of [N, in] vectors or of channels-last [N, H, W, in] "
           + "images by a constant [in, out] matrix is supported, got " + x
           + (last ? " (channels last)" : "") + " by " + Arrays.toString(w.dims()));
@@ -95,7 +95,8 @@ final class ImportLinear {
     String name = cx.name(n, index, origin != null && origin.endsWith(".weight") ? origin
         : w.name());
     NodeProto add = cx.soleConsumer(n.getOutput(0));
-    int b = add == null || !add.getOpType().equals("Add") || add.getInputCount() != 2 ? -1
+    int b = add == null || !add.getOpType().equals("Add") || add.getInputCount() != 2
+        || ImportNormalization.legacyBroadcast(cx, add) ? -1
         : add.getInput(0).equals(n.getOutput(0)) ? 1 : 0;
     OnnxModel.Weight bias = b < 0 ? null : cx.constantAhead(add.getInput(b));
     boolean biased = bias != null && cx.parameterLike(add.getInput(b))

@@ -63,13 +63,31 @@ final class ImportNormalization {
     if (n.getInputCount() < 3 || n.getInput(2).isEmpty()) {
       throw cx.refuse(n, "a layer norm without a bias (B) is not supported");
     }
-    float[] weight = cx.vector(n, 1, x.channels());
-    float[] bias = cx.vector(n, 2, x.channels());
+    // Scale and B broadcast to the normalized axes: [C] when they are the last; for a
+    // [N, C, 1, 1] image at axis 1, [C, 1, 1] (or [1, C, 1, 1])
+    float[] weight = perChannelOf(cx, n, 1, x.channels(), last);
+    float[] bias = perChannelOf(cx, n, 2, x.channels(), last);
     Layer.LayerNorm ln = new Layer.LayerNorm(cx.name(n, index, cx.origins.get(n.getInput(1))),
         in, x.channels(), floatAttr(n, "epsilon", 1e-5f), true);
     cx.keep(ln.weight(), n, 1, weight, false);
     cx.keep(ln.biasName(), n, 2, bias, false);
     cx.add(n, index, ln);
+  }
+
+  /** Input {@code i} of {@code n}: C values laid out as [C] (last) or [C, 1, 1] / [1, C, 1, 1]. */
+  private static float[] perChannelOf(ImportContext cx, NodeProto n, int i, int c, boolean last)
+      throws InteropException {
+    if (last) {
+      return cx.vector(n, i, c);
+    }
+    OnnxModel.Weight w = cx.weight(n, i);
+    long[] dims = w.dims();
+    if (!Arrays.equals(dims, new long[] {c, 1, 1}) && !Arrays.equals(dims, new long[] {1, c, 1,
+        1})) {
+      throw cx.refuse(n, "'" + w.name() + "' has shape " + Arrays.toString(dims) + ", expected ["
+          + c + ", 1, 1] (one value per channel of a [N, C, 1, 1] image)");
+    }
+    return w.values();
   }
 
   /**
@@ -136,9 +154,11 @@ final class ImportNormalization {
     NodeProto output = div;
     // the affine part: a Mul by the weight, an Add of the bias, both trained parameters
     NodeProto mul = cx.soleConsumer(div.getOutput(0));
-    int w = mul == null || !mul.getOpType().equals("Mul") ? -1 : otherOf(mul, div.getOutput(0));
+    int w = mul == null || !mul.getOpType().equals("Mul") || legacyBroadcast(cx, mul) ? -1
+        : otherOf(mul, div.getOutput(0));
     NodeProto add = w < 0 ? null : cx.soleConsumer(mul.getOutput(0));
-    int b = add == null || !add.getOpType().equals("Add") ? -1 : otherOf(add, mul.getOutput(0));
+    int b = add == null || !add.getOpType().equals("Add") || legacyBroadcast(cx, add) ? -1
+        : otherOf(add, mul.getOutput(0));
     boolean affine = b >= 0 && perChannel(cx, mul.getInput(w), d, last)
         && perChannel(cx, add.getInput(b), d, last);
     String weight = affine ? cx.origins.get(mul.getInput(w)) : null;
@@ -172,12 +192,23 @@ final class ImportNormalization {
           + tensor + "', found " + (m == null ? cx.consumers(tensor).size() + " readers"
           : m.getOpType()));
     }
+    if (legacyBroadcast(cx, m)) {
+      throw notLayerNorm(cx, mean, what + " (" + op + ") uses legacy broadcasting (broadcast 1)");
+    }
     int inputs = op.equals("Sqrt") || op.equals("ReduceMean") ? 1 : 2;
     if (m.getInputCount() != inputs) {
       throw notLayerNorm(cx, mean, what + " (" + op + ") has " + m.getInputCount()
           + " inputs, expected " + inputs);
     }
     return m;
+  }
+
+  /**
+   * Whether {@code n}, read as a step of another node's layer, asks for broadcasting as ops did
+   * before opset 7 (broadcast 1, which its own handler refuses).
+   */
+  static boolean legacyBroadcast(ImportContext cx, NodeProto n) {
+    return cx.opset < 7 && intAttr(n, "broadcast", 0) != 0;
   }
 
   private static InteropException notLayerNorm(ImportContext cx, NodeProto mean, String why) {

@@ -15,9 +15,12 @@ public record Parameter(String name, Kind kind, long[] shape) {
     BN_GAMMA,
     /** A normalization's shift per channel: starts at 0. */
     BN_BETA,
-    /** A trained factor per channel (a layer scale): starts at 1. */
+    /** A trained factor per channel (a layer scale): starts at {@link #LAYER_SCALE_INIT}. */
     SCALE
   }
+
+  /** A layer scale's start, ConvNeXt's: each residual branch starts near the identity. */
+  public static final float LAYER_SCALE_INIT = 1e-6f;
 
   public Parameter {
     shape = shape.clone();

@@ -162,8 +162,13 @@ class ChannelsLastLayersTest {
     assertTrue(linear.getMessage().contains("layer pointwise: expects 5 channels"),
         linear.getMessage());
     IllegalArgumentException scale = assertThrows(IllegalArgumentException.class,
-        () -> network(new Layer.Scale("s", "six", 3)));
-    assertTrue(scale.getMessage().contains("layer s: scales 3 channels"), scale.getMessage());
+        () -> network(new Layer.Scale("s.layer_scale", "six", 3)));
+    assertTrue(scale.getMessage().contains("layer s.layer_scale: scales 3 channels"),
+        scale.getMessage());
+    IllegalArgumentException named = assertThrows(IllegalArgumentException.class,
+        () -> network(new Layer.Scale("gain", "six", C)));
+    assertTrue(named.getMessage().contains("a layer scale is named as PyTorch's parameter"),
+        named.getMessage());
     assertThrows(IllegalArgumentException.class,
         () -> new Layer.LayerNorm("ln", "six", C, -1f, true));
   }
