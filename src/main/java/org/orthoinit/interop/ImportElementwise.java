@@ -109,8 +109,8 @@ final class ImportElementwise {
       boolean last) throws InteropException {
     Dims x = cx.dimsOf(in);
     String origin = cx.origins.get(n.getInput(at));
-    if (x.flat() || cx.oneD || !cx.parameterLike(n.getInput(at)) || !(origin.endsWith(
-        "layer_scale") || origin.endsWith(".gamma"))) {
+    if (x.flat() || cx.oneD || !cx.parameterLike(n.getInput(at))
+        || !Layer.Scale.NAME.matcher(origin).matches()) {
       return false;
     }
     OnnxModel.Weight c = cx.constants.get(n.getInput(at));
@@ -119,8 +119,10 @@ final class ImportElementwise {
     if (!Arrays.equals(dims, want) || x.channels() == 1) {
       return false;
     }
-    Layer.Scale scale = new Layer.Scale(cx.unique(ImportContext.sanitize(cx.origins.get(
-        n.getInput(at)))), in, x.channels());
+    // an export that folds constants keeps one tensor for equal layer scales (all start at
+    // 1e-6), read by several Muls: the later layers get _1, _2... after its name
+    Layer.Scale scale = new Layer.Scale(cx.unique(ImportContext.sanitize(origin)), in,
+        x.channels());
     cx.keep(scale.weight(), n, at, c.values(), false);
     cx.add(n, index, scale);
     return true;

@@ -335,6 +335,13 @@ public sealed interface Layer {
       return visitor.scale(this);
     }
 
+    /**
+     * A layer scale's name: PyTorch's {@code <module>.layer_scale} or {@code <module>.gamma},
+     * with {@code _N} after it for another layer reading the same tensor.
+     */
+    public static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile(
+        ".+\\.(layer_scale|gamma)(_\\d+)?");
+
     public String weight() {
       return name;
     }

@@ -186,8 +186,7 @@ public final class Network {
     @Override
     public Dims scale(Layer.Scale c) {
       spatial(where, x); // its parameter is PyTorch's [C, 1, 1]
-      if (!c.name().contains(".") || !(c.name().endsWith("layer_scale")
-          || c.name().endsWith(".gamma"))) {
+      if (!Layer.Scale.NAME.matcher(c.name()).matches()) {
         // ONNX reads a Mul by a parameter of another name as a constant's
         throw new IllegalArgumentException(where + "a layer scale is named as PyTorch's "
             + "parameter: <module>.layer_scale or <module>.gamma");
