@@ -167,18 +167,18 @@ public final class Network {
 
     @Override
     public Dims batchNorm(Layer.BatchNorm b) {
-      if (x.channels() != b.channels()) {
-        throw new IllegalArgumentException(where + "expects " + b.channels() + " channels, gets "
-            + x);
-      }
-      return x;
+      return expecting(b.channels());
     }
 
     @Override
     public Dims layerNorm(Layer.LayerNorm n) {
-      if (x.channels() != n.channels()) {
-        throw new IllegalArgumentException(where + "expects " + n.channels() + " channels, gets "
-            + x);
+      return expecting(n.channels());
+    }
+
+    /** The input, which must have {@code channels} channels (a normalization's). */
+    private Dims expecting(int channels) {
+      if (x.channels() != channels) {
+        throw new IllegalArgumentException(where + "expects " + channels + " channels, gets " + x);
       }
       return x;
     }
