@@ -115,10 +115,18 @@ final class GramKernels {
       Operand<TFloat32> gram, Operand<TFloat32> rows, Operand<TFloat32> top, int wd, int cols,
       long seed, Operand<TFloat32> start) {
     int b = SubspaceIteration.block(cols, wd);
-    if (decomposition == SvdInitializer.Decomposition.GRAM_EIGH || b >= cols) {
-      SvdRoute route = decomposition == SvdInitializer.Decomposition.GRAM_EIGH
-          ? SvdRoute.GRAM_EIGH : SvdRoute.FULL;
-      return List.of(new Branch(route, byEig(sd, gram, top, wd, cols), null, null));
+    if (decomposition == SvdInitializer.Decomposition.GRAM_EIGH) {
+      return List.of(new Branch(SvdRoute.GRAM_EIGH, byEig(sd, gram, top, wd, cols), null, null));
+    }
+    if (b >= cols) {
+      // every direction of G is kept, the smallest weighted most (lambda^-3/4): in float32, G's
+      // rounding (eps * lambda_1) is of the order of the smallest kept eigenvalues wherever P has
+      // barely more rows than columns (a 1 x 1 convolution over 1 x 1 maps: shufflenet's last
+      // stage lost up to 4e-2 of its kernels so), so G is formed and decomposed in float64
+      Operand<TFloat64> gram64 = rows != null ? gram64(sd, rows) : sd.dtypes.cast(gram,
+          TFloat64.class);
+      return List.of(new Branch(SvdRoute.FULL, byEig64(sd, gram64, sd.dtypes.cast(top,
+          TFloat64.class), wd, cols, b).w(), null, null));
     }
     SubspaceIteration it = new SubspaceIteration(sd, cols, wd);
     SubspaceIteration.Block<TFloat32> first = start != null
@@ -130,8 +138,7 @@ final class GramKernels {
     Ops after = sd.withControlDependencies(List.of(first.basis()));
     Operand<TFloat64> gram64;
     if (rows != null) {
-      Operand<TFloat64> p64 = after.dtypes.cast(rows, TFloat64.class);
-      gram64 = sd.linalg.matMul(p64, p64, MatMul.transposeA(true));
+      gram64 = gram64(after, rows);
     } else {
       gram64 = after.dtypes.cast(gram, TFloat64.class);
     }
@@ -176,6 +183,12 @@ final class GramKernels {
     branches.add(new Branch(SvdRoute.FALLBACK, full.w(),
         whenFalse(sd, last.residual(), goodLast), full.vectors()));
     return branches;
+  }
+
+  /** G = P^T P formed in float64 from float32 P. */
+  private static Operand<TFloat64> gram64(Ops tf, Operand<TFloat32> rows) {
+    Operand<TFloat64> p64 = tf.dtypes.cast(rows, TFloat64.class);
+    return tf.linalg.matMul(p64, p64, MatMul.transposeA(true));
   }
 
   /** The kernel of a round's pairs, computed where {@code good} holds. */

@@ -266,14 +266,15 @@ public final class SvdInitializer {
     routes.put(layer.weight(), k);
     if (check) {
       // the reference: the float64 decomposition of what the route was given: G as formed in
-      // float32 for the full decompositions of G, P itself (G formed in float64) for the
-      // subspace and dual routes, whose float64 stages start from P
+      // float32 for gram_eigh, P itself (G formed in float64) for the subspace routes, whose
+      // float64 stages start from P
       Ops sc = tf.withSubScope("check");
       Operand<TFloat32> gramAll = iterating ? sc.linalg.matMul(pm, pm, MatMul.transposeA(true))
           : gram;
       Operand<TFloat32> topAll = iterating ? sc.slice(pm, sc.constant(new int[] {0, 0}),
           sc.constant(new int[] {wd, -1})) : top;
-      Operand<TFloat64> exact = !iterating ? GramKernels.exactKernel(sc, gram, top, wd, cols)
+      Operand<TFloat64> exact = decomposition == Decomposition.GRAM_EIGH
+          ? GramKernels.exactKernel(sc, gram, top, wd, cols)
           : GramKernels.exactFromRows(sc, pm, wd, cols);
       offExact.put(layer.weight(), GramKernels.relative(sc,
           sc.dtypes.cast(k.w(), TFloat64.class), exact));

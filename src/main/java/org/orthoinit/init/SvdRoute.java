@@ -21,14 +21,19 @@ public enum SvdRoute {
    * float64 decomposition of the rows x rows matrix P P^T instead of G's.
    */
   DUAL("float64 eigh of P P^T (few rows)"),
-  /** The block would hold every column: the full decomposition, with no iteration. */
-  FULL("gram_eigh (block as wide as G)"),
+  /**
+   * The block would hold every column: the full decomposition of G formed in float64, with no
+   * iteration.
+   */
+  FULL("float64 eigh (block as wide as G)"),
   /** {@code --decomposition gram_eigh}: the full float32 decomposition of G. */
   GRAM_EIGH("gram_eigh"),
   /** {@code --decomposition svd}: TensorFlow's SVD of P. */
   SVD("svd"),
   /** Run files of versions whose fallback was the float32 full decomposition. */
-  FALLBACK_FLOAT32("gram_eigh (fallback)");
+  FALLBACK_FLOAT32("gram_eigh (fallback)"),
+  /** Run files of versions whose block-wide route decomposed G in float32. */
+  FULL_FLOAT32("gram_eigh (block as wide as G)");
 
   private final String label;
 
