@@ -82,7 +82,8 @@ class TorchvisionGradientTest {
         .flatMap(m -> Stream.of(Arguments.of(m, 13), Arguments.of(m, 17)));
   }
 
-  @ParameterizedTest
+  // a selection (-Dorthoinit.torchvision.models) may hold none of this list's models
+  @ParameterizedTest(allowZeroInvocations = true)
   @MethodSource("float32Steps")
   void everyGradientMatchesPytorchs(String model, int opset) throws Exception {
     Path dir = TorchvisionFixtures.dir();
@@ -116,7 +117,8 @@ class TorchvisionGradientTest {
         + "float32 step", worst(network, step, dir.resolve(model + "_grad"))));
   }
 
-  @ParameterizedTest
+  // a selection (-Dorthoinit.torchvision.models) may hold none of this list's models
+  @ParameterizedTest(allowZeroInvocations = true)
   @MethodSource("float64Steps")
   void withFloat64sDecisionsEveryGradientMatchesPytorchsFloat64Step(String model, int opset)
       throws Exception {
