@@ -181,13 +181,15 @@ def randomize_running_statistics(model, generator):
 
 # the init batch per model with square convolutions of one group: at least as many rows (images
 # x output positions) as channels in every rewritten layer, about twice that where a layer meets
-# 1 x 1 maps (resnet18's and resnet50's last stage: 512 channels; regnet_y_400mf's 440;
-# wide_resnet50_2's 1024: on 1024 images its layer4.1.conv2's smallest kept singular value is
-# below float32's reach in orthoinit's init); a model without such convolutions gets INIT_N
-# images, for an init that rewrites nothing
+# 1 x 1 maps (resnet18's last stage: 512 channels; regnet_y_400mf's 440; wide_resnet50_2's 1024:
+# on 1024 images its layer4.1.conv2's smallest kept singular value was below float32's reach),
+# and as many as a strided layer's live columns (resnet50's layer4.0.conv2: 2 x 2 maps to 1 x 1,
+# 4 taps x 512 channels; on 1024 images PyTorch's own float32 forward moved the float64 rule's
+# layer4 kernels by 2e-4 to 4e-4 from those of a float64 forward, so ill-posed is the layer
+# there); a model without such convolutions gets INIT_N images, for an init that rewrites nothing
 SVD_BATCH = {"resnet18": 1024, "vgg11_bn_cifar": 512, "densenet121": 64,
              "mobilenet_v3_small": 64, "mobilenet_v3_large": 64, "regnet_y_400mf": 1024,
-             "googlenet": 64, "resnet50": 1024, "resnext50_32x4d": 512, "wide_resnet50_2": 2048,
+             "googlenet": 64, "resnet50": 2048, "resnext50_32x4d": 512, "wide_resnet50_2": 2048,
              "efficientnet_v2_s": 64, "regnet_x_400mf": 1024, "shufflenet_v2_x1_0": 512}
 INIT_N = 32
 
@@ -345,7 +347,7 @@ FLOAT64_MODELS = ("mobilenet_v2", "densenet121", "vgg11_bn_cifar", "regnet_y_400
                   "mnasnet1_0", "resnext50_32x4d", "wide_resnet50_2", "regnet_x_400mf")
 
 # what a folder's models.json must say for the folder to be up to date
-LAYOUT = 2
+LAYOUT = 3  # 3: resnet50 inits on 2048 images
 
 
 def float64_step(out, name, model, images, labels):

@@ -15,6 +15,7 @@ import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.op.math.Mean;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
@@ -715,6 +716,9 @@ public final class NetworkGraph {
     Operand<TFloat32> mean;
     Operand<TFloat32> invStd;
     Operand<TFloat32> eps = s.constant(epsilon);
+    if (mode == Mode.INIT) {
+      return batchNormInFloat64(s, x, gamma, beta, epsilon, reduce);
+    }
     if (mode != Mode.EVAL) {
       Operand<TInt32> axes = s.constant(reduce); // all but channels
       Operand<TFloat32> xs = powerOfTwoScale(s, x, axes);
@@ -745,6 +749,26 @@ public final class NetworkGraph {
       invStd = s.math.rsqrt(s.math.add(runningVar, eps));
     }
     return s.math.add(s.math.mul(s.math.sub(x, mean), s.math.mul(gamma, invStd)), beta);
+  }
+
+  /**
+   * INIT's batch norm: the batch statistics and the normalization in float64, rounded to float32
+   * once. PyTorch accumulates a float32 batch norm's statistics in float64, and the SVD init's
+   * kernels deep in a network amplify any difference in its walk (resnet50's layer4 kernels moved
+   * by 2e-4 to 4e-4 between PyTorch's own float32 and float64 forward passes); with float32
+   * statistics orthoinit's first rewritten layers of wide_resnet50_2 were 1e-5 from PyTorch's
+   * float64 rule, with these 1e-6. No gradient flows here.
+   */
+  private static Operand<TFloat32> batchNormInFloat64(Ops s, Operand<TFloat32> x,
+      Operand<TFloat32> gamma, Operand<TFloat32> beta, float epsilon, int[] reduce) {
+    Operand<TInt32> axes = s.constant(reduce);
+    Operand<TFloat64> x64 = s.dtypes.cast(x, TFloat64.class);
+    Operand<TFloat64> d = s.math.sub(x64, s.math.mean(x64, axes));
+    Operand<TFloat64> invStd = s.math.rsqrt(s.math.add(s.math.mean(s.math.square(d), axes),
+        s.constant((double) epsilon)));
+    Operand<TFloat64> scale = s.math.mul(s.dtypes.cast(gamma, TFloat64.class), invStd);
+    return s.dtypes.cast(s.math.add(s.math.mul(d, scale), s.dtypes.cast(beta, TFloat64.class)),
+        TFloat32.class);
   }
 
   /**

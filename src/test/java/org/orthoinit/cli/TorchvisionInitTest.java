@@ -49,12 +49,12 @@ class TorchvisionInitTest {
   private static final double TOLERANCE = 1e-3;
   /**
    * Models whose init is not yet within {@link #TOLERANCE} of PyTorch's float64 rule at every
-   * layer (open: layers whose maps are 1 x 1 after a stride, so that the patch matrix has few
-   * rows for its columns; the error moves from run to run there): their kernels' errors are
-   * measured and shown (the zoo's table), not held to the tolerance; everything else is.
+   * layer: their kernels' errors are measured and shown (the zoo's table), not held to the
+   * tolerance; everything else is. wide_resnet50_2 (2048 images): the error grows along the
+   * depth from 1e-6 at layer1 to 1.0e-3 at layer4.2.conv2, every decomposition float64-exact
+   * on the way: float32 rounding of the forward pass, amplified by the deep layers' kernels.
    */
-  private static final java.util.Set<String> OPEN = java.util.Set.of(
-      "resnet50"); // layer4.2.conv2 1.1e-3 (1024 images)
+  private static final java.util.Set<String> OPEN = java.util.Set.of("wide_resnet50_2");
 
   @TempDir
   Path tmp;

@@ -94,6 +94,49 @@ class BatchNormTest {
   }
 
   /** ONNX's running variance: towards the population variance of the batch, 5.25 and 1. */
+  /**
+   * The init's walk (INIT mode) normalizes as PyTorch does, whose float32 batch norm sums its
+   * statistics in float64: a channel far from zero (1000 plus noise of 0.01, 64 x 32 x 32 values)
+   * against the statistics and the normalization computed in double, here, from the same float32
+   * inputs. Summed in float32, the mean alone is off by about the noise's size there.
+   */
+  @Test
+  void theInitWalkNormalizesWithStatisticsExactToFloat32() {
+    int n = 64 * 32 * 32;
+    Random random = new Random(7);
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) (1000 + 0.01 * random.nextGaussian());
+    }
+    double sum = 0;
+    for (float v : x) {
+      sum += v;
+    }
+    double mean = sum / n;
+    double squares = 0;
+    for (float v : x) {
+      squares += (v - mean) * (v - mean);
+    }
+    double invStd = 1 / Math.sqrt(squares / n + 1e-5);
+    float[] y;
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Operand<TFloat32> in = tf.constant(Shape.of(64, 32, 32, 1), DataBuffers.of(x));
+      Variable<TFloat32> runningMean = tf.variable(Shape.of(1), TFloat32.class);
+      Variable<TFloat32> runningVar = tf.variable(Shape.of(1), TFloat32.class);
+      y = fetch(s, NetworkGraph.batchNorm(tf, in, tf.constant(new float[] {1.5f}),
+          tf.constant(new float[] {0.25f}), runningMean, runningVar, NetworkGraph.Mode.INIT,
+          new ArrayList<>()));
+    }
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+      double expected = 1.5 * (x[i] - mean) * invStd + 0.25;
+      worst = Math.max(worst, Math.abs(y[i] - expected));
+    }
+    // the outputs are of order 1: float32's rounding of them, and no more
+    assertTrue(worst < 1e-6, "largest error " + worst);
+  }
+
   @Test
   void thePopulationRunningVarianceIsAnExplicitSetting() {
     try (Graph g = new Graph(); Session s = new Session(g)) {
