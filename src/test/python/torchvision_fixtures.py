@@ -276,7 +276,7 @@ def svd_init(model, images, train=True, report=None):
         bias = None if conv.bias is None else conv.bias.double()
         y = torch.nn.functional.conv2d(x, w, bias, conv.stride, conv.padding, conv.dilation)
         with torch.no_grad():
-            conv.weight.copy_((w / y.norm()).float())
+            conv.weight.copy_((w / y.norm()).to(conv.weight.dtype))
     return order
 
 
@@ -291,16 +291,37 @@ def svd_fixtures(out, name, model, generator, heavy):
     np.save(os.path.join(out, name + "_init.npy"), images.numpy())
     if name not in SVD_BATCH:
         return
-    model = copy.deepcopy(model)
+    original = model
+    model = copy.deepcopy(original)
     order = svd_init(model, images)
     os.makedirs(os.path.join(out, name + "_svd"), exist_ok=True)
     modules = dict(model.named_modules())
     for conv in order:
         np.save(os.path.join(out, name + "_svd", conv + ".weight.npy"),
                 modules[conv].weight.detach().numpy())
+    listing = {"model": name, "batch": batch, "rewritten": order}
+    if name in HEAVY:
+        listing["float32_forward_error"] = float32_forward_error(original, images, modules)
     with open(os.path.join(out, name + "_svd.json"), "w") as f:
-        json.dump({"model": name, "batch": batch, "rewritten": order}, f, indent=2)
+        json.dump(listing, f, indent=2)
     print(f"{name}: SVD init rewrote {len(order)} convolutions", flush=True)
+
+
+def float32_forward_error(model, images, rewritten):
+    """How far PyTorch's own float32 forward pass leaves the float64 rule's kernels from the
+    exact ones: the rule again with the model and the images in float64 throughout; per
+    rewritten convolution, max |W32 - W64| / max |W64|, W32 the float32 forward's kernel (in
+    REWRITTEN, its modules). Deep layers amplify the forward's rounding; this says how much for
+    PyTorch itself. Costs about three float32 inits, so only the HEAVY models (the deepest)."""
+    model64 = copy.deepcopy(model).double()
+    order = svd_init(model64, images.double())
+    modules64 = dict(model64.named_modules())
+    errors = {}
+    for conv in order:
+        exact = modules64[conv].weight.detach()
+        ours = rewritten[conv].weight.detach().double()
+        errors[conv] = ((ours - exact).abs().max() / exact.abs().max()).item()
+    return errors
 
 
 def gradient_fixtures(out, name, make, seed, heavy):
@@ -347,7 +368,7 @@ FLOAT64_MODELS = ("mobilenet_v2", "densenet121", "vgg11_bn_cifar", "regnet_y_400
                   "mnasnet1_0", "resnext50_32x4d", "wide_resnet50_2", "regnet_x_400mf")
 
 # what a folder's models.json must say for the folder to be up to date
-LAYOUT = 3  # 3: resnet50 inits on 2048 images
+LAYOUT = 3  # 3: resnet50 inits on 2048 images; the heavy models' float32_forward_error
 
 
 def float64_step(out, name, model, images, labels):

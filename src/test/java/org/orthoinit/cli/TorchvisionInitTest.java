@@ -33,7 +33,9 @@ import org.orthoinit.model.Parameter;
  * made by {@code src/test/python/torchvision_fixtures.py}): {@code summary} prints its layers and
  * PyTorch's parameter count; {@code init} rewrites the convolutions PyTorch's float64 version of
  * the SVD init rewrites (square, one group), in its order, each kernel within 1e-3 of PyTorch's
- * ({@code <model>_svd/}; none for a model without square convolutions); and its {@code
+ * ({@code <model>_svd/}; none for a model without square convolutions) or, where the fixture
+ * measured it (the heavy models), within twice the distance PyTorch's own float32 forward pass
+ * leaves that kernel from a float64 forward's; and its {@code
  * --export-onnx} file is loaded by name into a fresh torchvision module by {@code
  * src/test/python/load_by_name.py}, whose eval-mode logits must be within 1e-4 of the ones
  * orthoinit predicted after the init. The models whose init takes minutes (the script's HEAVY:
@@ -79,9 +81,16 @@ class TorchvisionInitTest {
     Path images = dir.resolve(model + "_grad_images.npy");
     Path listing = dir.resolve(model + "_svd.json");
     List<String> expected = new ArrayList<>();
+    // per layer, how far PyTorch's own float32 forward leaves the float64 rule's kernel from a
+    // float64 forward's (measured for the heavy models only)
+    Map<String, Double> ownError = new HashMap<>();
     if (Files.exists(listing)) {
-      new ObjectMapper().readTree(listing.toFile()).get("rewritten")
-          .forEach(c -> expected.add(c.asText()));
+      JsonNode svd = new ObjectMapper().readTree(listing.toFile());
+      svd.get("rewritten").forEach(c -> expected.add(c.asText()));
+      if (svd.has("float32_forward_error")) {
+        svd.get("float32_forward_error").fields()
+            .forEachRemaining(e -> ownError.put(e.getKey(), e.getValue().asDouble()));
+      }
     }
     // summary prints a row per layer and, in its total, PyTorch's parameter count
     Cli summary = Cli.run("summary", "--weights", dir.resolve(model + "_grad.onnx").toString(),
@@ -117,6 +126,8 @@ class TorchvisionInitTest {
     // each rewritten kernel as the exported file holds it (PyTorch's layout), against PyTorch's
     OnnxImport.Imported written = OnnxImport.read(onnx);
     double worst = 0;
+    double worstOwn = 0;
+    boolean above = false;
     for (Layer.Conv c : written.network().convs()) {
       if (expected.contains(c.name())) {
         Parameter p = written.network().parameters().stream()
@@ -125,20 +136,27 @@ class TorchvisionInitTest {
         float[] theirs = Npy.read(dir.resolve(model + "_svd").resolve(c.weight() + ".npy"))
             .toFloats();
         double error = Fixtures.relativeError(ours, theirs);
-        System.out.printf("%s %s (%s): relative error %.2e%n", model, c.name(),
-            routes.get(c.name()), error);
+        // as the gradient test: within the tolerance or twice PyTorch's own float32 error
+        double tolerance = Math.max(TOLERANCE, 2 * ownError.getOrDefault(c.name(), 0.0));
+        System.out.printf("%s %s (%s): relative error %.2e%s%n", model, c.name(),
+            routes.get(c.name()), error, ownError.containsKey(c.name()) ? String.format(
+            "; PyTorch's float32 forward %.2e from its float64 one", ownError.get(c.name()))
+            : "");
         worst = Math.max(worst, error);
-        assertTrue(OPEN.contains(model) || error <= TOLERANCE, model + " " + c.name()
-            + ": relative error " + error);
-        if (error > TOLERANCE) {
-          System.out.printf("OPEN: %s %s: relative error %.2e, above %.0e%n", model, c.name(),
-              error, TOLERANCE);
+        worstOwn = Math.max(worstOwn, ownError.getOrDefault(c.name(), 0.0));
+        assertTrue(OPEN.contains(model) || error <= tolerance, model + " " + c.name()
+            + ": relative error " + error + ", above " + tolerance);
+        if (error > tolerance) {
+          above = true;
+          System.out.printf("OPEN: %s %s: relative error %.2e, above %.1e%n", model, c.name(),
+              error, tolerance);
         }
       }
     }
     if (!expected.isEmpty()) {
-      TorchvisionFixtures.record(model, "svd", String.format("%d rewritten, worst %.1e%s",
-          expected.size(), worst, worst > TOLERANCE ? " (above 1e-3: open)" : ""));
+      TorchvisionFixtures.record(model, "svd", String.format("%d rewritten, worst %.1e%s%s",
+          expected.size(), worst, worstOwn > 0 ? String.format(" (PyTorch's own float32 "
+          + "forward: up to %.1e)", worstOwn) : "", above ? " (above the tolerance: open)" : ""));
       System.out.printf("SVD init on %s: %d convolutions rewritten as PyTorch's, worst relative"
           + " error %.2e%n", model, expected.size(), worst);
     }
