@@ -51,6 +51,10 @@ NOTES = {
 }
 
 
+# models whose row waits on a finding of the notes
+OPEN = ("wide_resnet50_2",)
+
+
 def facts(sources):
     """The ZOO lines of each source in turn (a folder of JUnit XML reports, or a saved test
     log), a later source's value replacing an earlier one's."""
@@ -111,7 +115,9 @@ def main():
         "max-pool decisions pinned to float64's where float32 rounding flips them (tolerance "
         "1e-3).",
         "- **SVD init**: the convolutions the paper's initializer rewrites (square, one group) and "
-        "the worst kernel against PyTorch's float64 rule (TorchvisionInitTest, 1e-3).",
+        "the worst kernel against PyTorch's float64 rule (TorchvisionInitTest, 1e-3; for the heavy "
+        "models, whose fixtures measure it, or twice the distance PyTorch's own float32 forward "
+        "pass leaves that kernel from a float64 forward's).",
         "- **by name**: `init --export-onnx` loaded by name into the torchvision module, its "
         "logits against orthoinit's (TorchvisionInitTest, 1e-4).",
         "- **1 epoch**: `train --weights` on the first 600 CIFAR-10 training images, batch 30, "
@@ -131,11 +137,11 @@ def main():
         if f.get("gradient17") not in (None, "as 13"):
             gradient += "; opset 17: " + f["gradient17"]
         svd = cell(model, "svd", "none to rewrite" if "byname" in f
-                   else "not run")
+                   else "open (below)" if model in OPEN else "not run")
         lines.append(f"| {model} | {cell(model, 'layers')} | {cell(model, 'eval13')} | "
                      f"{cell(model, 'eval17')} | {cell(model, 'train13')} | "
                      f"{cell(model, 'train17')} | {gradient} | {svd} | "
-                     f"{cell(model, 'byname')} | "
+                     f"{cell(model, 'byname', 'open (below)' if model in OPEN else 'not run')} | "
                      f"{epoch(args.runs, model) or 'not run'} |")
     for model, why in NOT_EXPORTED.items():
         lines.append(f"| {model} | not exported: {why} | | | | | | | | |")
