@@ -26,7 +26,8 @@ public record SvdReport(String decomposition, int batch, double gramRatioBefore,
    * @param residual the subspace routes only: the kept eigenpairs' largest relative residual at
    *     the last check
    * @param offExact with the check on: max |W - W_exact| / max |W_exact| of this layer's kernel
-   *     (before the norm scaling) against a float64 full eigendecomposition of the same G
+   *     (before the norm scaling) against a float64 full eigendecomposition: of the same float32
+   *     G for gram_eigh, of G formed in float64 from P for the subspace routes
    * @param float32EighOffExact with the check on: the same for the float32 full decomposition
    *     (GRAM_EIGH) of the same G
    */

@@ -713,12 +713,12 @@ public final class NetworkGraph {
       Operand<TFloat32> beta, Variable<TFloat32> runningMean, Variable<TFloat32> runningVar,
       float epsilon, float momentum, Layer.BatchNorm.RunningVariance running, int[] reduce,
       Mode mode, List<Operand<TFloat32>> updates) {
-    Operand<TFloat32> mean;
-    Operand<TFloat32> invStd;
-    Operand<TFloat32> eps = s.constant(epsilon);
     if (mode == Mode.INIT) {
       return batchNormInFloat64(s, x, gamma, beta, epsilon, reduce);
     }
+    Operand<TFloat32> mean;
+    Operand<TFloat32> invStd;
+    Operand<TFloat32> eps = s.constant(epsilon);
     if (mode != Mode.EVAL) {
       Operand<TInt32> axes = s.constant(reduce); // all but channels
       Operand<TFloat32> xs = powerOfTwoScale(s, x, axes);
@@ -753,11 +753,12 @@ public final class NetworkGraph {
 
   /**
    * INIT's batch norm: the batch statistics and the normalization in float64, rounded to float32
-   * once. PyTorch accumulates a float32 batch norm's statistics in float64, and the SVD init's
-   * kernels deep in a network amplify any difference in its walk (resnet50's layer4 kernels moved
-   * by 2e-4 to 4e-4 between PyTorch's own float32 and float64 forward passes); with float32
-   * statistics orthoinit's first rewritten layers of wide_resnet50_2 were 1e-5 from PyTorch's
-   * float64 rule, with these 1e-6. No gradient flows here.
+   * once (the walks of the SVD init, LSUV and the figure's per-epoch probe). PyTorch accumulates
+   * a float32 batch norm's statistics in float64 (its normalization stays float32), and the SVD
+   * init's kernels deep in a network amplify any difference in its walk (resnet50's layer4
+   * kernels moved by 2e-4 to 4e-4 between PyTorch's own float32 and float64 forward passes); with
+   * float32 statistics orthoinit's first rewritten layers of wide_resnet50_2 were 1e-5 from
+   * PyTorch's float64 rule, with these 1e-6. No gradient flows here.
    */
   private static Operand<TFloat32> batchNormInFloat64(Ops s, Operand<TFloat32> x,
       Operand<TFloat32> gamma, Operand<TFloat32> beta, float epsilon, int[] reduce) {

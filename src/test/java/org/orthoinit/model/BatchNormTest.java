@@ -93,12 +93,12 @@ class BatchNormTest {
     }
   }
 
-  /** ONNX's running variance: towards the population variance of the batch, 5.25 and 1. */
   /**
-   * The init's walk (INIT mode) normalizes as PyTorch does, whose float32 batch norm sums its
-   * statistics in float64: a channel far from zero (1000 plus noise of 0.01, 64 x 32 x 32 values)
-   * against the statistics and the normalization computed in double, here, from the same float32
-   * inputs. Summed in float32, the mean alone is off by about the noise's size there.
+   * The init's walk (INIT mode) takes its batch statistics and the normalization in float64 (as
+   * PyTorch sums a float32 batch norm's statistics, and further: the normalization too): a
+   * channel far from zero (1000 plus noise of 0.01, 64 x 32 x 32 values) against the statistics
+   * and the normalization computed in double, here, from the same float32 inputs. Summed in
+   * float32, the mean alone is off by about the noise's size there.
    */
   @Test
   void theInitWalkNormalizesWithStatisticsExactToFloat32() {
@@ -137,6 +137,7 @@ class BatchNormTest {
     assertTrue(worst < 1e-6, "largest error " + worst);
   }
 
+  /** ONNX's running variance: towards the population variance of the batch, 5.25 and 1. */
   @Test
   void thePopulationRunningVarianceIsAnExplicitSetting() {
     try (Graph g = new Graph(); Session s = new Session(g)) {
